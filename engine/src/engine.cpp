@@ -1,0 +1,457 @@
+// The auction rules of SPEC §2–5. See auction/engine/engine.h for the contract.
+#include "auction/engine/engine.h"
+
+#include <algorithm>
+
+#include "auction/engine/assert.h"
+#include "engine_impl.h"
+
+namespace auction {
+
+std::optional<AmountMinor> LotState::min_next_minor() const {
+  if (bidding_over()) return std::nullopt;
+  // Both terms are ≤ 10^15, so the sum cannot overflow.
+  const AmountMinor next =
+      price_minor == 0 ? config.start_price_minor : price_minor + config.increment_minor;
+  if (next > kMaxAmountMinor) return std::nullopt;
+  return next;
+}
+
+Engine::Impl::Impl(const EngineLimits& engine_limits)
+    : limits(engine_limits),
+      lot_index(engine_limits.max_lots),
+      qualification_index(engine_limits.max_qualifications),
+      timers(engine_limits.max_lots) {
+  AUCTION_ASSERT(limits.valid());
+  lots.reserve(limits.max_lots);
+  qualifications.reserve(limits.max_qualifications);
+}
+
+void Engine::Impl::clear() {
+  lots.clear();
+  lot_index.clear();
+  qualifications.clear();
+  qualification_index.clear();
+  timers.clear();
+  last_seq = 0;
+  now_ms = 0;
+}
+
+std::optional<std::uint32_t> Engine::Impl::find_lot(const LotId& id) const {
+  return lot_index.find(id.hash(), [&](std::uint32_t at) { return lots[at].config.id == id; });
+}
+
+std::uint64_t Engine::Impl::qualification_hash(std::uint32_t lot, const UserId& bidder) {
+  return bidder.hash() ^ (std::uint64_t{lot} * 0x9E3779B97F4A7C15ULL);
+}
+
+std::optional<std::uint32_t> Engine::Impl::find_qualification(std::uint32_t lot,
+                                                              const UserId& bidder) const {
+  return qualification_index.find(qualification_hash(lot, bidder), [&](std::uint32_t at) {
+    return qualifications[at].lot == lot && qualifications[at].bidder == bidder;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clock.
+
+std::optional<TimeMs> Engine::Impl::timer_due_ms(const LotState& lot) {
+  switch (lot.phase) {
+    case Phase::scheduled: return lot.config.starts_at_ms;
+    case Phase::timed:
+    case Phase::extension: return lot.deadline_ms;
+    case Phase::paused:
+      if (lot.close_cap_ms != 0) return lot.close_cap_ms;
+      return std::nullopt;
+    case Phase::closed:
+    case Phase::cancelled: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void Engine::Impl::sync_timer(std::uint32_t lot) {
+  if (const auto due_ms = timer_due_ms(lots[lot])) {
+    timers.set(lot, *due_ms);
+  } else {
+    timers.erase(lot);
+  }
+}
+
+// Makes the heap's top key exact, so it is the earliest real due time.
+void Engine::Impl::settle_top() {
+  while (!timers.empty()) {
+    const auto top = timers.top();
+    const auto due_ms = timer_due_ms(lots[top.lot]);
+    AUCTION_ASSERT(due_ms.has_value() && *due_ms >= top.key_ms);
+    if (*due_ms == top.key_ms) return;
+    timers.set(top.lot, *due_ms);
+  }
+}
+
+void Engine::Impl::advance(Emitter& out, bool outage) {
+  for (;;) {
+    settle_top();
+    if (timers.empty() || timers.top().key_ms > now_ms) return;
+    const auto top = timers.top();
+    fire_timer(top.lot, top.key_ms, out, outage);
+  }
+}
+
+void Engine::Impl::fire_timer(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool outage) {
+  LotState& state = lots[lot];
+  const bool capped = state.close_cap_ms != 0 && at_ms >= state.close_cap_ms;
+  bool closes = false;
+  switch (state.phase) {
+    case Phase::scheduled: open_lot(lot, at_ms, out); return;
+    case Phase::timed:
+      if (!capped && state.config.extension_ms > 0) {
+        enter_extension(lot, at_ms, out);
+        return;
+      }
+      closes = true;
+      break;
+    case Phase::extension:
+    case Phase::paused: closes = true; break;
+    case Phase::closed:
+    case Phase::cancelled: AUCTION_ASSERT(false && "a finished lot has no timer");
+  }
+  AUCTION_ASSERT(closes);
+  if (outage) {
+    defer_close_after_outage(lot, out);
+  } else {
+    close_lot(lot, at_ms, out);
+  }
+}
+
+void Engine::Impl::announce_phase(std::uint32_t lot, Emitter& out) {
+  LotState& state = lots[lot];
+  state.seq = out.seq();
+  std::optional<TimeMs> deadline_ms;
+  if (state.phase == Phase::timed || state.phase == Phase::extension) {
+    deadline_ms = state.deadline_ms;
+  } else if (state.phase == Phase::paused && state.close_cap_ms != 0) {
+    deadline_ms = state.close_cap_ms;
+  }
+  out.emit(PhaseChanged{state.config.id, state.phase, deadline_ms});
+}
+
+// Caps a deadline at the lot's hard close, if it has one.
+static TimeMs capped_deadline(const LotState& state, TimeMs deadline_ms) {
+  if (state.close_cap_ms != 0 && deadline_ms > state.close_cap_ms) return state.close_cap_ms;
+  return deadline_ms;
+}
+
+void Engine::Impl::open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out) {
+  LotState& state = lots[lot];
+  const LotConfig& config = state.config;
+  if (config.timed_ms > 0) {
+    state.phase = Phase::timed;
+    state.deadline_ms = capped_deadline(state, at_ms + config.timed_ms);
+  } else {
+    state.phase = Phase::extension;  // extension-only mode
+    state.deadline_ms = capped_deadline(state, at_ms + config.extension_ms);
+  }
+  sync_timer(lot);
+  announce_phase(lot, out);
+}
+
+void Engine::Impl::enter_extension(std::uint32_t lot, TimeMs at_ms, Emitter& out) {
+  LotState& state = lots[lot];
+  state.phase = Phase::extension;
+  state.deadline_ms = capped_deadline(state, at_ms + state.config.extension_ms);
+  sync_timer(lot);
+  announce_phase(lot, out);
+}
+
+void Engine::Impl::close_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out) {
+  LotState& state = lots[lot];
+  state.phase = Phase::closed;
+  state.outcome = state.reserve_met() ? Outcome::sold : Outcome::unsold;
+  state.closed_at_ms = at_ms;
+  state.deadline_ms = 0;
+  state.paused_remaining_ms = 0;
+  timers.erase(lot);
+  announce_phase(lot, out);
+  out.emit(LotClosed{state.config.id, state.outcome,
+                     state.outcome == Outcome::sold ? state.leader : UserId{}, state.price_minor,
+                     state.reserve_met(), state.bid_count, at_ms, state.config.seller,
+                     state.config.currency, state.config.title});
+}
+
+// SPEC §3 outage rule: the lot gets restart + max(extension, 1 min) in the extension phase; a hard
+// close that also fell during the outage moves with it, so bidders keep that final chance.
+void Engine::Impl::defer_close_after_outage(std::uint32_t lot, Emitter& out) {
+  LotState& state = lots[lot];
+  const TimeMs deadline_ms = now_ms + std::max(state.config.extension_ms, kOutageGraceMinMs);
+  if (state.close_cap_ms != 0) state.close_cap_ms = std::max(state.close_cap_ms, deadline_ms);
+  if (state.phase != Phase::paused) {
+    state.phase = Phase::extension;
+    state.deadline_ms = deadline_ms;
+  }
+  sync_timer(lot);
+  announce_phase(lot, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bids.
+
+void Engine::Impl::reject_bid(const PlaceBid& bid, const LotState* lot, RejectCode code,
+                              Emitter& out) {
+  out.emit(BidRejected{bid.lot, bid.bidder, bid.amount_minor, code,
+                       lot != nullptr ? lot->min_next_minor() : std::nullopt});
+}
+
+void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
+  const auto found = find_lot(bid.lot);
+  LotState* lot = found ? &lots[*found] : nullptr;
+  if (!is_valid_amount(bid.amount_minor)) {
+    return reject_bid(bid, lot, RejectCode::invalid_amount, out);
+  }
+  if (lot == nullptr) return reject_bid(bid, lot, RejectCode::unknown_lot, out);
+  switch (lot->phase) {
+    case Phase::scheduled: return reject_bid(bid, lot, RejectCode::lot_not_open, out);
+    case Phase::paused: return reject_bid(bid, lot, RejectCode::lot_paused, out);
+    case Phase::closed:
+    case Phase::cancelled: return reject_bid(bid, lot, RejectCode::lot_closed, out);
+    case Phase::timed:
+    case Phase::extension: break;
+  }
+  // advance() has closed every lot whose deadline fell; this keeps the rule local and explicit.
+  if (now_ms >= lot->deadline_ms) return reject_bid(bid, lot, RejectCode::lot_closed, out);
+  const LotConfig& config = lot->config;
+  if (config.deposit_minor != 0 && !find_qualification(*found, bid.bidder)) {
+    return reject_bid(bid, lot, RejectCode::not_qualified, out);
+  }
+  if (lot->leader == bid.bidder) return reject_bid(bid, lot, RejectCode::already_leading, out);
+  const bool first = lot->price_minor == 0;
+  const AmountMinor base_minor = first ? config.start_price_minor : lot->price_minor;
+  const AmountMinor minimum_minor = first ? base_minor : base_minor + config.increment_minor;
+  if (bid.amount_minor < minimum_minor) {
+    return reject_bid(bid, lot, RejectCode::below_minimum, out);
+  }
+  if ((bid.amount_minor - base_minor) % config.increment_minor != 0) {
+    return reject_bid(bid, lot, RejectCode::not_increment_multiple, out);
+  }
+
+  lot->price_minor = bid.amount_minor;
+  lot->leader = bid.bidder;
+  lot->bid_count += 1;
+  lot->seq = out.seq();
+  // Only accepted bids move the countdown, and only in the extension phase. The new deadline is
+  // never earlier than the old one, so the timer heap is settled lazily (see settle_top).
+  if (lot->phase == Phase::extension) {
+    lot->deadline_ms = capped_deadline(*lot, now_ms + config.extension_ms);
+  }
+  out.emit(BidAccepted{bid.lot, bid.bidder, bid.amount_minor, lot->deadline_ms,
+                       bid.amount_minor + config.increment_minor, lot->bid_count});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin commands.
+
+bool Engine::Impl::check_new_config(const LotConfig& config, Emitter& out) {
+  if (const auto problem = validate_lot_config(config)) {
+    out.emit(CommandRejected{config.id, CommandError::invalid_config, problem->field,
+                             problem->message});
+    return false;
+  }
+  if (config.latest_close_at_ms != 0 && config.latest_close_at_ms <= now_ms) {
+    out.emit(CommandRejected{config.id, CommandError::invalid_config, "latest_close_at",
+                             "latest close is in the past"});
+    return false;
+  }
+  if (config.starts_at_ms + config.timed_ms + config.extension_ms <= now_ms) {
+    out.emit(CommandRejected{config.id, CommandError::invalid_config, "starts_at",
+                             "the lot would be over before it is created"});
+    return false;
+  }
+  return true;
+}
+
+void Engine::Impl::handle(const CreateLot& command, Emitter& out) {
+  const LotConfig config = with_defaults(command.config);
+  if (!check_new_config(config, out)) return;
+  if (find_lot(config.id)) {
+    out.emit(CommandRejected{config.id, CommandError::lot_exists, {}, "a lot with this id exists"});
+    return;
+  }
+  if (lots.size() >= limits.max_lots) {
+    out.emit(CommandRejected{config.id, CommandError::limit_reached, {},
+                             "the engine holds its maximum number of lots"});
+    return;
+  }
+  const auto lot = static_cast<std::uint32_t>(lots.size());
+  LotState& state = lots.emplace_back();
+  state.config = config;
+  state.close_cap_ms = config.latest_close_at_ms;
+  state.seq = out.seq();
+  lot_index.insert(config.id.hash(), lot);
+  sync_timer(lot);
+  out.emit(LotConfigured{config, true});
+}
+
+void Engine::Impl::handle(const EditLot& command, Emitter& out) {
+  const LotConfig config = with_defaults(command.config);
+  const auto lot = find_lot(config.id);
+  if (!lot) {
+    out.emit(CommandRejected{config.id, CommandError::unknown_lot, {}, "no such lot"});
+    return;
+  }
+  if (lots[*lot].phase != Phase::scheduled) {
+    out.emit(CommandRejected{config.id, CommandError::lot_not_editable, {},
+                             "a lot can be edited only while it is scheduled"});
+    return;
+  }
+  if (!check_new_config(config, out)) return;
+  LotState& state = lots[*lot];
+  state.config = config;
+  state.close_cap_ms = config.latest_close_at_ms;
+  state.seq = out.seq();
+  sync_timer(*lot);
+  out.emit(LotConfigured{config, false});
+}
+
+void Engine::Impl::handle(const QualifyBidder& command, Emitter& out) {
+  const auto lot = find_lot(command.lot);
+  if (!lot) {
+    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
+    return;
+  }
+  if (lots[*lot].bidding_over()) {
+    out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
+    return;
+  }
+  if (!find_qualification(*lot, command.bidder)) {
+    if (qualifications.size() >= limits.max_qualifications) {
+      out.emit(CommandRejected{command.lot, CommandError::limit_reached, {},
+                               "the engine holds its maximum number of qualifications"});
+      return;
+    }
+    const auto at = static_cast<std::uint32_t>(qualifications.size());
+    qualifications.push_back(Qualification{*lot, command.bidder, command.source});
+    qualification_index.insert(qualification_hash(*lot, command.bidder), at);
+  }
+  out.emit(BidderQualified{command.lot, command.bidder, command.source});
+}
+
+void Engine::Impl::handle(const PauseLot& command, Emitter& out) {
+  const auto lot = find_lot(command.lot);
+  if (!lot) {
+    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
+    return;
+  }
+  LotState& state = lots[*lot];
+  switch (state.phase) {
+    case Phase::scheduled:
+      out.emit(CommandRejected{command.lot, CommandError::lot_not_open, {},
+                               "the lot has not opened yet; edit it instead"});
+      return;
+    case Phase::paused:
+      out.emit(CommandRejected{command.lot, CommandError::lot_paused, {}, "already paused"});
+      return;
+    case Phase::closed:
+    case Phase::cancelled:
+      out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
+      return;
+    case Phase::timed:
+    case Phase::extension: break;
+  }
+  state.paused_remaining_ms = state.deadline_ms - now_ms;  // > 0: advance() ran first
+  AUCTION_ASSERT(state.paused_remaining_ms > 0);
+  state.resume_phase = state.phase;
+  state.phase = Phase::paused;
+  state.deadline_ms = 0;
+  sync_timer(*lot);
+  announce_phase(*lot, out);
+}
+
+void Engine::Impl::handle(const ResumeLot& command, Emitter& out) {
+  const auto lot = find_lot(command.lot);
+  if (!lot) {
+    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
+    return;
+  }
+  LotState& state = lots[*lot];
+  if (state.bidding_over()) {
+    out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
+    return;
+  }
+  if (state.phase != Phase::paused) {
+    out.emit(CommandRejected{command.lot, CommandError::lot_not_paused, {}, "not paused"});
+    return;
+  }
+  state.phase = state.resume_phase;
+  state.deadline_ms = capped_deadline(state, now_ms + state.paused_remaining_ms);
+  state.paused_remaining_ms = 0;
+  sync_timer(*lot);
+  announce_phase(*lot, out);
+}
+
+void Engine::Impl::handle(const CancelLot& command, Emitter& out) {
+  const auto lot = find_lot(command.lot);
+  if (!lot) {
+    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
+    return;
+  }
+  LotState& state = lots[*lot];
+  if (state.bidding_over()) {
+    out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
+    return;
+  }
+  state.phase = Phase::cancelled;
+  state.outcome = Outcome::cancelled;
+  state.closed_at_ms = now_ms;
+  state.deadline_ms = 0;
+  state.paused_remaining_ms = 0;
+  timers.erase(*lot);
+  announce_phase(*lot, out);
+  out.emit(LotClosed{state.config.id, Outcome::cancelled, UserId{}, state.price_minor,
+                     state.reserve_met(), state.bid_count, now_ms, state.config.seller,
+                     state.config.currency, state.config.title});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The public face.
+
+Engine::Engine(const EngineLimits& limits) : impl_(std::make_unique<Impl>(limits)) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+void Engine::apply(const Command& command, EventSink& sink) {
+  Impl& impl = *impl_;
+  AUCTION_ASSERT(command.seq > impl.last_seq);
+  AUCTION_ASSERT(is_valid_time(command.ts_ms) && command.ts_ms >= impl.now_ms);
+  impl.last_seq = command.seq;
+  impl.now_ms = command.ts_ms;
+  Emitter out(sink, command.seq, command.ts_ms);
+  impl.advance(out, std::holds_alternative<Restart>(command.body));
+  std::visit([&](const auto& body) { impl.handle(body, out); }, command.body);
+  // A command may make a lot due at once (created or edited to start now): settle it here, so
+  // that after apply() no lot is due at now_ms().
+  impl.advance(out, false);
+}
+
+std::optional<TimeMs> Engine::next_deadline_ms() {
+  impl_->settle_top();
+  if (impl_->timers.empty()) return std::nullopt;
+  return impl_->timers.top().key_ms;
+}
+
+const LotState* Engine::find_lot(const LotId& lot) const {
+  const auto at = impl_->find_lot(lot);
+  return at ? &impl_->lots[*at] : nullptr;
+}
+
+std::span<const LotState> Engine::lots() const { return impl_->lots; }
+
+bool Engine::is_qualified(const LotId& lot, const UserId& bidder) const {
+  const auto at = impl_->find_lot(lot);
+  return at && impl_->find_qualification(*at, bidder).has_value();
+}
+
+Seq Engine::last_seq() const { return impl_->last_seq; }
+TimeMs Engine::now_ms() const { return impl_->now_ms; }
+const EngineLimits& Engine::limits() const { return impl_->limits; }
+
+}  // namespace auction

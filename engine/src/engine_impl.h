@@ -1,0 +1,82 @@
+// Private: the engine's state and rules. engine.cpp holds the rules, snapshot.cpp the
+// serialization; both see this one definition.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "auction/engine/engine.h"
+#include "deadline_heap.h"
+#include "index_table.h"
+
+namespace auction {
+
+struct Qualification {
+  std::uint32_t lot = 0;  // position in Impl::lots
+  UserId bidder;
+  QualifySource source = QualifySource::deposit_held;
+};
+
+// Stamps every event of one command with the command's sequence number and time.
+class Emitter {
+ public:
+  Emitter(EventSink& sink, Seq seq, TimeMs ts_ms) : sink_(sink), seq_(seq), ts_ms_(ts_ms) {}
+  template <typename Body>
+  void emit(Body&& body) {
+    sink_.on_event(Event{seq_, ts_ms_, EventBody{std::forward<Body>(body)}});
+  }
+  Seq seq() const { return seq_; }
+
+ private:
+  EventSink& sink_;
+  Seq seq_;
+  TimeMs ts_ms_;
+};
+
+struct Engine::Impl {
+  explicit Impl(const EngineLimits& engine_limits);
+
+  // Lookups.
+  std::optional<std::uint32_t> find_lot(const LotId& id) const;
+  std::optional<std::uint32_t> find_qualification(std::uint32_t lot, const UserId& bidder) const;
+  static std::uint64_t qualification_hash(std::uint32_t lot, const UserId& bidder);
+
+  // Timers: the heap holds, per waiting lot, a key ≤ the time its timer is really due. Bids move
+  // deadlines only later, so they leave the heap alone; advance() settles stale keys lazily.
+  static std::optional<TimeMs> timer_due_ms(const LotState& lot);
+  void sync_timer(std::uint32_t lot);
+  void settle_top();
+  void advance(Emitter& out, bool outage);
+  void fire_timer(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool outage);
+  void open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out);
+  void enter_extension(std::uint32_t lot, TimeMs at_ms, Emitter& out);
+  void close_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out);
+  void defer_close_after_outage(std::uint32_t lot, Emitter& out);
+  void announce_phase(std::uint32_t lot, Emitter& out);
+
+  // Commands.
+  void handle(const CreateLot& command, Emitter& out);
+  void handle(const EditLot& command, Emitter& out);
+  void handle(const QualifyBidder& command, Emitter& out);
+  void handle(const PlaceBid& command, Emitter& out);
+  void handle(const PauseLot& command, Emitter& out);
+  void handle(const ResumeLot& command, Emitter& out);
+  void handle(const CancelLot& command, Emitter& out);
+  void handle(const Tick&, Emitter&) {}
+  void handle(const Restart&, Emitter&) {}
+  void reject_bid(const PlaceBid& bid, const LotState* lot, RejectCode code, Emitter& out);
+  bool check_new_config(const LotConfig& config, Emitter& out);
+
+  void clear();
+
+  EngineLimits limits;
+  std::vector<LotState> lots;  // creation order; capacity reserved for limits.max_lots
+  detail::IndexTable lot_index;
+  std::vector<Qualification> qualifications;  // insertion order; capacity reserved
+  detail::IndexTable qualification_index;
+  detail::DeadlineHeap timers;
+  Seq last_seq = 0;
+  TimeMs now_ms = 0;
+};
+
+}  // namespace auction

@@ -1,0 +1,250 @@
+// Snapshot format (little-endian, version 1):
+//   "AUCSNAP1" | u32 version | body | u64 fnv1a64(everything before)
+//   body = u64 last_seq | i64 now_ms | u32 lot count | lots | u32 qualification count | quals
+// The state digest is fnv1a64 over the body alone, so it does not depend on the limits or the
+// format's framing: two engines that saw the same commands have the same digest.
+#include <cstring>
+#include <string>
+
+#include "auction/engine/engine.h"
+#include "engine_impl.h"
+
+namespace auction {
+
+std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t seed) {
+  std::uint64_t hash = seed;
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001B3ULL;
+  }
+  return hash;
+}
+
+namespace {
+
+constexpr std::string_view kMagic = "AUCSNAP1";
+constexpr std::uint32_t kVersion = 1;
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  template <typename Int>
+  void integer(Int value) {
+    static_assert(std::is_integral_v<Int>);
+    char bytes[sizeof(Int)];
+    std::memcpy(bytes, &value, sizeof(Int));  // x86-64 and aarch64 are little-endian
+    out_.append(bytes, sizeof(Int));
+  }
+  void text(std::string_view value) {
+    integer(static_cast<std::uint16_t>(value.size()));
+    out_.append(value);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <typename Int>
+  bool integer(Int& value) {
+    if (in_.size() < sizeof(Int)) return fail();
+    std::memcpy(&value, in_.data(), sizeof(Int));
+    in_.remove_prefix(sizeof(Int));
+    return true;
+  }
+  bool text(std::string_view& value) {
+    std::uint16_t size = 0;
+    if (!integer(size) || in_.size() < size) return fail();
+    value = in_.substr(0, size);
+    in_.remove_prefix(size);
+    return true;
+  }
+  template <typename Id>
+  bool id(Id& value, bool allow_empty) {
+    std::string_view text_value;
+    if (!text(text_value)) return false;
+    if (text_value.empty() && allow_empty) {
+      value = Id{};
+      return true;
+    }
+    const auto parsed = Id::parse(text_value);
+    if (!parsed) return fail();
+    value = *parsed;
+    return true;
+  }
+  template <typename Enum>
+  bool enumeration(Enum& value, Enum last) {
+    std::uint8_t raw = 0;
+    if (!integer(raw) || raw > static_cast<std::uint8_t>(last)) return fail();
+    value = static_cast<Enum>(raw);
+    return true;
+  }
+  bool done() const { return in_.empty(); }
+
+ private:
+  bool fail() { return false; }
+  std::string_view in_;
+};
+
+void write_config(Writer& w, const LotConfig& c) {
+  w.text(c.id.view());
+  w.text(c.title.view());
+  w.text(c.seller.view());
+  w.text(c.currency.view());
+  w.integer(c.start_price_minor);
+  w.integer(c.increment_minor);
+  w.integer(c.reserve_minor);
+  w.integer(c.deposit_minor);
+  w.integer(c.starts_at_ms);
+  w.integer(c.timed_ms);
+  w.integer(c.extension_ms);
+  w.integer(c.latest_close_at_ms);
+}
+
+bool read_config(Reader& r, LotConfig& c) {
+  std::string_view title, currency;
+  if (!r.id(c.id, false) || !r.text(title) || !r.id(c.seller, false) || !r.text(currency)) {
+    return false;
+  }
+  const auto parsed_title = Title::parse(title);
+  const auto parsed_currency = CurrencyCode::parse(currency);
+  if (!parsed_title || !parsed_currency) return false;
+  c.title = *parsed_title;
+  c.currency = *parsed_currency;
+  return r.integer(c.start_price_minor) && r.integer(c.increment_minor) &&
+         r.integer(c.reserve_minor) && r.integer(c.deposit_minor) && r.integer(c.starts_at_ms) &&
+         r.integer(c.timed_ms) && r.integer(c.extension_ms) && r.integer(c.latest_close_at_ms) &&
+         !validate_lot_config(c).has_value();
+}
+
+void write_body(Writer& w, const Engine::Impl& impl) {
+  w.integer(impl.last_seq);
+  w.integer(impl.now_ms);
+  w.integer(static_cast<std::uint32_t>(impl.lots.size()));
+  for (const LotState& lot : impl.lots) {
+    write_config(w, lot.config);
+    w.integer(static_cast<std::uint8_t>(lot.phase));
+    w.integer(static_cast<std::uint8_t>(lot.resume_phase));
+    w.integer(lot.price_minor);
+    w.text(lot.leader.view());
+    w.integer(lot.deadline_ms);
+    w.integer(lot.paused_remaining_ms);
+    w.integer(lot.close_cap_ms);
+    w.integer(lot.bid_count);
+    w.integer(lot.seq);
+    w.integer(lot.closed_at_ms);
+    w.integer(static_cast<std::uint8_t>(lot.outcome));
+  }
+  w.integer(static_cast<std::uint32_t>(impl.qualifications.size()));
+  for (const Qualification& q : impl.qualifications) {
+    w.integer(q.lot);
+    w.text(q.bidder.view());
+    w.integer(static_cast<std::uint8_t>(q.source));
+  }
+}
+
+bool read_lot(Reader& r, LotState& lot) {
+  return read_config(r, lot.config) && r.enumeration(lot.phase, Phase::cancelled) &&
+         r.enumeration(lot.resume_phase, Phase::cancelled) && r.integer(lot.price_minor) &&
+         r.id(lot.leader, true) && r.integer(lot.deadline_ms) &&
+         r.integer(lot.paused_remaining_ms) && r.integer(lot.close_cap_ms) &&
+         r.integer(lot.bid_count) && r.integer(lot.seq) && r.integer(lot.closed_at_ms) &&
+         r.enumeration(lot.outcome, Outcome::cancelled);
+}
+
+// The invariants apply() keeps; a snapshot that breaks them was not written by this engine.
+bool lot_is_consistent(const LotState& lot, Seq last_seq, TimeMs now_ms) {
+  const bool open = lot.phase == Phase::timed || lot.phase == Phase::extension;
+  if (lot.seq > last_seq) return false;
+  if ((lot.price_minor == 0) != lot.leader.empty()) return false;
+  if (lot.price_minor != 0 && !is_valid_amount(lot.price_minor)) return false;
+  if (open && lot.deadline_ms <= now_ms) return false;
+  if (!open && lot.deadline_ms != 0) return false;
+  if (lot.phase == Phase::paused) {
+    if (lot.paused_remaining_ms <= 0) return false;
+    if (lot.resume_phase != Phase::timed && lot.resume_phase != Phase::extension) return false;
+  } else if (lot.paused_remaining_ms != 0) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Engine::snapshot() const {
+  std::string out;
+  out.reserve(64 + impl_->lots.size() * 400 + impl_->qualifications.size() * 40);
+  Writer w(out);
+  out.append(kMagic);
+  w.integer(kVersion);
+  write_body(w, *impl_);
+  w.integer(fnv1a64(out));
+  return out;
+}
+
+std::uint64_t Engine::state_digest() const {
+  std::string body;
+  Writer w(body);
+  write_body(w, *impl_);
+  return fnv1a64(body);
+}
+
+Status Engine::restore(std::string_view bytes) {
+  Impl& impl = *impl_;
+  impl.clear();
+  const auto fail = [&](std::string message) {
+    impl.clear();
+    return Status::error("snapshot: " + message);
+  };
+  constexpr std::size_t kHeader = 8 + sizeof(std::uint32_t);
+  if (bytes.size() < kHeader + sizeof(std::uint64_t) || bytes.substr(0, 8) != kMagic) {
+    return fail("not an engine snapshot (bad magic or too short)");
+  }
+  std::uint64_t stored_checksum = 0;
+  std::memcpy(&stored_checksum, bytes.data() + bytes.size() - 8, 8);
+  if (fnv1a64(bytes.substr(0, bytes.size() - 8)) != stored_checksum) {
+    return fail("checksum mismatch (the snapshot is corrupted)");
+  }
+  Reader r(bytes.substr(8, bytes.size() - 16));
+  std::uint32_t version = 0;
+  if (!r.integer(version) || version != kVersion) {
+    return fail("unknown version " + std::to_string(version));
+  }
+  std::uint32_t lot_count = 0;
+  if (!r.integer(impl.last_seq) || !r.integer(impl.now_ms) || !r.integer(lot_count)) {
+    return fail("truncated header");
+  }
+  if (lot_count > impl.limits.max_lots) {
+    return fail("holds " + std::to_string(lot_count) + " lots, above this engine's max_lots");
+  }
+  for (std::uint32_t i = 0; i < lot_count; ++i) {
+    LotState lot;
+    if (!read_lot(r, lot) || !lot_is_consistent(lot, impl.last_seq, impl.now_ms)) {
+      return fail("lot #" + std::to_string(i) + " is malformed");
+    }
+    if (impl.find_lot(lot.config.id)) return fail("duplicate lot " + std::string(lot.config.id.view()));
+    impl.lots.push_back(lot);
+    impl.lot_index.insert(lot.config.id.hash(), i);
+    impl.sync_timer(i);
+  }
+  std::uint32_t qualification_count = 0;
+  if (!r.integer(qualification_count) || qualification_count > impl.limits.max_qualifications) {
+    return fail("bad qualification count");
+  }
+  for (std::uint32_t i = 0; i < qualification_count; ++i) {
+    Qualification q;
+    if (!r.integer(q.lot) || q.lot >= lot_count || !r.id(q.bidder, false) ||
+        !r.enumeration(q.source, QualifySource::waiver) ||
+        impl.find_qualification(q.lot, q.bidder)) {
+      return fail("qualification #" + std::to_string(i) + " is malformed");
+    }
+    impl.qualifications.push_back(q);
+    impl.qualification_index.insert(Impl::qualification_hash(q.lot, q.bidder), i);
+  }
+  if (!r.done()) return fail("trailing bytes after the last record");
+  return Status::ok();
+}
+
+}  // namespace auction
