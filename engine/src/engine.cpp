@@ -238,9 +238,13 @@ void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
   lot->bid_count += 1;
   lot->seq = out.seq();
   // Only accepted bids move the countdown, and only in the extension phase. The new deadline is
-  // never earlier than the old one, so the timer heap is settled lazily (see settle_top).
+  // almost always later than the old one, and then the timer heap is settled lazily (see
+  // settle_top). Only after an outage grace longer than the extension can it be earlier (SPEC §3:
+  // every accepted bid sets bid_time + extension); then the timer is moved at once.
   if (lot->phase == Phase::extension) {
-    lot->deadline_ms = capped_deadline(*lot, now_ms + config.extension_ms);
+    const TimeMs deadline_ms = capped_deadline(*lot, now_ms + config.extension_ms);
+    if (deadline_ms < lot->deadline_ms) timers.set(*found, deadline_ms);
+    lot->deadline_ms = deadline_ms;
   }
   out.emit(BidAccepted{bid.lot, bid.bidder, bid.amount_minor, lot->deadline_ms,
                        bid.amount_minor + config.increment_minor, lot->bid_count});

@@ -76,8 +76,8 @@ int main() {
   bid(9'000, "lamp", "alice", 12'000);
   run(11'000, Tick{});                   // the timed phase ends: both lots enter extension
   bid(13'000, "lamp", "bob", 13'000);    // extension: the countdown restarts at 13 s + 5 s
-  bid(17'500, "lamp", "alice", 15'000);  // and again: now 22.5 s
   run(16'000, Tick{});                   // vase: no bid in its extension; reserve not met: unsold
+  bid(17'500, "lamp", "alice", 15'000);  // and again: now 22.5 s
   run(22'500, Tick{});                   // lamp: the countdown ran out, sold above its reserve
   bid(22'600, "lamp", "bob", 16'000);    // too late: lot_closed
 

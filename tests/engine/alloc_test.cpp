@@ -1,0 +1,93 @@
+// Proves that the bid path performs no heap allocation: a counting global operator new is armed
+// around a burst of bids (accepted and rejected, timed and extension phases, deposit checks,
+// clock ticks that extend and close lots) on lots that already exist.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "harness.h"
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<std::size_t> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace auction;
+using namespace auction::testing;
+
+namespace {
+
+// Counts answers without storing them (a sink that allocates would defeat the test).
+class CountingSink final : public EventSink {
+ public:
+  void on_event(const Event& event) override {
+    accepted += std::holds_alternative<BidAccepted>(event.body);
+    rejected += std::holds_alternative<BidRejected>(event.body);
+    closed += std::holds_alternative<LotClosed>(event.body);
+  }
+  std::size_t accepted = 0, rejected = 0, closed = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the counter sees allocations (the test can fail)") {
+  g_allocations = 0;
+  g_counting = true;
+  auto* p = new int(7);
+  g_counting = false;
+  delete p;
+  CHECK(g_allocations == 1);
+}
+
+TEST_CASE("bids on existing lots allocate nothing") {
+  constexpr int kLots = 200;
+  Engine engine(EngineLimits{kLots, 1'000});
+  CountingSink sink;
+  Seq seq = 0;
+  TimeMs now_ms = kT0;
+  std::vector<LotId> ids;
+  std::vector<AmountMinor> next(kLots);
+  for (int i = 0; i < kLots; ++i) {
+    LotConfig config = lot_config("lot" + std::to_string(i));
+    config.timed_ms = 2'000;
+    config.extension_ms = 500;
+    config.deposit_minor = i % 4 == 0 ? 100 : 0;
+    ids.push_back(config.id);
+    next[i] = config.start_price_minor;
+    engine.apply(Command{++seq, now_ms, CreateLot{config}}, sink);
+    engine.apply(Command{++seq, now_ms, QualifyBidder{config.id, user("alice")}}, sink);
+    engine.apply(Command{++seq, now_ms, QualifyBidder{config.id, user("bob")}}, sink);
+  }
+  const UserId bidders[] = {user("alice"), user("bob"), user("mallory")};
+
+  g_allocations = 0;
+  g_counting = true;
+  for (int round = 0; round < 20'000; ++round) {
+    now_ms += 1;
+    const int lot = round % kLots;
+    const UserId& bidder = bidders[round % 3];
+    const AmountMinor amount = round % 7 == 0 ? next[lot] + 1 : next[lot];
+    engine.apply(Command{++seq, now_ms, PlaceBid{ids[lot], bidder, amount}}, sink);
+    if (engine.find_lot(ids[lot])->price_minor == amount) next[lot] = amount + 10;
+    if (round % 500 == 0) engine.apply(Command{++seq, now_ms, Tick{}}, sink);
+  }
+  // Run the clock out: every lot closes.
+  engine.apply(Command{++seq, now_ms + 1'000'000, Tick{}}, sink);
+  g_counting = false;
+
+  CHECK(g_allocations == 0);
+  CHECK(sink.accepted > 5'000);
+  CHECK(sink.rejected > 5'000);
+  CHECK(sink.closed == kLots);
+}

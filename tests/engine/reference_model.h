@@ -1,0 +1,79 @@
+// A small, obviously-correct model of SPEC §2–5, written apart from the engine to check it.
+//
+// It favours plainness over speed: lots live in a vector searched linearly, the clock is a scan
+// over all lots for the earliest due one, qualifications are a std::set of strings. It speaks the
+// engine's public command and event types so that the two can be compared event by event.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auction/engine/command.h"
+#include "auction/engine/event.h"
+#include "auction/engine/limits.h"
+
+namespace auction::testing {
+
+class ReferenceModel {
+ public:
+  struct Lot {
+    LotConfig config;
+    Phase phase = Phase::scheduled;
+    Phase resume_phase = Phase::timed;
+    AmountMinor price = 0;
+    std::string leader;
+    TimeMs deadline = 0;
+    DurationMs remaining = 0;
+    TimeMs cap = 0;
+    std::uint32_t bids = 0;
+    Seq seq = 0;
+    TimeMs closed_at = 0;
+    Outcome outcome = Outcome::unsold;
+
+    bool over() const { return phase == Phase::closed || phase == Phase::cancelled; }
+    std::optional<AmountMinor> min_next() const;
+  };
+
+  explicit ReferenceModel(EngineLimits limits) : limits_(limits) {}
+
+  std::vector<Event> apply(const Command& command);
+  const Lot* find(std::string_view id) const;
+  const std::vector<Lot>& lots() const { return lots_; }
+
+ private:
+  Lot* find_mutable(std::string_view id);
+  std::optional<TimeMs> due(const Lot& lot) const;
+  void settle(bool outage);
+  void fire(Lot& lot, TimeMs at, bool outage);
+  void close(Lot& lot, TimeMs at);
+  void phase_event(Lot& lot);
+  std::optional<std::string_view> config_problem(const LotConfig& c) const;  // the field
+  void admin_reject(const LotId& lot, CommandError error, std::string_view field = {});
+
+  void on(const CreateLot& c);
+  void on(const EditLot& c);
+  void on(const QualifyBidder& c);
+  void on(const PlaceBid& c);
+  void on(const PauseLot& c);
+  void on(const ResumeLot& c);
+  void on(const CancelLot& c);
+  void on(const Tick&) {}
+  void on(const Restart&) {}
+
+  template <typename Body>
+  void emit(Body body) {
+    out_.push_back(Event{seq_, now_, EventBody{std::move(body)}});
+  }
+
+  EngineLimits limits_;
+  std::vector<Lot> lots_;
+  std::set<std::pair<std::string, std::string>> qualified_;  // (lot, bidder)
+  TimeMs now_ = 0;
+  Seq seq_ = 0;
+  std::vector<Event> out_;
+};
+
+}  // namespace auction::testing

@@ -1,0 +1,653 @@
+// One test per rule of SPEC §1–5 and per reject code, boundaries included.
+#include <doctest/doctest.h>
+
+#include <limits>
+
+#include "harness.h"
+
+using namespace auction;
+using namespace auction::testing;
+
+namespace {
+
+constexpr TimeMs kStart = kT0 + 1'000;         // lot_config()'s start
+constexpr TimeMs kTimedEnd = kStart + 10'000;  // end of its timed phase
+
+RejectCode code_of(const Event& event) {
+  REQUIRE_MESSAGE(reject_code(event).has_value(), describe(event));
+  return *reject_code(event);
+}
+
+}  // namespace
+
+TEST_SUITE("identifiers and amounts") {
+  TEST_CASE("ids are 1-32 characters of [A-Za-z0-9_-]") {
+    CHECK(LotId::parse("a").has_value());
+    CHECK(LotId::parse("Lot_42-b").has_value());
+    CHECK(LotId::parse(std::string(32, 'x')).has_value());
+    CHECK_FALSE(LotId::parse(std::string(33, 'x')).has_value());
+    CHECK_FALSE(LotId::parse("").has_value());
+    CHECK_FALSE(LotId::parse("a b").has_value());
+    CHECK_FALSE(LotId::parse("lot.1").has_value());
+    CHECK_FALSE(UserId::parse("j\xC3\xA9r\xC3\xB4me").has_value());
+    CHECK(LotId::parse("abc")->view() == "abc");
+  }
+
+  TEST_CASE("amounts are integers from 1 to 10^15") {
+    CHECK(is_valid_amount(1));
+    CHECK(is_valid_amount(1'000'000'000'000'000));
+    CHECK_FALSE(is_valid_amount(0));
+    CHECK_FALSE(is_valid_amount(-1));
+    CHECK_FALSE(is_valid_amount(1'000'000'000'000'001));
+  }
+
+  TEST_CASE("titles are 1-200 bytes of valid UTF-8") {
+    CHECK(Title::parse("Vase \xE8\x8A\xB1\xE7\x93\xB6").has_value());
+    CHECK(Title::parse(std::string(200, 'a')).has_value());
+    CHECK_FALSE(Title::parse(std::string(201, 'a')).has_value());
+    CHECK_FALSE(Title::parse("bad \xC3").has_value());          // truncated sequence
+    CHECK_FALSE(Title::parse("over \xC0\xAF").has_value());     // overlong '/'
+    CHECK_FALSE(Title::parse("sur \xED\xA0\x80").has_value());  // UTF-16 surrogate
+    CHECK_FALSE(Title::parse("big \xF4\x90\x80\x80").has_value());  // above U+10FFFF
+  }
+
+  TEST_CASE("currency codes are three capital letters") {
+    CHECK(CurrencyCode::parse("CNY").has_value());
+    CHECK_FALSE(CurrencyCode::parse("eur").has_value());
+    CHECK_FALSE(CurrencyCode::parse("EURO").has_value());
+  }
+}
+
+TEST_SUITE("lot configuration") {
+  TEST_CASE("a valid lot is created and reserve defaults to the start price") {
+    Harness h;
+    const auto events = h.create(lot_config());
+    REQUIRE(events.size() == 1);
+    const auto configured = bodies<LotConfigured>(events);
+    REQUIRE(configured.size() == 1);
+    CHECK(configured[0].created);
+    CHECK(h.lot().config.reserve_minor == 100);
+    CHECK(h.lot().phase == Phase::scheduled);
+  }
+
+  TEST_CASE("each invalid field is refused with its name and nothing is created") {
+    struct Case {
+      const char* field;
+      void (*mutate)(LotConfig&);
+    };
+    const Case cases[] = {
+        {"title", [](LotConfig& c) { c.title = Title{}; }},
+        {"seller", [](LotConfig& c) { c.seller = UserId{}; }},
+        {"currency", [](LotConfig& c) { c.currency = CurrencyCode{}; }},
+        {"start_price", [](LotConfig& c) { c.start_price_minor = 0; }},
+        {"start_price", [](LotConfig& c) { c.start_price_minor = 1'000'000'000'000'001; }},
+        {"increment", [](LotConfig& c) { c.increment_minor = 0; }},
+        {"increment", [](LotConfig& c) { c.increment_minor = -10; }},
+        {"reserve", [](LotConfig& c) { c.reserve_minor = 99; }},
+        {"deposit", [](LotConfig& c) { c.deposit_minor = -1; }},
+        {"starts_at", [](LotConfig& c) { c.starts_at_ms = -5; }},
+        {"timed", [](LotConfig& c) { c.timed_ms = -1; }},
+        {"timed", [](LotConfig& c) { c.timed_ms = kMaxDurationMs + 1; }},
+        {"extension", [](LotConfig& c) { c.extension_ms = -1; }},
+        {"extension", [](LotConfig& c) { c.timed_ms = c.extension_ms = 0; }},
+        {"latest_close_at", [](LotConfig& c) { c.latest_close_at_ms = c.starts_at_ms; }},
+        {"starts_at", [](LotConfig& c) { c.starts_at_ms = kT0 - 20'000; }},  // over already
+    };
+    for (const Case& test : cases) {
+      CAPTURE(test.field);
+      Harness h;
+      LotConfig config = lot_config();
+      test.mutate(config);
+      const auto events = h.create(config);
+      CHECK(command_error(events) == CommandError::invalid_config);
+      CHECK(config_problem_field(events) == test.field);
+      CHECK(h.engine.find_lot(lot_id("lot1")) == nullptr);
+    }
+  }
+
+  TEST_CASE("a lot that started in the past but is not over opens at once") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.starts_at_ms = kT0 - 2'000;
+    const auto events = h.create(config);
+    const auto phases = bodies<PhaseChanged>(events);
+    REQUIRE(phases.size() == 1);
+    CHECK(phases[0].phase == Phase::timed);
+    CHECK(phases[0].deadline_ms == kT0 - 2'000 + 10'000);
+  }
+
+  TEST_CASE("duplicate lot ids are refused") {
+    Harness h;
+    h.create(lot_config());
+    CHECK(command_error(h.create(lot_config())) == CommandError::lot_exists);
+  }
+
+  TEST_CASE("a lot can be edited only while scheduled") {
+    Harness h;
+    h.create(lot_config());
+    LotConfig edited = lot_config();
+    edited.start_price_minor = 500;
+    edited.starts_at_ms = kT0 + 2'000;
+    const auto events = h.run(kT0 + 10, EditLot{edited});
+    REQUIRE_FALSE(command_error(events).has_value());
+    CHECK(h.lot().config.start_price_minor == 500);
+    CHECK(h.engine.next_deadline_ms() == kT0 + 2'000);
+    CHECK(code_of(h.bid(kT0 + 1'500, "alice", 500)) == RejectCode::lot_not_open);
+    CHECK(accepted(h.bid(kT0 + 2'000, "alice", 500)));
+    CHECK(command_error(h.run(kT0 + 2'001, EditLot{edited})) == CommandError::lot_not_editable);
+    CHECK(command_error(h.run(kT0 + 2'002, EditLot{lot_config("nope")})) ==
+          CommandError::unknown_lot);
+  }
+
+  TEST_CASE("an invalid edit leaves the lot unchanged") {
+    Harness h;
+    h.create(lot_config());
+    LotConfig edited = lot_config();
+    edited.increment_minor = 0;
+    CHECK(command_error(h.run(kT0 + 1, EditLot{edited})) == CommandError::invalid_config);
+    CHECK(h.lot().config.increment_minor == 10);
+  }
+}
+
+TEST_SUITE("phases and the clock") {
+  TEST_CASE("before starts_at lot_not_open; exactly at starts_at admissible") {
+    Harness h;
+    h.create(lot_config());
+    CHECK(code_of(h.bid(kStart - 1, "alice", 100)) == RejectCode::lot_not_open);
+    CHECK(h.lot().phase == Phase::scheduled);
+    const Event answer = h.bid(kStart, "alice", 100);
+    CHECK(accepted(answer));
+    CHECK(h.lot().phase == Phase::timed);
+    CHECK(h.lot().deadline_ms == kTimedEnd);
+  }
+
+  TEST_CASE("timed phase: bids do not move the deadline; deadline - 1 ms is accepted") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.extension_ms = 0;  // timed-only: hard close
+    h.create(config);
+    CHECK(accepted(h.bid(kStart + 5, "alice", 100)));
+    const Event last = h.bid(kTimedEnd - 1, "bob", 110);
+    REQUIRE(accepted(last));
+    CHECK(std::get<BidAccepted>(last.body).deadline_ms == kTimedEnd);
+    CHECK(code_of(h.bid(kTimedEnd, "alice", 120)) == RejectCode::lot_closed);
+    CHECK(h.lot().phase == Phase::closed);
+    CHECK(h.lot().outcome == Outcome::sold);
+    CHECK(h.lot().leader == user("bob"));
+    CHECK(h.lot().closed_at_ms == kTimedEnd);
+  }
+
+  TEST_CASE("a bid at or after the deadline is lot_closed even before the close is announced") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.extension_ms = 0;
+    h.create(config);
+    h.tick(kStart);
+    // No tick at the deadline: the bid itself finds the lot over.
+    const auto events = h.run(kTimedEnd + 3, PlaceBid{lot_id("lot1"), user("alice"), 100});
+    REQUIRE(events.size() == 3);
+    CHECK(std::get<PhaseChanged>(events[0].body).phase == Phase::closed);
+    CHECK(std::get<LotClosed>(events[1].body).closed_at_ms == kTimedEnd);
+    CHECK(code_of(events[2]) == RejectCode::lot_closed);
+  }
+
+  TEST_CASE("timed to extension at the exact instant") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kStart);
+    CHECK(h.tick(kTimedEnd - 1).empty());
+    CHECK(h.lot().phase == Phase::timed);
+    const auto events = h.tick(kTimedEnd);
+    REQUIRE(events.size() == 1);
+    const auto& phase = std::get<PhaseChanged>(events[0].body);
+    CHECK(phase.phase == Phase::extension);
+    CHECK(phase.deadline_ms == kTimedEnd + 5'000);
+  }
+
+  TEST_CASE("a bid exactly at the end of the timed phase is an extension bid") {
+    Harness h;
+    h.create(lot_config());
+    const Event answer = h.bid(kTimedEnd, "alice", 100);
+    REQUIRE(accepted(answer));
+    CHECK(h.lot().phase == Phase::extension);
+    CHECK(std::get<BidAccepted>(answer.body).deadline_ms == kTimedEnd + 5'000);
+  }
+
+  TEST_CASE("extension: every accepted bid restarts the countdown, rejected bids never do") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kTimedEnd);
+    CHECK(accepted(h.bid(kTimedEnd + 1'000, "alice", 100)));
+    CHECK(h.lot().deadline_ms == kTimedEnd + 6'000);
+    CHECK(code_of(h.bid(kTimedEnd + 2'000, "bob", 105)) == RejectCode::below_minimum);
+    CHECK(code_of(h.bid(kTimedEnd + 2'500, "alice", 200)) == RejectCode::already_leading);
+    CHECK(h.lot().deadline_ms == kTimedEnd + 6'000);
+    // deadline - 1 ms is still in time and restarts the countdown from there.
+    CHECK(accepted(h.bid(kTimedEnd + 5'999, "bob", 110)));
+    CHECK(h.lot().deadline_ms == kTimedEnd + 10'999);
+    CHECK(h.engine.next_deadline_ms() == kTimedEnd + 10'999);
+    CHECK(code_of(h.bid(kTimedEnd + 10'999, "alice", 120)) == RejectCode::lot_closed);
+    CHECK(h.lot().outcome == Outcome::sold);
+    CHECK(h.lot().price_minor == 110);
+    CHECK(h.lot().closed_at_ms == kTimedEnd + 10'999);
+  }
+
+  TEST_CASE("extension-only mode enters extension at the start") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.timed_ms = 0;
+    h.create(config);
+    const auto events = h.tick(kStart);
+    REQUIRE(events.size() == 1);
+    CHECK(std::get<PhaseChanged>(events[0].body).phase == Phase::extension);
+    CHECK(std::get<PhaseChanged>(events[0].body).deadline_ms == kStart + 5'000);
+  }
+
+  TEST_CASE("no bid at all: unsold at the end of the extension") {
+    Harness h;
+    h.create(lot_config());
+    const auto events = h.tick(kTimedEnd + 5'000);
+    const auto closed = bodies<LotClosed>(events);
+    REQUIRE(closed.size() == 1);
+    CHECK(closed[0].outcome == Outcome::unsold);
+    CHECK(closed[0].winner.empty());
+    CHECK(closed[0].closed_at_ms == kTimedEnd + 5'000);
+    // Opened, entered extension, closed: in order, in one command.
+    const auto phases = bodies<PhaseChanged>(events);
+    REQUIRE(phases.size() == 3);
+    CHECK(phases[0].phase == Phase::timed);
+    CHECK(phases[1].phase == Phase::extension);
+    CHECK(phases[2].phase == Phase::closed);
+  }
+
+  TEST_CASE("latest_close_at closes the lot whatever the countdown") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.latest_close_at_ms = kTimedEnd + 3'000;
+    h.create(config);
+    h.tick(kTimedEnd);
+    CHECK(h.lot().deadline_ms == kTimedEnd + 3'000);  // capped already
+    CHECK(accepted(h.bid(kTimedEnd + 2'000, "alice", 100)));
+    CHECK(h.lot().deadline_ms == kTimedEnd + 3'000);  // the bid does not pass the cap
+    CHECK(code_of(h.bid(kTimedEnd + 3'000, "bob", 110)) == RejectCode::lot_closed);
+    CHECK(h.lot().closed_at_ms == kTimedEnd + 3'000);
+  }
+
+  TEST_CASE("latest_close_at inside the timed phase closes it without extension") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.latest_close_at_ms = kStart + 4'000;
+    h.create(config);
+    h.tick(kStart);
+    CHECK(h.lot().deadline_ms == kStart + 4'000);
+    const auto events = h.tick(kStart + 4'000);
+    CHECK(bodies<LotClosed>(events).size() == 1);
+    CHECK(bodies<PhaseChanged>(events).size() == 1);  // closed, never extension
+  }
+
+  TEST_CASE("two lots due at the same instant close in creation order") {
+    Harness h;
+    h.create(lot_config("b"));
+    h.create(lot_config("a"));
+    const auto closed = bodies<LotClosed>(h.tick(kTimedEnd + 5'000));
+    REQUIRE(closed.size() == 2);
+    CHECK(closed[0].lot == lot_id("b"));
+    CHECK(closed[1].lot == lot_id("a"));
+  }
+}
+
+TEST_SUITE("pause, resume, cancel") {
+  TEST_CASE("pause freezes the remaining time and resume restores it") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kTimedEnd);
+    CHECK(accepted(h.bid(kTimedEnd + 1'000, "alice", 100)));  // deadline = kTimedEnd + 6000
+    const auto paused = h.run(kTimedEnd + 2'500, PauseLot{lot_id("lot1")});
+    REQUIRE(bodies<PhaseChanged>(paused).size() == 1);
+    CHECK(bodies<PhaseChanged>(paused)[0].phase == Phase::paused);
+    CHECK(h.lot().paused_remaining_ms == 3'500);
+    CHECK_FALSE(h.engine.next_deadline_ms().has_value());
+    CHECK(code_of(h.bid(kTimedEnd + 60'000, "bob", 110)) == RejectCode::lot_paused);
+    CHECK(h.tick(kTimedEnd + 90'000).empty());  // no close while paused
+    const auto resumed = h.run(kTimedEnd + 100'000, ResumeLot{lot_id("lot1")});
+    const auto phase = bodies<PhaseChanged>(resumed).at(0);
+    CHECK(phase.phase == Phase::extension);
+    CHECK(phase.deadline_ms == kTimedEnd + 103'500);
+    CHECK(accepted(h.bid(kTimedEnd + 103'499, "bob", 110)));
+  }
+
+  TEST_CASE("pausing in the timed phase resumes in the timed phase") {
+    Harness h;
+    h.create(lot_config());
+    h.run(kStart + 4'000, PauseLot{lot_id("lot1")});
+    h.run(kStart + 50'000, ResumeLot{lot_id("lot1")});
+    CHECK(h.lot().phase == Phase::timed);
+    CHECK(h.lot().deadline_ms == kStart + 56'000);
+  }
+
+  TEST_CASE("pause and resume refusals") {
+    Harness h;
+    h.create(lot_config());
+    CHECK(command_error(h.run(kT0, PauseLot{lot_id("lot1")})) == CommandError::lot_not_open);
+    CHECK(command_error(h.run(kT0, PauseLot{lot_id("zzz")})) == CommandError::unknown_lot);
+    CHECK(command_error(h.run(kStart, ResumeLot{lot_id("lot1")})) == CommandError::lot_not_paused);
+    h.run(kStart + 1, PauseLot{lot_id("lot1")});
+    CHECK(command_error(h.run(kStart + 2, PauseLot{lot_id("lot1")})) == CommandError::lot_paused);
+    h.run(kStart + 3, CancelLot{lot_id("lot1")});
+    CHECK(command_error(h.run(kStart + 4, ResumeLot{lot_id("lot1")})) == CommandError::lot_closed);
+    CHECK(command_error(h.run(kStart + 5, PauseLot{lot_id("lot1")})) == CommandError::lot_closed);
+  }
+
+  TEST_CASE("a paused lot still closes at latest_close_at") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.latest_close_at_ms = kStart + 20'000;
+    h.create(config);
+    CHECK(accepted(h.bid(kStart, "alice", 100)));
+    h.run(kStart + 1'000, PauseLot{lot_id("lot1")});
+    CHECK(h.engine.next_deadline_ms() == kStart + 20'000);
+    const auto closed = bodies<LotClosed>(h.tick(kStart + 20'000));
+    REQUIRE(closed.size() == 1);
+    CHECK(closed[0].outcome == Outcome::sold);
+  }
+
+  TEST_CASE("cancel is terminal: no winner, later bids lot_closed") {
+    Harness h;
+    h.create(lot_config());
+    CHECK(accepted(h.bid(kStart, "alice", 100)));
+    const auto events = h.run(kStart + 10, CancelLot{lot_id("lot1")});
+    const auto closed = bodies<LotClosed>(events);
+    REQUIRE(closed.size() == 1);
+    CHECK(closed[0].outcome == Outcome::cancelled);
+    CHECK(closed[0].winner.empty());
+    CHECK(h.lot().phase == Phase::cancelled);
+    CHECK(code_of(h.bid(kStart + 20, "bob", 110)) == RejectCode::lot_closed);
+    CHECK(command_error(h.run(kStart + 30, CancelLot{lot_id("lot1")})) == CommandError::lot_closed);
+    CHECK_FALSE(h.engine.next_deadline_ms().has_value());
+  }
+
+  TEST_CASE("a scheduled lot can be cancelled") {
+    Harness h;
+    h.create(lot_config());
+    h.run(kT0 + 1, CancelLot{lot_id("lot1")});
+    CHECK(h.tick(kStart + 100'000).empty());
+    CHECK(h.lot().phase == Phase::cancelled);
+  }
+}
+
+TEST_SUITE("bids") {
+  TEST_CASE("first bid: at least the start price, on the increment grid from it") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kStart);
+    CHECK(code_of(h.bid(kStart + 1, "alice", 99)) == RejectCode::below_minimum);
+    CHECK(code_of(h.bid(kStart + 2, "alice", 105)) == RejectCode::not_increment_multiple);
+    CHECK(accepted(h.bid(kStart + 3, "alice", 130)));  // 100 + 3 × 10
+  }
+
+  TEST_CASE("later bids: at least P + increment, a whole multiple of it above P") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kStart);
+    REQUIRE(accepted(h.bid(kStart + 1, "alice", 100)));
+    CHECK(code_of(h.bid(kStart + 2, "bob", 100)) == RejectCode::below_minimum);  // equal
+    CHECK(code_of(h.bid(kStart + 3, "bob", 101)) == RejectCode::below_minimum);  // precedence
+    CHECK(code_of(h.bid(kStart + 4, "bob", 115)) == RejectCode::not_increment_multiple);
+    const Event ok = h.bid(kStart + 5, "bob", 140);
+    REQUIRE(accepted(ok));
+    CHECK(std::get<BidAccepted>(ok.body).min_next_minor == 150);
+    CHECK(h.lot().bid_count == 2);
+  }
+
+  TEST_CASE("the leader may not outbid itself") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kStart);
+    REQUIRE(accepted(h.bid(kStart + 1, "alice", 100)));
+    CHECK(code_of(h.bid(kStart + 2, "alice", 110)) == RejectCode::already_leading);
+  }
+
+  TEST_CASE("two bids of the same amount: the first sequenced wins") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kStart);
+    CHECK(accepted(h.bid(kStart + 1, "alice", 200)));
+    CHECK(code_of(h.bid(kStart + 1, "bob", 200)) == RejectCode::below_minimum);
+  }
+
+  TEST_CASE("amounts at 1 and at 10^15") {
+    Harness h;
+    LotConfig cheap = lot_config("cheap");
+    cheap.start_price_minor = 1;
+    cheap.increment_minor = 1;
+    h.create(cheap);
+    LotConfig dear = lot_config("dear");
+    dear.start_price_minor = kMaxAmountMinor - 10;
+    dear.increment_minor = 10;
+    h.create(dear);
+    h.tick(kStart);
+    CHECK(accepted(h.bid(kStart + 1, "alice", 1, "cheap")));
+    CHECK(accepted(h.bid(kStart + 2, "bob", 2, "cheap")));
+    CHECK(accepted(h.bid(kStart + 3, "alice", kMaxAmountMinor - 10, "dear")));
+    const Event top = h.bid(kStart + 4, "bob", kMaxAmountMinor, "dear");
+    REQUIRE(accepted(top));
+    // No admissible bid is left in range: min_next is none, and anything higher is invalid.
+    CHECK_FALSE(h.lot("dear").min_next_minor().has_value());
+    const Event over = h.bid(kStart + 5, "alice", kMaxAmountMinor + 10, "dear");
+    CHECK(code_of(over) == RejectCode::invalid_amount);
+    CHECK_FALSE(std::get<BidRejected>(over.body).min_next_minor.has_value());
+  }
+
+  TEST_CASE("invalid amounts are rejected, never rounded") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kStart);
+    for (AmountMinor amount : {AmountMinor{0}, AmountMinor{-100}, kMaxAmountMinor + 1,
+                               std::numeric_limits<AmountMinor>::max(),
+                               std::numeric_limits<AmountMinor>::min()}) {
+      CAPTURE(amount);
+      CHECK(code_of(h.bid(kStart + 1, "alice", amount)) == RejectCode::invalid_amount);
+    }
+    CHECK(h.lot().bid_count == 0);
+  }
+
+  TEST_CASE("deposit lots need qualification; a waiver qualifies too") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.deposit_minor = 5'000;
+    h.create(config);
+    h.tick(kStart);
+    CHECK(code_of(h.bid(kStart + 1, "alice", 100)) == RejectCode::not_qualified);
+    const auto qualified =
+        h.run(kStart + 2, QualifyBidder{lot_id("lot1"), user("alice"), QualifySource::deposit_held});
+    CHECK(bodies<BidderQualified>(qualified).size() == 1);
+    CHECK(h.engine.is_qualified(lot_id("lot1"), user("alice")));
+    CHECK(accepted(h.bid(kStart + 3, "alice", 100)));
+    h.run(kStart + 4, QualifyBidder{lot_id("lot1"), user("bob"), QualifySource::waiver});
+    CHECK(accepted(h.bid(kStart + 5, "bob", 110)));
+    CHECK(code_of(h.bid(kStart + 6, "carol", 120)) == RejectCode::not_qualified);
+  }
+
+  TEST_CASE("qualify refusals") {
+    Harness h;
+    h.create(lot_config());
+    CHECK(command_error(h.run(kT0, QualifyBidder{lot_id("zz"), user("a")})) ==
+          CommandError::unknown_lot);
+    h.run(kT0 + 1, CancelLot{lot_id("lot1")});
+    CHECK(command_error(h.run(kT0 + 2, QualifyBidder{lot_id("lot1"), user("a")})) ==
+          CommandError::lot_closed);
+  }
+
+  TEST_CASE("reject codes follow the SPEC's precedence") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.deposit_minor = 10;
+    h.create(config);
+    // invalid_amount before unknown_lot
+    CHECK(code_of(h.bid(kT0, "a", 0, "ghost")) == RejectCode::invalid_amount);
+    CHECK(code_of(h.bid(kT0, "a", 100, "ghost")) == RejectCode::unknown_lot);
+    // lot_not_open before not_qualified
+    CHECK(code_of(h.bid(kT0 + 1, "a", 100)) == RejectCode::lot_not_open);
+    h.run(kStart, PauseLot{lot_id("lot1")});
+    // lot_paused before not_qualified
+    CHECK(code_of(h.bid(kStart + 1, "a", 100)) == RejectCode::lot_paused);
+    h.run(kStart + 2, ResumeLot{lot_id("lot1")});
+    // not_qualified before below_minimum
+    CHECK(code_of(h.bid(kStart + 3, "a", 1)) == RejectCode::not_qualified);
+    h.run(kStart + 4, QualifyBidder{lot_id("lot1"), user("a"), QualifySource::waiver});
+    REQUIRE(accepted(h.bid(kStart + 5, "a", 100)));
+    // already_leading before below_minimum
+    CHECK(code_of(h.bid(kStart + 6, "a", 1)) == RejectCode::already_leading);
+    h.run(kStart + 7, CancelLot{lot_id("lot1")});
+    // lot_closed before not_qualified
+    CHECK(code_of(h.bid(kStart + 8, "b", 110)) == RejectCode::lot_closed);
+  }
+
+  TEST_CASE("rejected answers carry min_next") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kStart);
+    auto rejected = std::get<BidRejected>(h.bid(kStart + 1, "a", 50).body);
+    CHECK(rejected.min_next_minor == 100);
+    REQUIRE(accepted(h.bid(kStart + 2, "a", 100)));
+    rejected = std::get<BidRejected>(h.bid(kStart + 3, "b", 105).body);
+    CHECK(rejected.min_next_minor == 110);
+    CHECK_FALSE(std::get<BidRejected>(h.bid(kStart + 4, "b", 110, "ghost").body)
+                    .min_next_minor.has_value());
+  }
+}
+
+TEST_SUITE("closing") {
+  TEST_CASE("highest bid below the reserve: unsold; at the reserve: sold") {
+    for (const auto& [last_bid, expected] :
+         {std::pair{AmountMinor{140}, Outcome::unsold}, std::pair{AmountMinor{150}, Outcome::sold}}) {
+      CAPTURE(last_bid);
+      Harness h;
+      LotConfig config = lot_config();
+      config.reserve_minor = 150;
+      h.create(config);
+      h.tick(kStart);
+      REQUIRE(accepted(h.bid(kStart + 1, "alice", 100)));
+      REQUIRE(accepted(h.bid(kStart + 2, "bob", last_bid)));
+      CHECK(h.lot().reserve_met() == (expected == Outcome::sold));
+      const auto closed = bodies<LotClosed>(h.tick(kTimedEnd + 5'000));
+      REQUIRE(closed.size() == 1);
+      CHECK(closed[0].outcome == expected);
+      CHECK(closed[0].price_minor == last_bid);
+      CHECK(closed[0].winner == (expected == Outcome::sold ? user("bob") : UserId{}));
+    }
+  }
+
+  TEST_CASE("the close carries the transaction confirmation data") {
+    Harness h;
+    h.create(lot_config());
+    h.tick(kStart);
+    REQUIRE(accepted(h.bid(kStart + 1, "alice", 300)));
+    const auto events = h.tick(kTimedEnd + 5'000);
+    const auto closed = bodies<LotClosed>(events).at(0);
+    CHECK(closed.lot == lot_id("lot1"));
+    CHECK(closed.title.view() == "Test lot");
+    CHECK(closed.seller == user("seller"));
+    CHECK(closed.winner == user("alice"));
+    CHECK(closed.price_minor == 300);
+    CHECK(closed.currency.view() == "EUR");
+    CHECK(closed.closed_at_ms == kTimedEnd + 5'000);
+    CHECK(events.back().seq == h.seq);
+  }
+}
+
+TEST_SUITE("outage rule") {
+  TEST_CASE("a deadline that fell while down becomes restart + max(extension, 1 min)") {
+    Harness h;
+    h.create(lot_config());
+    REQUIRE(accepted(h.bid(kStart, "alice", 100)));
+    // The server was down from kStart + 1 until long after the timed phase's end.
+    const TimeMs restart_ms = kTimedEnd + 600'000;
+    const auto events = h.run(restart_ms, Restart{});
+    const auto phases = bodies<PhaseChanged>(events);
+    REQUIRE_FALSE(phases.empty());
+    CHECK(phases.back().phase == Phase::extension);
+    CHECK(phases.back().deadline_ms == restart_ms + 60'000);
+    CHECK(bodies<LotClosed>(events).empty());
+    CHECK(accepted(h.bid(restart_ms + 59'999, "bob", 110)));
+    CHECK(h.lot().deadline_ms == restart_ms + 59'999 + 5'000);
+  }
+
+  TEST_CASE("an extension longer than a minute is granted in full") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.extension_ms = 120'000;
+    h.create(config);
+    const TimeMs restart_ms = kTimedEnd + 500'000;
+    h.run(restart_ms, Restart{});
+    CHECK(h.lot().phase == Phase::extension);
+    CHECK(h.lot().deadline_ms == restart_ms + 120'000);
+  }
+
+  TEST_CASE("lots not yet due are untouched by a restart; a passed hard cap moves too") {
+    Harness h;
+    h.create(lot_config("later"), kT0);
+    LotConfig capped = lot_config("capped");
+    capped.latest_close_at_ms = kStart + 3'000;
+    h.create(capped, kT0);
+    h.tick(kStart);
+    const TimeMs restart_ms = kStart + 5'000;  // "later" still in its timed phase
+    const auto phases = bodies<PhaseChanged>(h.run(restart_ms, Restart{}));
+    REQUIRE(phases.size() == 1);
+    CHECK(phases[0].lot == lot_id("capped"));
+    CHECK(h.lot("later").phase == Phase::timed);
+    CHECK(h.lot("later").deadline_ms == kTimedEnd);
+    CHECK(h.lot("capped").deadline_ms == restart_ms + 60'000);
+    CHECK(h.lot("capped").close_cap_ms == restart_ms + 60'000);
+  }
+
+  TEST_CASE("without the restart command the same clock closes the lot") {
+    Harness h;
+    h.create(lot_config());
+    CHECK(bodies<LotClosed>(h.tick(kTimedEnd + 600'000)).size() == 1);
+  }
+}
+
+TEST_SUITE("limits and the driver's view") {
+  TEST_CASE("max_lots and max_qualifications are refused with limit_reached") {
+    Harness h(EngineLimits{2, 1});
+    h.create(lot_config("a"));
+    h.create(lot_config("b"));
+    CHECK(command_error(h.create(lot_config("c"))) == CommandError::limit_reached);
+    CHECK(h.engine.lots().size() == 2);
+    h.run(kT0 + 1, QualifyBidder{lot_id("a"), user("x")});
+    CHECK(command_error(h.run(kT0 + 2, QualifyBidder{lot_id("a"), user("y")})) ==
+          CommandError::limit_reached);
+    // Re-qualifying an existing pair needs no new room.
+    CHECK_FALSE(command_error(h.run(kT0 + 3, QualifyBidder{lot_id("a"), user("x")})).has_value());
+  }
+
+  TEST_CASE("next_deadline_ms follows starts, phase ends and extension bids") {
+    Harness h;
+    CHECK_FALSE(h.engine.next_deadline_ms().has_value());
+    h.create(lot_config());
+    CHECK(h.engine.next_deadline_ms() == kStart);
+    h.tick(kStart);
+    CHECK(h.engine.next_deadline_ms() == kTimedEnd);
+    h.tick(kTimedEnd);
+    CHECK(h.engine.next_deadline_ms() == kTimedEnd + 5'000);
+    REQUIRE(accepted(h.bid(kTimedEnd + 2'000, "alice", 100)));
+    CHECK(h.engine.next_deadline_ms() == kTimedEnd + 7'000);
+    h.tick(kTimedEnd + 7'000);
+    CHECK_FALSE(h.engine.next_deadline_ms().has_value());
+  }
+
+  TEST_CASE("every event carries its command's seq and ts and the lot's seq follows its changes") {
+    Harness h;
+    h.create(lot_config());
+    const auto events = h.run(kStart + 7, PlaceBid{lot_id("lot1"), user("a"), 100});
+    REQUIRE(events.size() == 2);
+    for (const Event& event : events) {
+      CHECK(event.seq == h.seq);
+      CHECK(event.ts_ms == kStart + 7);
+    }
+    CHECK(h.lot().seq == h.seq);
+    h.bid(kStart + 8, "b", 1);  // rejected: no change to the lot
+    CHECK(h.lot().seq == h.seq - 1);
+  }
+}
