@@ -88,11 +88,17 @@ void Engine::Impl::settle_top() {
   }
 }
 
+// Keys never exceed real due times, so a top key in the future means nothing is due: the common
+// case costs one comparison. A stale key that comes due is moved to its real time first.
 void Engine::Impl::advance(Emitter& out, bool outage) {
-  for (;;) {
-    settle_top();
-    if (timers.empty() || timers.top().key_ms > now_ms) return;
+  while (!timers.empty() && timers.top().key_ms <= now_ms) {
     const auto top = timers.top();
+    const auto due_ms = timer_due_ms(lots[top.lot]);
+    AUCTION_ASSERT(due_ms.has_value() && *due_ms >= top.key_ms);
+    if (*due_ms != top.key_ms) {
+      timers.set(top.lot, *due_ms);
+      continue;
+    }
     fire_timer(top.lot, top.key_ms, out, outage);
   }
 }
@@ -229,7 +235,9 @@ void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
   if (bid.amount_minor < minimum_minor) {
     return reject_bid(bid, lot, RejectCode::below_minimum, out);
   }
-  if ((bid.amount_minor - base_minor) % config.increment_minor != 0) {
+  // Most bids are exactly the next raise; the division is for the others.
+  const AmountMinor raise_minor = bid.amount_minor - base_minor;
+  if (raise_minor != config.increment_minor && raise_minor % config.increment_minor != 0) {
     return reject_bid(bid, lot, RejectCode::not_increment_multiple, out);
   }
 

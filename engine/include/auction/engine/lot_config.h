@@ -11,11 +11,9 @@
 
 namespace auction {
 
+// The fields a bid reads come first, beside the id, so that a bid touches few cache lines.
 struct LotConfig {
   LotId id;
-  Title title;
-  UserId seller;
-  CurrencyCode currency;
   AmountMinor start_price_minor = 0;  // first admissible bid, ≥ 1
   AmountMinor increment_minor = 0;    // minimum raise, ≥ 1
   AmountMinor reserve_minor = 0;      // ≥ start price; 0 means "same as the start price"
@@ -24,6 +22,9 @@ struct LotConfig {
   DurationMs timed_ms = 0;          // length of the timed phase
   DurationMs extension_ms = 0;      // countdown of the extension phase
   TimeMs latest_close_at_ms = 0;    // hard cap; 0 = none
+  UserId seller;
+  CurrencyCode currency;
+  Title title;
 
   friend bool operator==(const LotConfig&, const LotConfig&) = default;
 };
