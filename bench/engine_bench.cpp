@@ -41,7 +41,7 @@ LotConfig bench_lot(int i) {
   config.start_price_minor = 1'000;
   config.increment_minor = 50;
   config.starts_at_ms = kT0;
-  config.timed_ms = 0;                          // extension-only: every bid moves the deadline
+  config.timed_ms = 0;                         // extension-only: every bid moves the deadline
   config.extension_ms = 24LL * 3'600 * 1'000;  // long enough that nothing closes mid-run
   return config;
 }
@@ -68,7 +68,8 @@ void BM_BidAccepted(benchmark::State& state) {
   std::vector<std::uint8_t> turn(lots, 0);
   std::vector<std::uint32_t> order(1 << 16);
   std::mt19937 rng(42);
-  for (auto& lot : order) lot = static_cast<std::uint32_t>(rng() % lots);
+  for (auto& lot : order)
+    lot = static_cast<std::uint32_t>(rng() % lots);
   const std::uint64_t other_before = f.sink.other;  // the fixture's own events
   std::size_t k = 0;
   for (auto _ : state) {
@@ -109,14 +110,30 @@ void BM_BidRejected(benchmark::State& state) {
   for (int i = 0; i < 4'096; ++i) {
     const LotId& lot = f.ids[rng() % kLots];
     switch (i % 8) {
-      case 0: mix.push_back({lot, bob, 1'000}); break;      // below_minimum
-      case 1: mix.push_back({lot, bob, 1'070}); break;      // not_increment_multiple
-      case 2: mix.push_back({lot, alice, 1'050}); break;    // already_leading
-      case 3: mix.push_back({unknown, bob, 1'050}); break;  // unknown_lot
-      case 4: mix.push_back({later.id, bob, 1'000}); break;    // lot_not_open
-      case 5: mix.push_back({lot, bob, 0}); break;              // invalid_amount
-      case 6: mix.push_back({deposit.id, bob, 1'000}); break;  // not_qualified
-      case 7: mix.push_back({closing.id, bob, 1'000}); break;  // lot_closed
+      case 0:
+        mix.push_back({lot, bob, 1'000});
+        break;  // below_minimum
+      case 1:
+        mix.push_back({lot, bob, 1'070});
+        break;  // not_increment_multiple
+      case 2:
+        mix.push_back({lot, alice, 1'050});
+        break;  // already_leading
+      case 3:
+        mix.push_back({unknown, bob, 1'050});
+        break;  // unknown_lot
+      case 4:
+        mix.push_back({later.id, bob, 1'000});
+        break;  // lot_not_open
+      case 5:
+        mix.push_back({lot, bob, 0});
+        break;  // invalid_amount
+      case 6:
+        mix.push_back({deposit.id, bob, 1'000});
+        break;  // not_qualified
+      case 7:
+        mix.push_back({closing.id, bob, 1'000});
+        break;  // lot_closed
     }
   }
   const std::uint64_t accepted_before = f.sink.accepted;

@@ -63,7 +63,8 @@ class DeadlineHeap {
   }
 
   void clear() {
-    for (const Entry& entry : heap_) position_[entry.lot] = kAbsent;
+    for (const Entry& entry : heap_)
+      position_[entry.lot] = kAbsent;
     heap_.clear();
   }
 

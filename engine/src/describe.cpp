@@ -5,8 +5,12 @@
 namespace auction {
 namespace {
 
-std::string str(std::string_view text) { return std::string(text); }
-std::string num(std::int64_t value) { return std::to_string(value); }
+std::string str(std::string_view text) {
+  return std::string(text);
+}
+std::string num(std::int64_t value) {
+  return std::to_string(value);
+}
 std::string opt(const std::optional<std::int64_t>& value) {
   return value ? std::to_string(*value) : "none";
 }

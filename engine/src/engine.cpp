@@ -57,14 +57,17 @@ std::optional<std::uint32_t> Engine::Impl::find_qualification(std::uint32_t lot,
 
 std::optional<TimeMs> Engine::Impl::timer_due_ms(const LotState& lot) {
   switch (lot.phase) {
-    case Phase::scheduled: return lot.config.starts_at_ms;
+    case Phase::scheduled:
+      return lot.config.starts_at_ms;
     case Phase::timed:
-    case Phase::extension: return lot.deadline_ms;
+    case Phase::extension:
+      return lot.deadline_ms;
     case Phase::paused:
       if (lot.close_cap_ms != 0) return lot.close_cap_ms;
       return std::nullopt;
     case Phase::closed:
-    case Phase::cancelled: return std::nullopt;
+    case Phase::cancelled:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -108,7 +111,9 @@ void Engine::Impl::fire_timer(std::uint32_t lot, TimeMs at_ms, Emitter& out, boo
   const bool capped = state.close_cap_ms != 0 && at_ms >= state.close_cap_ms;
   bool closes = false;
   switch (state.phase) {
-    case Phase::scheduled: open_lot(lot, at_ms, out); return;
+    case Phase::scheduled:
+      open_lot(lot, at_ms, out);
+      return;
     case Phase::timed:
       if (!capped && state.config.extension_ms > 0) {
         enter_extension(lot, at_ms, out);
@@ -117,9 +122,12 @@ void Engine::Impl::fire_timer(std::uint32_t lot, TimeMs at_ms, Emitter& out, boo
       closes = true;
       break;
     case Phase::extension:
-    case Phase::paused: closes = true; break;
+    case Phase::paused:
+      closes = true;
+      break;
     case Phase::closed:
-    case Phase::cancelled: AUCTION_ASSERT(false && "a finished lot has no timer");
+    case Phase::cancelled:
+      AUCTION_ASSERT(false && "a finished lot has no timer");
   }
   AUCTION_ASSERT(closes);
   if (outage) {
@@ -215,12 +223,16 @@ void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
   }
   if (lot == nullptr) return reject_bid(bid, lot, RejectCode::unknown_lot, out);
   switch (lot->phase) {
-    case Phase::scheduled: return reject_bid(bid, lot, RejectCode::lot_not_open, out);
-    case Phase::paused: return reject_bid(bid, lot, RejectCode::lot_paused, out);
+    case Phase::scheduled:
+      return reject_bid(bid, lot, RejectCode::lot_not_open, out);
+    case Phase::paused:
+      return reject_bid(bid, lot, RejectCode::lot_paused, out);
     case Phase::closed:
-    case Phase::cancelled: return reject_bid(bid, lot, RejectCode::lot_closed, out);
+    case Phase::cancelled:
+      return reject_bid(bid, lot, RejectCode::lot_closed, out);
     case Phase::timed:
-    case Phase::extension: break;
+    case Phase::extension:
+      break;
   }
   // advance() has closed every lot whose deadline fell; this keeps the rule local and explicit.
   if (now_ms >= lot->deadline_ms) return reject_bid(bid, lot, RejectCode::lot_closed, out);
@@ -263,8 +275,8 @@ void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
 
 bool Engine::Impl::check_new_config(const LotConfig& config, Emitter& out) {
   if (const auto problem = validate_lot_config(config)) {
-    out.emit(CommandRejected{config.id, CommandError::invalid_config, problem->field,
-                             problem->message});
+    out.emit(
+        CommandRejected{config.id, CommandError::invalid_config, problem->field, problem->message});
     return false;
   }
   if (config.latest_close_at_ms != 0 && config.latest_close_at_ms <= now_ms) {
@@ -288,8 +300,8 @@ void Engine::Impl::handle(const CreateLot& command, Emitter& out) {
     return;
   }
   if (lots.size() >= limits.max_lots) {
-    out.emit(CommandRejected{config.id, CommandError::limit_reached, {},
-                             "the engine holds its maximum number of lots"});
+    out.emit(CommandRejected{
+        config.id, CommandError::limit_reached, {}, "the engine holds its maximum number of lots"});
     return;
   }
   const auto lot = static_cast<std::uint32_t>(lots.size());
@@ -310,7 +322,9 @@ void Engine::Impl::handle(const EditLot& command, Emitter& out) {
     return;
   }
   if (lots[*lot].phase != Phase::scheduled) {
-    out.emit(CommandRejected{config.id, CommandError::lot_not_editable, {},
+    out.emit(CommandRejected{config.id,
+                             CommandError::lot_not_editable,
+                             {},
                              "a lot can be edited only while it is scheduled"});
     return;
   }
@@ -335,7 +349,9 @@ void Engine::Impl::handle(const QualifyBidder& command, Emitter& out) {
   }
   if (!find_qualification(*lot, command.bidder)) {
     if (qualifications.size() >= limits.max_qualifications) {
-      out.emit(CommandRejected{command.lot, CommandError::limit_reached, {},
+      out.emit(CommandRejected{command.lot,
+                               CommandError::limit_reached,
+                               {},
                                "the engine holds its maximum number of qualifications"});
       return;
     }
@@ -355,7 +371,9 @@ void Engine::Impl::handle(const PauseLot& command, Emitter& out) {
   LotState& state = lots[*lot];
   switch (state.phase) {
     case Phase::scheduled:
-      out.emit(CommandRejected{command.lot, CommandError::lot_not_open, {},
+      out.emit(CommandRejected{command.lot,
+                               CommandError::lot_not_open,
+                               {},
                                "the lot has not opened yet; edit it instead"});
       return;
     case Phase::paused:
@@ -366,7 +384,8 @@ void Engine::Impl::handle(const PauseLot& command, Emitter& out) {
       out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
       return;
     case Phase::timed:
-    case Phase::extension: break;
+    case Phase::extension:
+      break;
   }
   state.paused_remaining_ms = state.deadline_ms - now_ms;  // > 0: advance() ran first
   AUCTION_ASSERT(state.paused_remaining_ms > 0);
@@ -455,15 +474,23 @@ const LotState* Engine::find_lot(const LotId& lot) const {
   return at ? &impl_->lots[*at] : nullptr;
 }
 
-std::span<const LotState> Engine::lots() const { return impl_->lots; }
+std::span<const LotState> Engine::lots() const {
+  return impl_->lots;
+}
 
 bool Engine::is_qualified(const LotId& lot, const UserId& bidder) const {
   const auto at = impl_->find_lot(lot);
   return at && impl_->find_qualification(*at, bidder).has_value();
 }
 
-Seq Engine::last_seq() const { return impl_->last_seq; }
-TimeMs Engine::now_ms() const { return impl_->now_ms; }
-const EngineLimits& Engine::limits() const { return impl_->limits; }
+Seq Engine::last_seq() const {
+  return impl_->last_seq;
+}
+TimeMs Engine::now_ms() const {
+  return impl_->now_ms;
+}
+const EngineLimits& Engine::limits() const {
+  return impl_->limits;
+}
 
 }  // namespace auction

@@ -47,7 +47,8 @@ class IndexTable {
   }
 
   void clear() {
-    for (Slot& slot : slots_) slot = Slot{};
+    for (Slot& slot : slots_)
+      slot = Slot{};
     size_ = 0;
   }
 

@@ -8,53 +8,82 @@ namespace auction {
 
 std::string_view phase_name(Phase phase) {
   switch (phase) {
-    case Phase::scheduled: return "scheduled";
-    case Phase::timed: return "timed";
-    case Phase::extension: return "extension";
-    case Phase::paused: return "paused";
-    case Phase::closed: return "closed";
-    case Phase::cancelled: return "cancelled";
+    case Phase::scheduled:
+      return "scheduled";
+    case Phase::timed:
+      return "timed";
+    case Phase::extension:
+      return "extension";
+    case Phase::paused:
+      return "paused";
+    case Phase::closed:
+      return "closed";
+    case Phase::cancelled:
+      return "cancelled";
   }
   return "?";
 }
 
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {
-    case Outcome::sold: return "sold";
-    case Outcome::unsold: return "unsold";
-    case Outcome::cancelled: return "cancelled";
+    case Outcome::sold:
+      return "sold";
+    case Outcome::unsold:
+      return "unsold";
+    case Outcome::cancelled:
+      return "cancelled";
   }
   return "?";
 }
 
 std::string_view reject_code_name(RejectCode code) {
   switch (code) {
-    case RejectCode::invalid_amount: return "invalid_amount";
-    case RejectCode::rate_limited: return "rate_limited";
-    case RejectCode::unavailable: return "unavailable";
-    case RejectCode::unknown_lot: return "unknown_lot";
-    case RejectCode::lot_not_open: return "lot_not_open";
-    case RejectCode::lot_paused: return "lot_paused";
-    case RejectCode::lot_closed: return "lot_closed";
-    case RejectCode::not_qualified: return "not_qualified";
-    case RejectCode::already_leading: return "already_leading";
-    case RejectCode::below_minimum: return "below_minimum";
-    case RejectCode::not_increment_multiple: return "not_increment_multiple";
+    case RejectCode::invalid_amount:
+      return "invalid_amount";
+    case RejectCode::rate_limited:
+      return "rate_limited";
+    case RejectCode::unavailable:
+      return "unavailable";
+    case RejectCode::unknown_lot:
+      return "unknown_lot";
+    case RejectCode::lot_not_open:
+      return "lot_not_open";
+    case RejectCode::lot_paused:
+      return "lot_paused";
+    case RejectCode::lot_closed:
+      return "lot_closed";
+    case RejectCode::not_qualified:
+      return "not_qualified";
+    case RejectCode::already_leading:
+      return "already_leading";
+    case RejectCode::below_minimum:
+      return "below_minimum";
+    case RejectCode::not_increment_multiple:
+      return "not_increment_multiple";
   }
   return "?";
 }
 
 std::string_view command_error_name(CommandError error) {
   switch (error) {
-    case CommandError::unknown_lot: return "unknown_lot";
-    case CommandError::lot_exists: return "lot_exists";
-    case CommandError::lot_not_editable: return "lot_not_editable";
-    case CommandError::invalid_config: return "invalid_config";
-    case CommandError::lot_not_open: return "lot_not_open";
-    case CommandError::lot_paused: return "lot_paused";
-    case CommandError::lot_not_paused: return "lot_not_paused";
-    case CommandError::lot_closed: return "lot_closed";
-    case CommandError::limit_reached: return "limit_reached";
+    case CommandError::unknown_lot:
+      return "unknown_lot";
+    case CommandError::lot_exists:
+      return "lot_exists";
+    case CommandError::lot_not_editable:
+      return "lot_not_editable";
+    case CommandError::invalid_config:
+      return "invalid_config";
+    case CommandError::lot_not_open:
+      return "lot_not_open";
+    case CommandError::lot_paused:
+      return "lot_paused";
+    case CommandError::lot_not_paused:
+      return "lot_not_paused";
+    case CommandError::lot_closed:
+      return "lot_closed";
+    case CommandError::limit_reached:
+      return "limit_reached";
   }
   return "?";
 }

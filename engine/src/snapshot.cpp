@@ -224,7 +224,8 @@ Status Engine::restore(std::string_view bytes) {
     if (!read_lot(r, lot) || !lot_is_consistent(lot, impl.last_seq, impl.now_ms)) {
       return fail("lot #" + std::to_string(i) + " is malformed");
     }
-    if (impl.find_lot(lot.config.id)) return fail("duplicate lot " + std::string(lot.config.id.view()));
+    if (impl.find_lot(lot.config.id))
+      return fail("duplicate lot " + std::string(lot.config.id.view()));
     impl.lots.push_back(lot);
     impl.lot_index.insert(lot.config.id.hash(), i);
     impl.sync_timer(i);

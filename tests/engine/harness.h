@@ -13,8 +13,12 @@ namespace auction::testing {
 
 inline constexpr TimeMs kT0 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 
-inline LotId lot_id(std::string_view text) { return LotId::parse(text).value(); }
-inline UserId user(std::string_view text) { return UserId::parse(text).value(); }
+inline LotId lot_id(std::string_view text) {
+  return LotId::parse(text).value();
+}
+inline UserId user(std::string_view text) {
+  return UserId::parse(text).value();
+}
 
 // A valid lot starting at kT0 + 1000 ms with a 10 s timed phase and a 5 s extension.
 inline LotConfig lot_config(std::string_view id = "lot1") {

@@ -32,7 +32,8 @@ std::vector<Event> without_messages(std::vector<Event> events) {
 
 std::string describe_all(const std::vector<Event>& events) {
   std::string text;
-  for (const Event& event : events) text += "    " + describe(event) + "\n";
+  for (const Event& event : events)
+    text += "    " + describe(event) + "\n";
   return text.empty() ? "    (none)\n" : text;
 }
 
@@ -108,13 +109,26 @@ class CommandGenerator {
     c.extension_ms = chance(20) ? 0 : uniform(1, 5'000);
     if (chance(20)) c.latest_close_at_ms = c.starts_at_ms + uniform(1, 30'000);
     switch (uniform(0, 60)) {  // occasionally one defect
-      case 0: c.increment_minor = 0; break;
-      case 1: c.reserve_minor = c.start_price_minor - 1; break;
-      case 2: c.timed_ms = c.extension_ms = 0; break;
-      case 3: c.latest_close_at_ms = c.starts_at_ms; break;
-      case 4: c.starts_at_ms = now_ - 100'000; break;
-      case 5: c.deposit_minor = -3; break;
-      default: break;
+      case 0:
+        c.increment_minor = 0;
+        break;
+      case 1:
+        c.reserve_minor = c.start_price_minor - 1;
+        break;
+      case 2:
+        c.timed_ms = c.extension_ms = 0;
+        break;
+      case 3:
+        c.latest_close_at_ms = c.starts_at_ms;
+        break;
+      case 4:
+        c.starts_at_ms = now_ - 100'000;
+        break;
+      case 5:
+        c.deposit_minor = -3;
+        break;
+      default:
+        break;
     }
     return c;
   }
@@ -233,7 +247,8 @@ void run_episode(std::uint64_t seed, int episode, RunStats& stats) {
 
 RunStats run_seed(std::uint64_t seed) {
   RunStats stats;
-  for (int episode = 0; episode < kEpisodes; ++episode) run_episode(seed, episode, stats);
+  for (int episode = 0; episode < kEpisodes; ++episode)
+    run_episode(seed, episode, stats);
   return stats;
 }
 
@@ -248,9 +263,9 @@ std::vector<std::uint64_t> seeds() {
 TEST_CASE("engine equals the reference model over random command streams") {
   for (const std::uint64_t seed : seeds()) {
     const RunStats stats = run_seed(seed);  // 60 × 2,000 = 120,000 commands
-    MESSAGE("seed " << seed << ": " << stats.created << " lots, " << stats.accepted
-                    << " accepted, " << stats.rejected << " rejected, " << stats.closes
-                    << " closes, " << stats.restores << " snapshot restores");
+    MESSAGE("seed " << seed << ": " << stats.created << " lots, " << stats.accepted << " accepted, "
+                    << stats.rejected << " rejected, " << stats.closes << " closes, "
+                    << stats.restores << " snapshot restores");
     std::string mix = "rejects:";
     for (int code = 0; code <= static_cast<int>(RejectCode::not_increment_multiple); ++code) {
       mix += " " + std::string(reject_code_name(static_cast<RejectCode>(code))) + "=" +
@@ -273,7 +288,8 @@ TEST_CASE("engine equals the reference model over random command streams") {
       CHECK_MESSAGE(stats.by_code[code] > 100, reject_code_name(reject));
     }
     for (int error = 0; error <= static_cast<int>(CommandError::limit_reached); ++error) {
-      CHECK_MESSAGE(stats.by_error[error] > 20, command_error_name(static_cast<CommandError>(error)));
+      CHECK_MESSAGE(stats.by_error[error] > 20,
+                    command_error_name(static_cast<CommandError>(error)));
     }
   }
 }

@@ -5,7 +5,9 @@
 namespace auction::testing {
 namespace {
 
-TimeMs cap_at(TimeMs cap, TimeMs t) { return cap != 0 && t > cap ? cap : t; }
+TimeMs cap_at(TimeMs cap, TimeMs t) {
+  return cap != 0 && t > cap ? cap : t;
+}
 
 }  // namespace
 
@@ -39,11 +41,15 @@ std::vector<Event> ReferenceModel::apply(const Command& command) {
 
 std::optional<TimeMs> ReferenceModel::due(const Lot& lot) const {
   switch (lot.phase) {
-    case Phase::scheduled: return lot.config.starts_at_ms;
+    case Phase::scheduled:
+      return lot.config.starts_at_ms;
     case Phase::timed:
-    case Phase::extension: return lot.deadline;
-    case Phase::paused: return lot.cap != 0 ? std::optional<TimeMs>(lot.cap) : std::nullopt;
-    default: return std::nullopt;
+    case Phase::extension:
+      return lot.deadline;
+    case Phase::paused:
+      return lot.cap != 0 ? std::optional<TimeMs>(lot.cap) : std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -95,9 +101,8 @@ void ReferenceModel::close(Lot& lot, TimeMs at) {
   lot.deadline = 0;
   lot.remaining = 0;
   phase_event(lot);
-  emit(LotClosed{lot.config.id, lot.outcome,
-                 met ? *UserId::parse(lot.leader) : UserId{}, lot.price, met, lot.bids, at,
-                 lot.config.seller, lot.config.currency, lot.config.title});
+  emit(LotClosed{lot.config.id, lot.outcome, met ? *UserId::parse(lot.leader) : UserId{}, lot.price,
+                 met, lot.bids, at, lot.config.seller, lot.config.currency, lot.config.title});
 }
 
 void ReferenceModel::phase_event(Lot& lot) {

@@ -45,9 +45,9 @@ TEST_SUITE("identifiers and amounts") {
     CHECK(Title::parse("Vase \xE8\x8A\xB1\xE7\x93\xB6").has_value());
     CHECK(Title::parse(std::string(200, 'a')).has_value());
     CHECK_FALSE(Title::parse(std::string(201, 'a')).has_value());
-    CHECK_FALSE(Title::parse("bad \xC3").has_value());          // truncated sequence
-    CHECK_FALSE(Title::parse("over \xC0\xAF").has_value());     // overlong '/'
-    CHECK_FALSE(Title::parse("sur \xED\xA0\x80").has_value());  // UTF-16 surrogate
+    CHECK_FALSE(Title::parse("bad \xC3").has_value());              // truncated sequence
+    CHECK_FALSE(Title::parse("over \xC0\xAF").has_value());         // overlong '/'
+    CHECK_FALSE(Title::parse("sur \xED\xA0\x80").has_value());      // UTF-16 surrogate
     CHECK_FALSE(Title::parse("big \xF4\x90\x80\x80").has_value());  // above U+10FFFF
   }
 
@@ -442,9 +442,9 @@ TEST_SUITE("bids") {
     Harness h;
     h.create(lot_config());
     h.tick(kStart);
-    for (AmountMinor amount : {AmountMinor{0}, AmountMinor{-100}, kMaxAmountMinor + 1,
-                               std::numeric_limits<AmountMinor>::max(),
-                               std::numeric_limits<AmountMinor>::min()}) {
+    for (AmountMinor amount :
+         {AmountMinor{0}, AmountMinor{-100}, kMaxAmountMinor + 1,
+          std::numeric_limits<AmountMinor>::max(), std::numeric_limits<AmountMinor>::min()}) {
       CAPTURE(amount);
       CHECK(code_of(h.bid(kStart + 1, "alice", amount)) == RejectCode::invalid_amount);
     }
@@ -458,8 +458,8 @@ TEST_SUITE("bids") {
     h.create(config);
     h.tick(kStart);
     CHECK(code_of(h.bid(kStart + 1, "alice", 100)) == RejectCode::not_qualified);
-    const auto qualified =
-        h.run(kStart + 2, QualifyBidder{lot_id("lot1"), user("alice"), QualifySource::deposit_held});
+    const auto qualified = h.run(
+        kStart + 2, QualifyBidder{lot_id("lot1"), user("alice"), QualifySource::deposit_held});
     CHECK(bodies<BidderQualified>(qualified).size() == 1);
     CHECK(h.engine.is_qualified(lot_id("lot1"), user("alice")));
     CHECK(accepted(h.bid(kStart + 3, "alice", 100)));
@@ -519,8 +519,8 @@ TEST_SUITE("bids") {
 
 TEST_SUITE("closing") {
   TEST_CASE("highest bid below the reserve: unsold; at the reserve: sold") {
-    for (const auto& [last_bid, expected] :
-         {std::pair{AmountMinor{140}, Outcome::unsold}, std::pair{AmountMinor{150}, Outcome::sold}}) {
+    for (const auto& [last_bid, expected] : {std::pair{AmountMinor{140}, Outcome::unsold},
+                                             std::pair{AmountMinor{150}, Outcome::sold}}) {
       CAPTURE(last_bid);
       Harness h;
       LotConfig config = lot_config();

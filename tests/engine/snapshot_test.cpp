@@ -33,7 +33,8 @@ TEST_CASE("restore reproduces the state and the digest") {
   CHECK(copy.last_seq() == h.engine.last_seq());
   CHECK(copy.now_ms() == h.engine.now_ms());
   REQUIRE(copy.lots().size() == h.engine.lots().size());
-  for (std::size_t i = 0; i < copy.lots().size(); ++i) CHECK(copy.lots()[i] == h.engine.lots()[i]);
+  for (std::size_t i = 0; i < copy.lots().size(); ++i)
+    CHECK(copy.lots()[i] == h.engine.lots()[i]);
   CHECK(copy.is_qualified(lot_id("dep"), user("zoe")));
   CHECK(copy.snapshot() == bytes);
 }

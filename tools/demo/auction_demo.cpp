@@ -29,8 +29,12 @@ class PrintingSink final : public EventSink {
   std::vector<LotClosed> confirmations_;
 };
 
-LotId lot_id(const char* text) { return *LotId::parse(text); }
-UserId user(const char* text) { return *UserId::parse(text); }
+LotId lot_id(const char* text) {
+  return *LotId::parse(text);
+}
+UserId user(const char* text) {
+  return *UserId::parse(text);
+}
 
 LotConfig demo_lot(const char* id, const char* title, AmountMinor start, AmountMinor increment,
                    AmountMinor reserve) {
@@ -66,13 +70,13 @@ int main() {
   std::printf("Scripted auction (amounts in euro cents; 10 s timed phase, 5 s extension)\n\n");
   run(0, CreateLot{demo_lot("lamp", "Art deco table lamp", 10'000, 500, 15'000)});
   run(0, CreateLot{demo_lot("vase", "Blue glass vase", 5'000, 250, 20'000)});
-  bid(500, "lamp", "alice", 10'000);     // before the start: lot_not_open
-  bid(1'000, "lamp", "alice", 10'000);   // exactly at the start: admissible
-  bid(2'000, "lamp", "bob", 10'250);     // not a multiple of the increment
+  bid(500, "lamp", "alice", 10'000);    // before the start: lot_not_open
+  bid(1'000, "lamp", "alice", 10'000);  // exactly at the start: admissible
+  bid(2'000, "lamp", "bob", 10'250);    // not a multiple of the increment
   bid(2'100, "lamp", "bob", 10'500);
-  bid(2'200, "lamp", "bob", 11'000);     // already leading
+  bid(2'200, "lamp", "bob", 11'000);  // already leading
   bid(3'000, "vase", "carol", 5'000);
-  bid(4'000, "lamp", "carol", 10'500);   // below P + increment
+  bid(4'000, "lamp", "carol", 10'500);  // below P + increment
   bid(9'000, "lamp", "alice", 12'000);
   run(11'000, Tick{});                   // the timed phase ends: both lots enter extension
   bid(13'000, "lamp", "bob", 13'000);    // extension: the countdown restarts at 13 s + 5 s

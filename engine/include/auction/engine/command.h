@@ -69,9 +69,8 @@ struct Restart {
   friend bool operator==(const Restart&, const Restart&) = default;
 };
 
-using CommandBody =
-    std::variant<CreateLot, EditLot, QualifyBidder, PlaceBid, PauseLot, ResumeLot, CancelLot, Tick,
-                 Restart>;
+using CommandBody = std::variant<CreateLot, EditLot, QualifyBidder, PlaceBid, PauseLot, ResumeLot,
+                                 CancelLot, Tick, Restart>;
 
 struct Command {
   Seq seq = 0;

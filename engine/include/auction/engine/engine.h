@@ -37,13 +37,13 @@ struct LotState {
   Phase resume_phase = Phase::timed;  // where a paused lot returns on resume
   Outcome outcome = Outcome::unsold;  // meaningful once closed or cancelled
   std::uint32_t bid_count = 0;
-  AmountMinor price_minor = 0;        // highest accepted bid; 0 = none yet
-  TimeMs deadline_ms = 0;             // current deadline while timed/extension; 0 = none
-  TimeMs close_cap_ms = 0;            // hard close (latest_close_at, maybe moved by an outage)
-  Seq seq = 0;                        // last sequence number that changed this lot
-  UserId leader;                      // empty = none yet
+  AmountMinor price_minor = 0;  // highest accepted bid; 0 = none yet
+  TimeMs deadline_ms = 0;       // current deadline while timed/extension; 0 = none
+  TimeMs close_cap_ms = 0;      // hard close (latest_close_at, maybe moved by an outage)
+  Seq seq = 0;                  // last sequence number that changed this lot
+  UserId leader;                // empty = none yet
   LotConfig config;
-  DurationMs paused_remaining_ms = 0; // frozen time left while paused
+  DurationMs paused_remaining_ms = 0;  // frozen time left while paused
   TimeMs closed_at_ms = 0;
 
   bool bidding_over() const { return phase == Phase::closed || phase == Phase::cancelled; }

@@ -60,9 +60,9 @@ struct BidAccepted {
   LotId lot;
   UserId bidder;
   AmountMinor amount_minor = 0;
-  TimeMs deadline_ms = 0;           // the lot's deadline after this bid
-  AmountMinor min_next_minor = 0;   // lowest admissible next bid
-  std::uint32_t bid_count = 0;      // accepted bids on the lot so far, this one included
+  TimeMs deadline_ms = 0;          // the lot's deadline after this bid
+  AmountMinor min_next_minor = 0;  // lowest admissible next bid
+  std::uint32_t bid_count = 0;     // accepted bids on the lot so far, this one included
   friend bool operator==(const BidAccepted&, const BidAccepted&) = default;
 };
 
@@ -87,11 +87,11 @@ struct PhaseChanged {
 struct LotClosed {
   LotId lot;
   Outcome outcome = Outcome::unsold;
-  UserId winner;                    // empty unless sold
-  AmountMinor price_minor = 0;      // highest accepted bid; 0 when there was none
+  UserId winner;                // empty unless sold
+  AmountMinor price_minor = 0;  // highest accepted bid; 0 when there was none
   bool reserve_met = false;
   std::uint32_t bid_count = 0;
-  TimeMs closed_at_ms = 0;          // the instant of the close (the deadline that fell)
+  TimeMs closed_at_ms = 0;  // the instant of the close (the deadline that fell)
   UserId seller;
   CurrencyCode currency;
   Title title;

@@ -19,9 +19,9 @@ struct LotConfig {
   AmountMinor reserve_minor = 0;      // ≥ start price; 0 means "same as the start price"
   AmountMinor deposit_minor = 0;      // 0 = no deposit needed to bid
   TimeMs starts_at_ms = 0;
-  DurationMs timed_ms = 0;          // length of the timed phase
-  DurationMs extension_ms = 0;      // countdown of the extension phase
-  TimeMs latest_close_at_ms = 0;    // hard cap; 0 = none
+  DurationMs timed_ms = 0;        // length of the timed phase
+  DurationMs extension_ms = 0;    // countdown of the extension phase
+  TimeMs latest_close_at_ms = 0;  // hard cap; 0 = none
   UserId seller;
   CurrencyCode currency;
   Title title;

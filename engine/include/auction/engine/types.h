@@ -30,7 +30,9 @@ inline constexpr DurationMs kMaxDurationMs = 366LL * 24 * 60 * 60 * 1000;
 constexpr bool is_valid_amount(AmountMinor amount_minor) {
   return amount_minor >= kMinAmountMinor && amount_minor <= kMaxAmountMinor;
 }
-constexpr bool is_valid_time(TimeMs time_ms) { return time_ms >= 0 && time_ms <= kMaxTimeMs; }
+constexpr bool is_valid_time(TimeMs time_ms) {
+  return time_ms >= 0 && time_ms <= kMaxTimeMs;
+}
 constexpr bool is_valid_duration(DurationMs duration_ms) {
   return duration_ms >= 0 && duration_ms <= kMaxDurationMs;
 }

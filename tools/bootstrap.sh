@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages this project needs that are missing, and nothing else.
+# Idempotent: a second run installs nothing and touches nothing.
+set -euo pipefail
+
+# Build toolchain and the project's libraries (see README.md, "Dependencies").
+packages=(
+  g++ cmake ninja-build pkg-config git
+  libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev liblmdb-dev
+  libbenchmark-dev doctest-dev libcli11-dev libtomlplusplus-dev libssl-dev
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "bootstrap: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "bootstrap: installing ${missing[*]}"
+sudo=()
+if ((EUID != 0)); then
+  command -v sudo >/dev/null || { echo "bootstrap: need root or sudo to install packages" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

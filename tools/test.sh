@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: first under ASan+UBSan, then the Release
+# build (whose ctest summary is the last line).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/bootstrap.sh
+
+for preset in asan release; do
+  echo "== $preset: configure and build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+done
+echo "== asan: tests"
+ctest --preset asan
+echo "== release: tests"
+ctest --preset release
