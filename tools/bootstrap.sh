@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config git
   libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev liblmdb-dev
-  libbenchmark-dev doctest-dev libcli11-dev libtomlplusplus-dev libssl-dev
+  libbenchmark-dev doctest-dev libcli11-dev libtomlplusplus-dev libssl-dev libxxhash-dev
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "auction/engine/binary_codec.h"
 #include "auction/engine/engine.h"
 #include "engine_impl.h"
 
@@ -25,108 +26,14 @@ namespace {
 constexpr std::string_view kMagic = "AUCSNAP1";
 constexpr std::uint32_t kVersion = 1;
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-  template <typename Int>
-  void integer(Int value) {
-    static_assert(std::is_integral_v<Int>);
-    char bytes[sizeof(Int)];
-    std::memcpy(bytes, &value, sizeof(Int));  // x86-64 and aarch64 are little-endian
-    out_.append(bytes, sizeof(Int));
-  }
-  void text(std::string_view value) {
-    integer(static_cast<std::uint16_t>(value.size()));
-    out_.append(value);
-  }
-
- private:
-  std::string& out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  template <typename Int>
-  bool integer(Int& value) {
-    if (in_.size() < sizeof(Int)) return fail();
-    std::memcpy(&value, in_.data(), sizeof(Int));
-    in_.remove_prefix(sizeof(Int));
-    return true;
-  }
-  bool text(std::string_view& value) {
-    std::uint16_t size = 0;
-    if (!integer(size) || in_.size() < size) return fail();
-    value = in_.substr(0, size);
-    in_.remove_prefix(size);
-    return true;
-  }
-  template <typename Id>
-  bool id(Id& value, bool allow_empty) {
-    std::string_view text_value;
-    if (!text(text_value)) return false;
-    if (text_value.empty() && allow_empty) {
-      value = Id{};
-      return true;
-    }
-    const auto parsed = Id::parse(text_value);
-    if (!parsed) return fail();
-    value = *parsed;
-    return true;
-  }
-  template <typename Enum>
-  bool enumeration(Enum& value, Enum last) {
-    std::uint8_t raw = 0;
-    if (!integer(raw) || raw > static_cast<std::uint8_t>(last)) return fail();
-    value = static_cast<Enum>(raw);
-    return true;
-  }
-  bool done() const { return in_.empty(); }
-
- private:
-  bool fail() { return false; }
-  std::string_view in_;
-};
-
-void write_config(Writer& w, const LotConfig& c) {
-  w.text(c.id.view());
-  w.text(c.title.view());
-  w.text(c.seller.view());
-  w.text(c.currency.view());
-  w.integer(c.start_price_minor);
-  w.integer(c.increment_minor);
-  w.integer(c.reserve_minor);
-  w.integer(c.deposit_minor);
-  w.integer(c.starts_at_ms);
-  w.integer(c.timed_ms);
-  w.integer(c.extension_ms);
-  w.integer(c.latest_close_at_ms);
-}
-
-bool read_config(Reader& r, LotConfig& c) {
-  std::string_view title, currency;
-  if (!r.id(c.id, false) || !r.text(title) || !r.id(c.seller, false) || !r.text(currency)) {
-    return false;
-  }
-  const auto parsed_title = Title::parse(title);
-  const auto parsed_currency = CurrencyCode::parse(currency);
-  if (!parsed_title || !parsed_currency) return false;
-  c.title = *parsed_title;
-  c.currency = *parsed_currency;
-  return r.integer(c.start_price_minor) && r.integer(c.increment_minor) &&
-         r.integer(c.reserve_minor) && r.integer(c.deposit_minor) && r.integer(c.starts_at_ms) &&
-         r.integer(c.timed_ms) && r.integer(c.extension_ms) && r.integer(c.latest_close_at_ms) &&
-         !validate_lot_config(c).has_value();
-}
-
-void write_body(Writer& w, const Engine::Impl& impl) {
+void write_body(ByteWriter& w, const Engine::Impl& impl) {
   w.integer(impl.last_seq);
   w.integer(impl.now_ms);
   w.integer(static_cast<std::uint32_t>(impl.lots.size()));
   for (const LotState& lot : impl.lots) {
-    write_config(w, lot.config);
-    w.integer(static_cast<std::uint8_t>(lot.phase));
-    w.integer(static_cast<std::uint8_t>(lot.resume_phase));
+    encode_lot_config(w, lot.config);
+    w.enumeration(lot.phase);
+    w.enumeration(lot.resume_phase);
     w.integer(lot.price_minor);
     w.text(lot.leader.view());
     w.integer(lot.deadline_ms);
@@ -135,18 +42,18 @@ void write_body(Writer& w, const Engine::Impl& impl) {
     w.integer(lot.bid_count);
     w.integer(lot.seq);
     w.integer(lot.closed_at_ms);
-    w.integer(static_cast<std::uint8_t>(lot.outcome));
+    w.enumeration(lot.outcome);
   }
   w.integer(static_cast<std::uint32_t>(impl.qualifications.size()));
   for (const Qualification& q : impl.qualifications) {
     w.integer(q.lot);
     w.text(q.bidder.view());
-    w.integer(static_cast<std::uint8_t>(q.source));
+    w.enumeration(q.source);
   }
 }
 
-bool read_lot(Reader& r, LotState& lot) {
-  return read_config(r, lot.config) && r.enumeration(lot.phase, Phase::cancelled) &&
+bool read_lot(ByteReader& r, LotState& lot) {
+  return decode_lot_config(r, lot.config) && r.enumeration(lot.phase, Phase::cancelled) &&
          r.enumeration(lot.resume_phase, Phase::cancelled) && r.integer(lot.price_minor) &&
          r.id(lot.leader, true) && r.integer(lot.deadline_ms) &&
          r.integer(lot.paused_remaining_ms) && r.integer(lot.close_cap_ms) &&
@@ -176,7 +83,7 @@ bool lot_is_consistent(const LotState& lot, Seq last_seq, TimeMs now_ms) {
 std::string Engine::snapshot() const {
   std::string out;
   out.reserve(64 + impl_->lots.size() * 400 + impl_->qualifications.size() * 40);
-  Writer w(out);
+  ByteWriter w(out);
   out.append(kMagic);
   w.integer(kVersion);
   write_body(w, *impl_);
@@ -186,7 +93,7 @@ std::string Engine::snapshot() const {
 
 std::uint64_t Engine::state_digest() const {
   std::string body;
-  Writer w(body);
+  ByteWriter w(body);
   write_body(w, *impl_);
   return fnv1a64(body);
 }
@@ -196,7 +103,7 @@ Status Engine::restore(std::string_view bytes) {
   impl.clear();
   const auto fail = [&](std::string message) {
     impl.clear();
-    return Status::error("snapshot: " + message);
+    return Status::error(Status::Code::corruption, "snapshot: " + message);
   };
   constexpr std::size_t kHeader = 8 + sizeof(std::uint32_t);
   if (bytes.size() < kHeader + sizeof(std::uint64_t) || bytes.substr(0, 8) != kMagic) {
@@ -207,7 +114,7 @@ Status Engine::restore(std::string_view bytes) {
   if (fnv1a64(bytes.substr(0, bytes.size() - 8)) != stored_checksum) {
     return fail("checksum mismatch (the snapshot is corrupted)");
   }
-  Reader r(bytes.substr(8, bytes.size() - 16));
+  ByteReader r(bytes.substr(8, bytes.size() - 16));
   std::uint32_t version = 0;
   if (!r.integer(version) || version != kVersion) {
     return fail("unknown version " + std::to_string(version));

@@ -27,6 +27,7 @@
 #include "auction/engine/event.h"
 #include "auction/engine/limits.h"
 #include "auction/engine/lot_config.h"
+#include "auction/engine/status.h"
 #include "auction/engine/types.h"
 
 namespace auction {
@@ -53,20 +54,6 @@ struct LotState {
   bool reserve_met() const { return price_minor != 0 && price_minor >= config.reserve_minor; }
 
   friend bool operator==(const LotState&, const LotState&) = default;
-};
-
-// An error as a value: ok, or a message for people.
-class [[nodiscard]] Status {
- public:
-  static Status ok() { return Status{}; }
-  static Status error(std::string message) { return Status{std::move(message)}; }
-  bool is_ok() const { return message_.empty(); }
-  const std::string& message() const { return message_; }
-
- private:
-  Status() = default;
-  explicit Status(std::string message) : message_(std::move(message)) {}
-  std::string message_;
 };
 
 class Engine {

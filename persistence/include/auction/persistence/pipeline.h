@@ -1,0 +1,100 @@
+// The single-writer pipeline: commands from any thread → one core thread that sequences and
+// applies them → one writer thread that journals them with group commit → outcomes released only
+// once durable.
+//
+//   producers ──submit()──▶ ConcurrentQueue ──▶ core thread ──batch──▶ writer thread ──▶ sink
+//                                               seq + ts, Engine      write + fsync      on_durable
+//
+// Contract:
+//   - Every submitted command gets exactly one answer: submit() returns false (refused at once:
+//     queue full, stopping, journal full or failed), or the sink later receives it in
+//     on_durable() (with its events) or on_refused() (never applied).
+//   - on_durable() is called only after the journal's sync() covered every command it carries:
+//     no answer or event leaves before its command is durable.
+//   - The core never waits on the disk: it keeps sequencing while the writer syncs the previous
+//     batch; the next batch holds everything that arrived meanwhile (a lone command is written
+//     at once, never held back waiting for company).
+//   - Clock ticks that change something are sequenced and journaled like any command; the core
+//     sleeps until the engine's next deadline or the next submission, never spinning.
+//   - After a journal failure every command in flight is refused and new ones are refused. When
+//     the journal is full and a `rebuild` function is given, the engine is rebuilt from durable
+//     state and the pipeline resumes by itself once the journal has room again (grow_journal()).
+//   - Limits: at most max_queued_commands submitted and not yet sequenced (then submit() refuses);
+//     at most max_unreleased_commands sequenced and not yet durable (then the core stops taking
+//     commands until the writer catches up).
+// Threading: submit(), grow_journal(), durable_seq(), stats() from any thread; start() and stop()
+// from the owning thread. The engine belongs to the core thread between start() and stop().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+
+#include "auction/engine/engine.h"
+#include "auction/persistence/chain_digest.h"
+#include "auction/persistence/clock.h"
+#include "auction/persistence/journal_backend.h"
+
+namespace auction::persistence {
+
+struct PipelineOptions {
+  std::size_t max_queued_commands = 100'000;
+  std::size_t max_unreleased_commands = 1'000'000;
+  std::size_t journal_headroom_bytes = std::size_t{16} << 20;
+  // Rebuilds the engine from durable state after the journal reported it was full.
+  std::function<Status(Engine&)> rebuild;
+};
+
+struct CommandOutcome {
+  Seq seq = 0;
+  TimeMs ts_ms = 0;
+  std::uint64_t origin = 0;  // the submitter's token; 0 for the pipeline's own ticks
+  std::span<const Event> events;
+  Digest256 chain_after{};   // the journal's chain digest after this command
+};
+
+class OutcomeSink {
+ public:
+  virtual ~OutcomeSink() = default;
+  // Durable commands in sequence order, with their events. Writer thread.
+  virtual void on_durable(std::span<const CommandOutcome> outcomes) = 0;
+  // A submitted command that was not applied: answer `unavailable`. Core or writer thread.
+  virtual void on_refused(std::uint64_t origin) = 0;
+};
+
+struct PipelineStats {
+  Seq sequenced_seq = 0;
+  Seq durable_seq = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t refused = 0;
+  bool journal_failed = false;
+};
+
+class Pipeline {
+ public:
+  // `engine` holds the recovered state; `chain_start` is the journal's chain digest after
+  // engine.last_seq().
+  Pipeline(Engine& engine, JournalBackend& journal, Clock& clock, OutcomeSink& sink,
+           const Digest256& chain_start, PipelineOptions options = {});
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Starts the threads. With `restarted`, the first command is Restart (SPEC §3 outage rule).
+  void start(bool restarted);
+  bool submit(CommandBody body, std::uint64_t origin);
+  // Applies, journals and answers everything submitted before it, then joins the threads.
+  void stop();
+
+  void grow_journal(std::size_t map_size_bytes);
+  Seq durable_seq() const;
+  PipelineStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace auction::persistence

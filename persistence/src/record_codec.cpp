@@ -1,0 +1,148 @@
+#include "auction/persistence/record_codec.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+#include "auction/engine/binary_codec.h"
+
+namespace auction::persistence {
+namespace {
+
+// Command kinds on disk. Never renumber: journals outlive the code that wrote them.
+enum class Kind : std::uint8_t {
+  create_lot = 1,
+  edit_lot = 2,
+  qualify = 3,
+  bid = 4,
+  pause = 5,
+  resume = 6,
+  cancel = 7,
+  tick = 8,
+  restart = 9,
+};
+
+struct Encoder {
+  ByteWriter& out;
+  Kind operator()(const CreateLot& c) const { return encode_lot_config(out, c.config), Kind::create_lot; }
+  Kind operator()(const EditLot& c) const { return encode_lot_config(out, c.config), Kind::edit_lot; }
+  Kind operator()(const QualifyBidder& c) const {
+    out.text(c.lot.view());
+    out.text(c.bidder.view());
+    out.enumeration(c.source);
+    return Kind::qualify;
+  }
+  Kind operator()(const PlaceBid& c) const {
+    out.text(c.lot.view());
+    out.text(c.bidder.view());
+    out.integer(c.amount_minor);
+    return Kind::bid;
+  }
+  Kind operator()(const PauseLot& c) const { return out.text(c.lot.view()), Kind::pause; }
+  Kind operator()(const ResumeLot& c) const { return out.text(c.lot.view()), Kind::resume; }
+  Kind operator()(const CancelLot& c) const { return out.text(c.lot.view()), Kind::cancel; }
+  Kind operator()(const Tick&) const { return Kind::tick; }
+  Kind operator()(const Restart&) const { return Kind::restart; }
+};
+
+bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
+  switch (kind) {
+    case Kind::create_lot: {
+      CreateLot c;
+      if (!decode_lot_config(in, c.config)) return false;
+      body = c;
+      return true;
+    }
+    case Kind::edit_lot: {
+      EditLot c;
+      if (!decode_lot_config(in, c.config)) return false;
+      body = c;
+      return true;
+    }
+    case Kind::qualify: {
+      QualifyBidder c;
+      if (!in.id(c.lot, false) || !in.id(c.bidder, false) ||
+          !in.enumeration(c.source, QualifySource::waiver)) {
+        return false;
+      }
+      body = c;
+      return true;
+    }
+    case Kind::bid: {
+      // Invalid amounts are journaled too (they are answered invalid_amount by the engine).
+      PlaceBid c;
+      if (!in.id(c.lot, false) || !in.id(c.bidder, false) || !in.integer(c.amount_minor)) {
+        return false;
+      }
+      body = c;
+      return true;
+    }
+    case Kind::pause:
+    case Kind::resume:
+    case Kind::cancel: {
+      LotId lot;
+      if (!in.id(lot, false)) return false;
+      if (kind == Kind::pause) body = PauseLot{lot};
+      if (kind == Kind::resume) body = ResumeLot{lot};
+      if (kind == Kind::cancel) body = CancelLot{lot};
+      return true;
+    }
+    case Kind::tick: body = Tick{}; return true;
+    case Kind::restart: body = Restart{}; return true;
+  }
+  return false;
+}
+
+Status corrupt(std::string message) {
+  return Status::error(Status::Code::corruption, std::move(message));
+}
+
+}  // namespace
+
+void encode_record(const Command& command, std::string& out) {
+  const std::size_t start = out.size();
+  ByteWriter w(out);
+  w.integer(kRecordFormatVersion);
+  const std::size_t kind_at = out.size();
+  w.integer(std::uint8_t{0});  // kind, filled in below
+  w.integer(std::uint16_t{0});
+  w.integer(command.seq);
+  w.integer(command.ts_ms);
+  out[kind_at] = static_cast<char>(std::visit(Encoder{w}, command.body));
+  w.integer(static_cast<std::uint64_t>(XXH3_64bits(out.data() + start, out.size() - start)));
+}
+
+Seq record_seq(std::string_view bytes) {
+  Seq seq = 0;
+  if (bytes.size() >= kRecordHeaderBytes) std::memcpy(&seq, bytes.data() + 4, sizeof(seq));
+  return seq;
+}
+
+Status decode_record(std::string_view bytes, Command& out) {
+  if (bytes.size() < kRecordHeaderBytes + kRecordChecksumBytes) return corrupt("record too short");
+  const std::string_view body = bytes.substr(0, bytes.size() - kRecordChecksumBytes);
+  std::uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + body.size(), sizeof(stored));
+  if (XXH3_64bits(body.data(), body.size()) != stored) return corrupt("checksum mismatch");
+  ByteReader in(body);
+  std::uint8_t version = 0, kind = 0;
+  std::uint16_t reserved = 0;
+  if (!in.integer(version) || !in.integer(kind) || !in.integer(reserved) ||
+      !in.integer(out.seq) || !in.integer(out.ts_ms)) {
+    return corrupt("truncated header");
+  }
+  if (version != kRecordFormatVersion) {
+    return corrupt("unknown record format version " + std::to_string(version));
+  }
+  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::restart) || reserved != 0) {
+    return corrupt("unknown command kind " + std::to_string(kind));
+  }
+  if (!is_valid_time(out.ts_ms)) return corrupt("timestamp out of range");
+  if (!decode_payload(static_cast<Kind>(kind), in, out.body)) {
+    return corrupt("malformed payload for command kind " + std::to_string(kind));
+  }
+  if (!in.done()) return corrupt("trailing bytes");
+  return Status::ok();
+}
+
+}  // namespace auction::persistence
