@@ -18,21 +18,27 @@ void encode_lot_config(ByteWriter& out, const LotConfig& config) {
 }
 
 bool decode_lot_config(ByteReader& in, LotConfig& config) {
+  // Any configuration a command can carry decodes, valid or not: commands that the engine
+  // refused are journaled too. Callers that need a valid one (snapshots) validate after.
   std::string_view title, currency;
-  if (!in.id(config.id, false) || !in.text(title) || !in.id(config.seller, false) ||
+  if (!in.id(config.id, true) || !in.text(title) || !in.id(config.seller, true) ||
       !in.text(currency)) {
     return false;
   }
   const auto parsed_title = Title::parse(title);
-  const auto parsed_currency = CurrencyCode::parse(currency);
-  if (!parsed_title || !parsed_currency) return false;
+  if (!parsed_title) return false;
   config.title = *parsed_title;
-  config.currency = *parsed_currency;
+  if (currency.empty()) {
+    config.currency = CurrencyCode{};
+  } else if (const auto parsed = CurrencyCode::parse(currency)) {
+    config.currency = *parsed;
+  } else {
+    return false;
+  }
   return in.integer(config.start_price_minor) && in.integer(config.increment_minor) &&
          in.integer(config.reserve_minor) && in.integer(config.deposit_minor) &&
          in.integer(config.starts_at_ms) && in.integer(config.timed_ms) &&
-         in.integer(config.extension_ms) && in.integer(config.latest_close_at_ms) &&
-         !validate_lot_config(config).has_value();
+         in.integer(config.extension_ms) && in.integer(config.latest_close_at_ms);
 }
 
 }  // namespace auction

@@ -53,7 +53,8 @@ void write_body(ByteWriter& w, const Engine::Impl& impl) {
 }
 
 bool read_lot(ByteReader& r, LotState& lot) {
-  return decode_lot_config(r, lot.config) && r.enumeration(lot.phase, Phase::cancelled) &&
+  return decode_lot_config(r, lot.config) && !validate_lot_config(lot.config) &&
+         r.enumeration(lot.phase, Phase::cancelled) &&
          r.enumeration(lot.resume_phase, Phase::cancelled) && r.integer(lot.price_minor) &&
          r.id(lot.leader, true) && r.integer(lot.deadline_ms) &&
          r.integer(lot.paused_remaining_ms) && r.integer(lot.close_cap_ms) &&

@@ -49,7 +49,8 @@ struct Batch {
     const std::size_t record_base = records.size();
     const auto event_base = static_cast<std::uint32_t>(events.size());
     records += other.records;
-    for (const std::size_t end : other.record_ends) record_ends.push_back(record_base + end);
+    for (const std::size_t end : other.record_ends)
+      record_ends.push_back(record_base + end);
     events.insert(events.end(), other.events.begin(), other.events.end());
     for (Pending pending : other.commands) {
       pending.first_event += event_base;
@@ -80,7 +81,7 @@ struct Pipeline::Impl {
   void hand_to_writer();
   void recover_from_failure();
   bool accepting() const {
-    return !failed.load() && free_bytes.load() >= options.journal_headroom_bytes;
+    return !failed.load() && free_bytes.load() > options.journal_headroom_bytes;
   }
   void refuse(std::uint64_t origin) {
     refused.fetch_add(1);
@@ -145,9 +146,9 @@ void Pipeline::Impl::sequence(CommandBody&& body, std::uint64_t origin) {
   const auto first_event = static_cast<std::uint32_t>(local.events.size());
   BatchEvents events(local_ptr);
   engine.apply(command, events);
-  local.commands.push_back(Batch::Pending{command.seq, command.ts_ms, origin, first_event,
-                                          static_cast<std::uint32_t>(local.events.size() -
-                                                                     first_event)});
+  local.commands.push_back(
+      Batch::Pending{command.seq, command.ts_ms, origin, first_event,
+                     static_cast<std::uint32_t>(local.events.size() - first_event)});
   sequenced.store(command.seq);
 }
 
@@ -259,10 +260,10 @@ bool Pipeline::Impl::commit(Batch& batch) {
   outcomes.clear();
   for (std::size_t i = 0; i < count; ++i) {
     const Batch::Pending& p = batch.commands[i];
-    outcomes.push_back(CommandOutcome{
-        p.seq, p.ts_ms, p.origin,
-        std::span<const Event>(batch.events.data() + p.first_event, p.event_count),
-        chain_after[i]});
+    outcomes.push_back(
+        CommandOutcome{p.seq, p.ts_ms, p.origin,
+                       std::span<const Event>(batch.events.data() + p.first_event, p.event_count),
+                       chain_after[i]});
   }
   sink.on_durable(outcomes);
   return true;
@@ -301,10 +302,12 @@ void Pipeline::Impl::writer_main() {
 
 Pipeline::Pipeline(Engine& engine, JournalBackend& journal, Clock& clock, OutcomeSink& sink,
                    const Digest256& chain_start, PipelineOptions options)
-    : impl_(std::make_unique<Impl>(engine, journal, clock, sink, chain_start,
-                                   std::move(options))) {}
+    : impl_(std::make_unique<Impl>(engine, journal, clock, sink, chain_start, std::move(options))) {
+}
 
-Pipeline::~Pipeline() { stop(); }
+Pipeline::~Pipeline() {
+  stop();
+}
 
 void Pipeline::start(bool restarted) {
   Impl& impl = *impl_;
@@ -346,7 +349,9 @@ void Pipeline::grow_journal(std::size_t map_size_bytes) {
   impl_->writer_wake.notify_one();
 }
 
-Seq Pipeline::durable_seq() const { return impl_->durable.load(); }
+Seq Pipeline::durable_seq() const {
+  return impl_->durable.load();
+}
 
 PipelineStats Pipeline::stats() const {
   return PipelineStats{impl_->sequenced.load(), impl_->durable.load(), impl_->batches.load(),

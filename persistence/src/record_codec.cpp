@@ -24,8 +24,12 @@ enum class Kind : std::uint8_t {
 
 struct Encoder {
   ByteWriter& out;
-  Kind operator()(const CreateLot& c) const { return encode_lot_config(out, c.config), Kind::create_lot; }
-  Kind operator()(const EditLot& c) const { return encode_lot_config(out, c.config), Kind::edit_lot; }
+  Kind operator()(const CreateLot& c) const {
+    return encode_lot_config(out, c.config), Kind::create_lot;
+  }
+  Kind operator()(const EditLot& c) const {
+    return encode_lot_config(out, c.config), Kind::edit_lot;
+  }
   Kind operator()(const QualifyBidder& c) const {
     out.text(c.lot.view());
     out.text(c.bidder.view());
@@ -61,7 +65,7 @@ bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
     }
     case Kind::qualify: {
       QualifyBidder c;
-      if (!in.id(c.lot, false) || !in.id(c.bidder, false) ||
+      if (!in.id(c.lot, true) || !in.id(c.bidder, true) ||
           !in.enumeration(c.source, QualifySource::waiver)) {
         return false;
       }
@@ -71,7 +75,7 @@ bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
     case Kind::bid: {
       // Invalid amounts are journaled too (they are answered invalid_amount by the engine).
       PlaceBid c;
-      if (!in.id(c.lot, false) || !in.id(c.bidder, false) || !in.integer(c.amount_minor)) {
+      if (!in.id(c.lot, true) || !in.id(c.bidder, true) || !in.integer(c.amount_minor)) {
         return false;
       }
       body = c;
@@ -81,14 +85,18 @@ bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
     case Kind::resume:
     case Kind::cancel: {
       LotId lot;
-      if (!in.id(lot, false)) return false;
+      if (!in.id(lot, true)) return false;
       if (kind == Kind::pause) body = PauseLot{lot};
       if (kind == Kind::resume) body = ResumeLot{lot};
       if (kind == Kind::cancel) body = CancelLot{lot};
       return true;
     }
-    case Kind::tick: body = Tick{}; return true;
-    case Kind::restart: body = Restart{}; return true;
+    case Kind::tick:
+      body = Tick{};
+      return true;
+    case Kind::restart:
+      body = Restart{};
+      return true;
   }
   return false;
 }
@@ -127,8 +135,8 @@ Status decode_record(std::string_view bytes, Command& out) {
   ByteReader in(body);
   std::uint8_t version = 0, kind = 0;
   std::uint16_t reserved = 0;
-  if (!in.integer(version) || !in.integer(kind) || !in.integer(reserved) ||
-      !in.integer(out.seq) || !in.integer(out.ts_ms)) {
+  if (!in.integer(version) || !in.integer(kind) || !in.integer(reserved) || !in.integer(out.seq) ||
+      !in.integer(out.ts_ms)) {
     return corrupt("truncated header");
   }
   if (version != kRecordFormatVersion) {

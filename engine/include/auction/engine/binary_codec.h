@@ -3,7 +3,8 @@
 //
 // Contract: ByteWriter appends to a caller-owned string. ByteReader consumes a view and returns
 // false (leaving its output unspecified) on any short, malformed or invalid field; it never reads
-// past its input. decode_lot_config() accepts only configurations validate_lot_config() accepts.
+// past its input. decode_lot_config() decodes any configuration a command can carry, valid or
+// not (refused commands are journaled too); validate separately where validity is required.
 // Threading: plain values; no shared state.
 #pragma once
 
