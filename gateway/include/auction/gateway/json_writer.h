@@ -1,0 +1,45 @@
+// A small JSON writer for the server's messages: objects, strings (escaped), integers, null.
+//
+// Contract: produces compact, valid JSON text in a caller-reused std::string (no allocation once
+// its capacity suffices). Strings are escaped per RFC 8259; input text must be valid UTF-8 (the
+// engine's ids and titles are). Threading: one writer per thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace auction::gateway {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  JsonWriter& begin_object();
+  JsonWriter& end_object();
+  JsonWriter& begin_array(std::string_view key);
+  JsonWriter& end_array();
+  JsonWriter& field(std::string_view key, std::string_view value);
+  JsonWriter& field(std::string_view key, const char* value) {
+    return field(key, std::string_view(value));
+  }
+  JsonWriter& field(std::string_view key, std::int64_t value);
+  JsonWriter& field(std::string_view key, std::uint64_t value);
+  JsonWriter& field(std::string_view key, bool value);
+  JsonWriter& field_null(std::string_view key);
+  // An optional: the value, or null.
+  JsonWriter& field(std::string_view key, const std::optional<std::int64_t>& value);
+  // A value that is already JSON text (e.g. a client's raw token echoed back).
+  JsonWriter& field_raw(std::string_view key, std::string_view json);
+
+ private:
+  void separator();
+  void key(std::string_view name);
+  void string(std::string_view value);
+
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace auction::gateway
