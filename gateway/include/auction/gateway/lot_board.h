@@ -1,0 +1,90 @@
+// The lots' public state as of the journal's durable watermark, and their subscribers.
+//
+// Contract:
+//   - publish() takes the engine's events in sequence order, only once they are durable, and
+//     applies them to the board; a snapshot therefore never shows anything not yet durable.
+//   - Each event is serialized once (twice for a bid: masked for others, plain for its bidder)
+//     and the same frame is handed to every subscriber of the lot.
+//   - subscribe() builds the snapshot and registers the subscriber under the same lock publish()
+//     takes, so a snapshot followed by the events after its `seq` equals a fresh snapshot:
+//     no event is missed or doubled, also while bids arrive during the subscribe (SPEC §7).
+//   - Bidder names are masked to other bidders ("a***e"); a bidder always sees its own name.
+// Threading: all methods are thread-safe; publish() is called by one thread (the journal's
+// writer); Subscriber::deliver() is called with the board's lock held and must not block.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auction/engine/event.h"
+
+namespace auction::gateway {
+
+using Frame = std::shared_ptr<const std::string>;
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // Queues a frame for sending; never blocks (a full queue is the subscriber's problem).
+  virtual void deliver(const Frame& frame) = 0;
+  // The logged-in user, or the empty id.
+  virtual UserId viewer() const = 0;
+};
+
+struct LotView {
+  LotConfig config;
+  Phase phase = Phase::scheduled;
+  AmountMinor price_minor = 0;
+  UserId leader;
+  std::optional<TimeMs> deadline_ms;
+  std::uint32_t bid_count = 0;
+  Seq seq = 0;
+  std::optional<Outcome> outcome;
+  UserId winner;
+
+  bool bidding_over() const { return phase == Phase::closed || phase == Phase::cancelled; }
+  std::optional<AmountMinor> min_next_minor() const;
+  bool reserve_met() const { return price_minor != 0 && price_minor >= config.reserve_minor; }
+};
+
+// "alice" → "a***e": enough to tell bidders apart in a feed, not to identify them.
+std::string mask_user(std::string_view user);
+
+class LotBoard {
+ public:
+  void publish(const Event& event, TimeMs now_ms);
+
+  // The snapshot message for `lot` as `viewer` sees it (none if the lot is unknown).
+  std::optional<std::string> snapshot(const LotId& lot, const UserId& viewer,
+                                      const std::optional<std::string>& request_id,
+                                      TimeMs now_ms) const;
+  // Registers `subscriber` and returns its snapshot atomically (none if the lot is unknown).
+  std::optional<std::string> subscribe(const LotId& lot, const std::shared_ptr<Subscriber>& who,
+                                       const std::optional<std::string>& request_id,
+                                       TimeMs now_ms);
+  void unsubscribe(const LotId& lot, const Subscriber* who);
+  void unsubscribe_all(const Subscriber* who);
+  std::string lots_message(const std::optional<std::string>& request_id, TimeMs now_ms) const;
+  std::optional<LotView> find(const LotId& lot) const;
+  std::size_t lot_count() const;
+  std::size_t subscriber_count() const;
+
+ private:
+  struct Entry {
+    LotView view;
+    std::vector<std::weak_ptr<Subscriber>> subscribers;
+  };
+  void fan_out(Entry& entry, const Frame& masked, const Frame& plain, const UserId& plain_for);
+  std::string snapshot_locked(const Entry& entry, const UserId& viewer,
+                              const std::optional<std::string>& request_id, TimeMs now_ms) const;
+
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry, std::less<>> lots_;  // by id, so `lots` lists in a stable order
+  std::size_t subscriber_count_ = 0;
+};
+
+}  // namespace auction::gateway

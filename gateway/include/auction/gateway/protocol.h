@@ -1,0 +1,83 @@
+// The bidder WebSocket protocol, v1 (SPEC §7): decoding client requests and encoding server
+// messages.
+//
+// Contract:
+//   - decode_request() parses one text frame with simdjson (on-demand). It returns a Request, or
+//     a ProtocolError with the SPEC's code: bad_request (not JSON, not an object, a missing or
+//     wrongly typed field), unknown_type, invalid_id. The request's "id" (a string of at most 64
+//     bytes) is recovered whenever the frame is a JSON object, so even errors can echo it.
+//   - A bid's amount is accepted only as a JSON integer 1 ≤ amount ≤ 10^15 written without sign,
+//     fraction or exponent (SPEC §1); anything else decodes as a bid whose amount is invalid, to
+//     be answered `rejected` with code invalid_amount — never rounded.
+//   - The input must be followed by simdjson::SIMDJSON_PADDING readable bytes (see PaddedFrame).
+// Threading: decode_request() uses a thread-local parser; encoders are pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auction/engine/types.h"
+
+namespace auction::gateway {
+
+enum class RequestType : std::uint8_t {
+  login,
+  subscribe,
+  unsubscribe,
+  lots,
+  register_lot,  // "register"
+  bid,
+  orders,
+  pay,
+  confirm_receipt,
+  dispute,
+  ping,
+};
+
+inline constexpr std::size_t kMaxRequestIdBytes = 64;
+inline constexpr std::size_t kMaxTokenBytes = 128;
+inline constexpr std::size_t kMaxReasonBytes = 1'000;
+
+struct Request {
+  RequestType type = RequestType::ping;
+  std::optional<std::string> id;  // echoed in the answer
+  LotId lot;
+  UserId user;
+  std::string token;
+  AmountMinor amount_minor = 0;
+  bool amount_valid = false;
+  std::string amount_json;  // the amount as the client wrote it (echoed when invalid)
+  std::string order;
+  std::string reason;
+};
+
+struct ProtocolError {
+  std::string_view code;  // SPEC §7 error code
+  std::string message;
+  std::optional<std::string> id;
+};
+
+// A reusable buffer that keeps simdjson's padding after the frame.
+class PaddedFrame {
+ public:
+  std::string_view assign(std::string_view frame);
+  const char* data() const { return bytes_.data(); }
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return bytes_.size(); }
+
+ private:
+  std::string bytes_;
+  std::size_t size_ = 0;
+};
+
+// Parses `frame` (held in a PaddedFrame). On success fills `out` and returns nothing.
+std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& out);
+
+// Parses an amount written as a JSON token: digits only, no leading zero, within 1..10^15.
+std::optional<AmountMinor> parse_amount_token(std::string_view token);
+
+std::string_view request_type_name(RequestType type);
+
+}  // namespace auction::gateway

@@ -1,0 +1,93 @@
+// The bidder-facing server: one port for WebSocket (/ws) and HTTP (/healthz, /metrics, the
+// bidder page), on Boost.Beast/Asio.
+//
+// Contract:
+//   - Requests are decoded with protocol.h; bids and other commands go to the CommandPort with an
+//     origin that routes the answer back; answers leave only through answer(), which the wiring
+//     calls once the command is durable. Reads come from the LotBoard (durable state only).
+//   - Every limit of ServerLimits is enforced: frame size (close 1009), bid rate per connection
+//     (token bucket: `rate_limited`, then close 1008 on sustained abuse), outbound queue per
+//     connection (a client that does not read is disconnected; it never stalls others), number
+//     of connections, handshake and idle timeouts.
+//   - stop() stops accepting, closes connections after their pending answers were sent or
+//     refused, and joins the IO threads.
+// Threading: answer() and refuse() from any thread; start()/stop() from the owner.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "auction/engine/event.h"
+#include "auction/gateway/lot_board.h"
+
+namespace auction::gateway {
+
+struct ServerLimits {
+  std::size_t max_frame_bytes = 4'096;
+  double bids_per_second = 20.0;  // per connection, sustained
+  double bid_burst = 40.0;        // per connection, bucket size
+  // Rate-limited bids within one refill window that count as abuse (close 1008).
+  std::uint32_t abuse_rejections = 200;
+  std::size_t max_outbound_bytes = std::size_t{1} << 20;  // per connection
+  std::size_t max_connections = 20'000;
+  std::size_t max_pending_answers = 256;  // per connection: requests awaiting durability
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0 = any free port (see Server::port())
+  unsigned io_threads = 1;
+  ServerLimits limits;
+  std::string page_html;  // the bidder page served at "/"
+};
+
+// Where the gateway sends commands (the pipeline). False = refused at once (`unavailable`).
+class CommandPort {
+ public:
+  virtual ~CommandPort() = default;
+  virtual bool submit(CommandBody body, std::uint64_t origin) = 0;
+};
+
+// Who may log in.
+class Accounts {
+ public:
+  virtual ~Accounts() = default;
+  virtual bool verify(const UserId& user, std::string_view token) const = 0;
+};
+
+// Extra lines for /metrics and fields for /healthz, from the wiring (journal, pipeline).
+struct StatusSource {
+  std::function<std::string()> metrics_text;
+  std::function<bool()> healthy;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, LotBoard& board, CommandPort& commands, const Accounts& accounts,
+         StatusSource status = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();
+  void stop();
+  std::uint16_t port() const;
+
+  // The durable outcome of the command submitted with `origin`.
+  void answer(std::uint64_t origin, Seq seq, std::span<const Event> events);
+  // The command submitted with `origin` was never applied: answer `unavailable`.
+  void refuse(std::uint64_t origin);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace auction::gateway

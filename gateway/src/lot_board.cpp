@@ -1,0 +1,261 @@
+#include "auction/gateway/lot_board.h"
+
+#include <algorithm>
+
+#include "auction/gateway/json_writer.h"
+
+namespace auction::gateway {
+namespace {
+
+std::int64_t i64(std::uint64_t value) { return static_cast<std::int64_t>(value); }
+
+void header(JsonWriter& w, std::string_view type, TimeMs now_ms,
+            const std::optional<std::string>& request_id) {
+  w.begin_object().field("type", type).field("ts", now_ms);
+  if (request_id) w.field("id", *request_id);
+}
+
+std::optional<std::int64_t> amount_or_null(AmountMinor amount) {
+  return amount == 0 ? std::nullopt : std::optional<std::int64_t>(amount);
+}
+
+}  // namespace
+
+std::optional<AmountMinor> LotView::min_next_minor() const {
+  if (bidding_over()) return std::nullopt;
+  const AmountMinor next =
+      price_minor == 0 ? config.start_price_minor : price_minor + config.increment_minor;
+  return next > kMaxAmountMinor ? std::nullopt : std::optional<AmountMinor>(next);
+}
+
+std::string mask_user(std::string_view user) {
+  if (user.size() <= 2) return std::string(user.size(), '*');
+  return std::string(1, user.front()) + "***" + std::string(1, user.back());
+}
+
+void LotBoard::fan_out(Entry& entry, const Frame& masked, const Frame& plain,
+                       const UserId& plain_for) {
+  auto& subscribers = entry.subscribers;
+  for (std::size_t i = 0; i < subscribers.size();) {
+    if (auto who = subscribers[i].lock()) {
+      who->deliver(plain && !plain_for.empty() && who->viewer() == plain_for ? plain : masked);
+      ++i;
+    } else {
+      subscribers[i] = std::move(subscribers.back());  // a closed session: drop it
+      subscribers.pop_back();
+      --subscriber_count_;
+    }
+  }
+}
+
+void LotBoard::publish(const Event& event, TimeMs now_ms) {
+  std::lock_guard lock(mutex_);
+  const auto frame_of = [&](auto&& fill) {
+    auto text = std::make_shared<std::string>();
+    JsonWriter w(*text);
+    fill(w);
+    w.end_object();
+    return Frame(std::move(text));
+  };
+  if (const auto* configured = std::get_if<LotConfigured>(&event.body)) {
+    Entry& entry = lots_[std::string(configured->config.id.view())];
+    entry.view.config = configured->config;
+    entry.view.seq = event.seq;
+    return;
+  }
+  const LotId* lot = nullptr;
+  std::visit(
+      [&](const auto& body) {
+        if constexpr (requires { body.lot; }) lot = &body.lot;
+      },
+      event.body);
+  if (lot == nullptr) return;
+  const auto found = lots_.find(lot->view());
+  if (found == lots_.end()) return;
+  Entry& entry = found->second;
+  LotView& view = entry.view;
+
+  if (const auto* bid = std::get_if<BidAccepted>(&event.body)) {
+    view.price_minor = bid->amount_minor;
+    view.leader = bid->bidder;
+    view.bid_count = bid->bid_count;
+    view.deadline_ms = bid->deadline_ms;
+    view.seq = event.seq;
+    const auto fill = [&](bool plain) {
+      return [&, plain](JsonWriter& w) {
+        header(w, "bid", now_ms, std::nullopt);
+        w.field("lot", bid->lot.view())
+            .field("amount", bid->amount_minor)
+            .field("bidder", plain ? std::string(bid->bidder.view()) : mask_user(bid->bidder.view()))
+            .field("deadline_ms", bid->deadline_ms)
+            .field("min_next", view.min_next_minor())
+            .field("bids", std::int64_t{bid->bid_count})
+            .field("reserve_met", view.reserve_met())
+            .field("seq", i64(event.seq));
+      };
+    };
+    fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), bid->bidder);
+  } else if (const auto* phase = std::get_if<PhaseChanged>(&event.body)) {
+    view.phase = phase->phase;
+    view.deadline_ms = phase->deadline_ms;
+    view.seq = event.seq;
+    fan_out(entry,
+            frame_of([&](JsonWriter& w) {
+              header(w, "phase", now_ms, std::nullopt);
+              w.field("lot", phase->lot.view())
+                  .field("phase", phase_name(phase->phase))
+                  .field("deadline_ms", phase->deadline_ms)
+                  .field("min_next", view.min_next_minor())
+                  .field("seq", i64(event.seq));
+            }),
+            nullptr, UserId{});
+  } else if (const auto* closed = std::get_if<LotClosed>(&event.body)) {
+    view.outcome = closed->outcome;
+    view.winner = closed->winner;
+    view.seq = event.seq;
+    const auto fill = [&](bool plain) {
+      return [&, plain](JsonWriter& w) {
+        header(w, "closed", now_ms, std::nullopt);
+        w.field("lot", closed->lot.view()).field("outcome", outcome_name(closed->outcome));
+        if (closed->winner.empty()) {
+          w.field_null("winner");
+        } else {
+          w.field("winner", plain ? std::string(closed->winner.view())
+                                  : mask_user(closed->winner.view()));
+        }
+        w.field("price", amount_or_null(closed->price_minor))
+            .field("currency", closed->currency.view())
+            .field("closed_at_ms", closed->closed_at_ms)
+            .field("seq", i64(event.seq));
+      };
+    };
+    fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), closed->winner);
+  }
+}
+
+std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
+                                      const std::optional<std::string>& request_id,
+                                      TimeMs now_ms) const {
+  const LotView& v = entry.view;
+  std::string out;
+  JsonWriter w(out);
+  header(w, "snapshot", now_ms, request_id);
+  w.field("lot", v.config.id.view())
+      .field("title", v.config.title.view())
+      .field("currency", v.config.currency.view())
+      .field("phase", phase_name(v.phase))
+      .field("start_price", v.config.start_price_minor)
+      .field("increment", v.config.increment_minor)
+      .field("price", amount_or_null(v.price_minor));
+  if (v.leader.empty()) {
+    w.field_null("leader");
+  } else {
+    w.field("leader", v.leader == viewer ? std::string(v.leader.view()) : mask_user(v.leader.view()));
+  }
+  w.field("min_next", v.min_next_minor())
+      .field("deadline_ms", v.deadline_ms)
+      .field("reserve_met", v.reserve_met())
+      .field("deposit", v.config.deposit_minor)
+      .field("bids", std::int64_t{v.bid_count})
+      .field("starts_at_ms", v.config.starts_at_ms)
+      .field("seq", i64(v.seq));
+  if (v.outcome) {
+    w.field("outcome", outcome_name(*v.outcome));
+  }
+  w.end_object();
+  return out;
+}
+
+std::optional<std::string> LotBoard::snapshot(const LotId& lot, const UserId& viewer,
+                                              const std::optional<std::string>& request_id,
+                                              TimeMs now_ms) const {
+  std::lock_guard lock(mutex_);
+  const auto found = lots_.find(lot.view());
+  if (found == lots_.end()) return std::nullopt;
+  return snapshot_locked(found->second, viewer, request_id, now_ms);
+}
+
+std::optional<std::string> LotBoard::subscribe(const LotId& lot,
+                                               const std::shared_ptr<Subscriber>& who,
+                                               const std::optional<std::string>& request_id,
+                                               TimeMs now_ms) {
+  std::lock_guard lock(mutex_);
+  const auto found = lots_.find(lot.view());
+  if (found == lots_.end()) return std::nullopt;
+  auto& subscribers = found->second.subscribers;
+  const bool already = std::any_of(subscribers.begin(), subscribers.end(),
+                                   [&](const auto& s) { return s.lock() == who; });
+  if (!already) {
+    subscribers.push_back(who);
+    ++subscriber_count_;
+  }
+  return snapshot_locked(found->second, who->viewer(), request_id, now_ms);
+}
+
+void LotBoard::unsubscribe(const LotId& lot, const Subscriber* who) {
+  std::lock_guard lock(mutex_);
+  const auto found = lots_.find(lot.view());
+  if (found == lots_.end()) return;
+  auto& subscribers = found->second.subscribers;
+  const auto before = subscribers.size();
+  std::erase_if(subscribers, [&](const auto& s) {
+    const auto locked = s.lock();
+    return !locked || locked.get() == who;
+  });
+  subscriber_count_ -= before - subscribers.size();
+}
+
+void LotBoard::unsubscribe_all(const Subscriber* who) {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, entry] : lots_) {
+    const auto before = entry.subscribers.size();
+    std::erase_if(entry.subscribers, [&](const auto& s) {
+      const auto locked = s.lock();
+      return !locked || locked.get() == who;
+    });
+    subscriber_count_ -= before - entry.subscribers.size();
+  }
+}
+
+std::string LotBoard::lots_message(const std::optional<std::string>& request_id,
+                                   TimeMs now_ms) const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  JsonWriter w(out);
+  header(w, "lots", now_ms, request_id);
+  w.begin_array("lots");
+  for (const auto& [id, entry] : lots_) {
+    const LotView& v = entry.view;
+    w.begin_object()
+        .field("lot", v.config.id.view())
+        .field("title", v.config.title.view())
+        .field("phase", phase_name(v.phase))
+        .field("price", amount_or_null(v.price_minor))
+        .field("deadline_ms", v.deadline_ms)
+        .field("currency", v.config.currency.view())
+        .field("min_next", v.min_next_minor())
+        .field("starts_at_ms", v.config.starts_at_ms)
+        .end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
+std::optional<LotView> LotBoard::find(const LotId& lot) const {
+  std::lock_guard lock(mutex_);
+  const auto found = lots_.find(lot.view());
+  if (found == lots_.end()) return std::nullopt;
+  return found->second.view;
+}
+
+std::size_t LotBoard::lot_count() const {
+  std::lock_guard lock(mutex_);
+  return lots_.size();
+}
+
+std::size_t LotBoard::subscriber_count() const {
+  std::lock_guard lock(mutex_);
+  return subscriber_count_;
+}
+
+}  // namespace auction::gateway
