@@ -7,7 +7,9 @@
 namespace auction::gateway {
 namespace {
 
-std::int64_t i64(std::uint64_t value) { return static_cast<std::int64_t>(value); }
+std::int64_t i64(std::uint64_t value) {
+  return static_cast<std::int64_t>(value);
+}
 
 void header(JsonWriter& w, std::string_view type, TimeMs now_ms,
             const std::optional<std::string>& request_id) {
@@ -86,7 +88,8 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
         header(w, "bid", now_ms, std::nullopt);
         w.field("lot", bid->lot.view())
             .field("amount", bid->amount_minor)
-            .field("bidder", plain ? std::string(bid->bidder.view()) : mask_user(bid->bidder.view()))
+            .field("bidder",
+                   plain ? std::string(bid->bidder.view()) : mask_user(bid->bidder.view()))
             .field("deadline_ms", bid->deadline_ms)
             .field("min_next", view.min_next_minor())
             .field("bids", std::int64_t{bid->bid_count})
@@ -99,8 +102,7 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
     view.phase = phase->phase;
     view.deadline_ms = phase->deadline_ms;
     view.seq = event.seq;
-    fan_out(entry,
-            frame_of([&](JsonWriter& w) {
+    fan_out(entry, frame_of([&](JsonWriter& w) {
               header(w, "phase", now_ms, std::nullopt);
               w.field("lot", phase->lot.view())
                   .field("phase", phase_name(phase->phase))
@@ -120,8 +122,8 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
         if (closed->winner.empty()) {
           w.field_null("winner");
         } else {
-          w.field("winner", plain ? std::string(closed->winner.view())
-                                  : mask_user(closed->winner.view()));
+          w.field("winner",
+                  plain ? std::string(closed->winner.view()) : mask_user(closed->winner.view()));
         }
         w.field("price", amount_or_null(closed->price_minor))
             .field("currency", closed->currency.view())
@@ -150,7 +152,8 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
   if (v.leader.empty()) {
     w.field_null("leader");
   } else {
-    w.field("leader", v.leader == viewer ? std::string(v.leader.view()) : mask_user(v.leader.view()));
+    w.field("leader",
+            v.leader == viewer ? std::string(v.leader.view()) : mask_user(v.leader.view()));
   }
   w.field("min_next", v.min_next_minor())
       .field("deadline_ms", v.deadline_ms)
@@ -164,6 +167,11 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
   }
   w.end_object();
   return out;
+}
+
+void LotBoard::load(const LotView& view) {
+  std::lock_guard lock(mutex_);
+  lots_[std::string(view.config.id.view())].view = view;
 }
 
 std::optional<std::string> LotBoard::snapshot(const LotId& lot, const UserId& viewer,

@@ -57,6 +57,8 @@ std::string mask_user(std::string_view user);
 class LotBoard {
  public:
   void publish(const Event& event, TimeMs now_ms);
+  // Seeds the board with a lot's recovered state (at start-up, before any publish()).
+  void load(const LotView& view);
 
   // The snapshot message for `lot` as `viewer` sees it (none if the lot is unknown).
   std::optional<std::string> snapshot(const LotId& lot, const UserId& viewer,
@@ -64,8 +66,7 @@ class LotBoard {
                                       TimeMs now_ms) const;
   // Registers `subscriber` and returns its snapshot atomically (none if the lot is unknown).
   std::optional<std::string> subscribe(const LotId& lot, const std::shared_ptr<Subscriber>& who,
-                                       const std::optional<std::string>& request_id,
-                                       TimeMs now_ms);
+                                       const std::optional<std::string>& request_id, TimeMs now_ms);
   void unsubscribe(const LotId& lot, const Subscriber* who);
   void unsubscribe_all(const Subscriber* who);
   std::string lots_message(const std::optional<std::string>& request_id, TimeMs now_ms) const;

@@ -1,0 +1,683 @@
+// The server's roles, after Boost.Beast's advanced server example: a Listener accepts, an
+// HttpSession reads requests (serving /healthz, /metrics and the page, or upgrading /ws), a
+// WsSession speaks the bidder protocol. Each session runs on its own strand.
+#include "auction/gateway/server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "auction/gateway/json_writer.h"
+#include "auction/gateway/protocol.h"
+
+namespace auction::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+TimeMs wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Origins carry the session's id (upper 44 bits) and a per-session request slot (lower 20).
+constexpr unsigned kSlotBits = 20;
+constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
+
+struct Metrics {
+  std::atomic<std::uint64_t> connections_total{0}, connections_open{0}, connections_refused{0};
+  std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bad_requests{0};
+  std::atomic<std::uint64_t> bids_in{0}, bids_accepted{0}, bids_rejected{0}, bids_rate_limited{0};
+  std::atomic<std::uint64_t> bids_unavailable{0};
+  std::atomic<std::uint64_t> closed_too_big{0}, closed_abuse{0}, closed_slow_reader{0};
+};
+
+std::string error_message(std::string_view code, std::string_view message,
+                          const std::optional<std::string>& id) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().field("type", "error").field("ts", wall_ms());
+  if (id) w.field("id", *id);
+  w.field("code", code).field("message", message).end_object();
+  return out;
+}
+
+std::string simple_message(std::string_view type, const std::optional<std::string>& id,
+                           std::string_view key = {}, std::string_view value = {}) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().field("type", type).field("ts", wall_ms());
+  if (id) w.field("id", *id);
+  if (!key.empty()) w.field(key, value);
+  w.end_object();
+  return out;
+}
+
+}  // namespace
+
+class WsSession;
+
+struct Server::Impl {
+  Impl(ServerOptions o, LotBoard& b, CommandPort& c, const Accounts& a, StatusSource s)
+      : options(std::move(o)),
+        board(b),
+        commands(c),
+        accounts(a),
+        status(std::move(s)),
+        io(static_cast<int>(std::max(1u, options.io_threads))),
+        acceptor(io) {}
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  std::string metrics_text() const;
+
+  std::uint64_t register_session(const std::shared_ptr<WsSession>& session);
+  void unregister_session(std::uint64_t id);
+  std::shared_ptr<WsSession> find_session(std::uint64_t id);
+
+  ServerOptions options;
+  LotBoard& board;
+  CommandPort& commands;
+  const Accounts& accounts;
+  StatusSource status;
+  Metrics metrics;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+
+  std::shared_mutex sessions_mutex;
+  std::unordered_map<std::uint64_t, std::weak_ptr<WsSession>> sessions;
+  std::uint64_t next_session_id = 1;
+};
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket session: the bidder protocol.
+
+class WsSession : public std::enable_shared_from_this<WsSession>, public Subscriber {
+ public:
+  WsSession(Server::Impl& server, tcp::socket&& socket)
+      : server_(server),
+        ws_(std::move(socket)),
+        limits_(server.options.limits),
+        tokens_(server.options.limits.bid_burst),
+        refilled_(std::chrono::steady_clock::now()),
+        pending_(limits_.max_pending_answers) {
+    server_.metrics.connections_open.fetch_add(1);
+  }
+
+  void run(http::request<http::string_body> request) {
+    id_ = server_.register_session(shared_from_this());
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = limits_.handshake_timeout;
+    timeouts.idle_timeout = limits_.idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.read_message_max(limits_.max_frame_bytes);
+    ws_.text(true);
+    ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+  }
+
+  ~WsSession() override {
+    server_.unregister_session(id_);
+    server_.metrics.connections_open.fetch_sub(1);
+  }
+
+  // Subscriber: any thread.
+  void deliver(const Frame& frame) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), frame] { self->send(frame); });
+  }
+  UserId viewer() const override {
+    std::lock_guard lock(user_mutex_);
+    return user_;
+  }
+
+  // The durable answer to a request (any thread).
+  void answer(std::uint32_t slot, Seq seq, std::vector<Event> events) {
+    asio::post(ws_.get_executor(),
+               [self = shared_from_this(), slot, seq, events = std::move(events)] {
+                 self->on_answer(slot, seq, events);
+               });
+  }
+  void refuse(std::uint32_t slot) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), slot] { self->on_refused(slot); });
+  }
+
+ private:
+  struct Pending {
+    bool used = false;
+    RequestType type = RequestType::ping;
+    std::optional<std::string> id;
+    LotId lot;
+    AmountMinor amount_minor = 0;
+  };
+
+  void on_accept(beast::error_code ec) {
+    if (ec) return;
+    do_read();
+  }
+
+  void do_read() {
+    if (closing_) return;
+    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == websocket::error::message_too_big) {
+      // Beast has already failed the connection with close code 1009 and torn it down
+      // gracefully; closing the socket here as well would turn that into a reset.
+      server_.metrics.closed_too_big.fetch_add(1);
+      closing_ = true;
+      server_.board.unsubscribe_all(this);
+      return;
+    }
+    if (ec) return finish();
+    server_.metrics.frames_in.fetch_add(1);
+    const auto data = buffer_.cdata();
+    handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    buffer_.consume(buffer_.size());
+    do_read();
+  }
+
+  void handle(std::string_view text) {
+    frame_.assign(text);
+    Request request;
+    if (const auto problem = decode_request(frame_, request)) {
+      server_.metrics.bad_requests.fetch_add(1);
+      return send_text(error_message(problem->code, problem->message, problem->id));
+    }
+    const TimeMs now_ms = wall_ms();
+    switch (request.type) {
+      case RequestType::ping:
+        return send_text(simple_message("pong", request.id));
+      case RequestType::login:
+        if (!server_.accounts.verify(request.user, request.token)) {
+          return send_text(error_message("auth_failed", "unknown user or wrong token", request.id));
+        } else {
+          std::lock_guard lock(user_mutex_);
+          user_ = request.user;
+        }
+        return send_text(simple_message("login_ok", request.id, "user", request.user.view()));
+      case RequestType::lots:
+        return send_text(server_.board.lots_message(request.id, now_ms));
+      case RequestType::subscribe: {
+        auto snapshot =
+            server_.board.subscribe(request.lot, shared_from_this(), request.id, now_ms);
+        if (!snapshot) return send_text(error_message("unknown_lot", "no such lot", request.id));
+        return send_text(std::move(*snapshot));
+      }
+      case RequestType::unsubscribe:
+        server_.board.unsubscribe(request.lot, this);
+        return send_text(simple_message("unsubscribed", request.id, "lot", request.lot.view()));
+      case RequestType::bid:
+        return handle_bid(request);
+      case RequestType::register_lot:
+        return handle_register(request);
+      case RequestType::orders:
+      case RequestType::pay:
+      case RequestType::confirm_receipt:
+      case RequestType::dispute:
+        return send_text(
+            error_message("unavailable", "settlement is not enabled on this server", request.id));
+    }
+  }
+
+  bool logged_in() const {
+    std::lock_guard lock(user_mutex_);
+    return !user_.empty();
+  }
+
+  std::string rejected_message(const Request& request, std::string_view code,
+                               std::optional<AmountMinor> min_next) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().field("type", "rejected").field("ts", wall_ms());
+    if (request.id) w.field("id", *request.id);
+    w.field("lot", request.lot.view());
+    if (request.amount_valid) {
+      w.field("amount", request.amount_minor);
+    } else {
+      w.field_raw("amount", request.amount_json.empty() ? "null" : request.amount_json);
+    }
+    w.field("code", code).field("min_next", min_next).end_object();
+    return out;
+  }
+
+  std::optional<AmountMinor> board_min_next(const LotId& lot) const {
+    const auto view = server_.board.find(lot);
+    return view ? view->min_next_minor() : std::nullopt;
+  }
+
+  // Token bucket per connection; sustained abuse closes the connection (1008).
+  bool take_bid_token() {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - refilled_).count();
+    refilled_ = now;
+    tokens_ = std::min(limits_.bid_burst, tokens_ + elapsed * limits_.bids_per_second);
+    if (elapsed > 1.0) rate_limited_in_row_ = 0;
+    if (tokens_ >= 1.0) {
+      tokens_ -= 1.0;
+      rate_limited_in_row_ = 0;
+      return true;
+    }
+    ++rate_limited_in_row_;
+    return false;
+  }
+
+  void handle_bid(const Request& request) {
+    server_.metrics.bids_in.fetch_add(1);
+    if (!logged_in()) return send_text(error_message("not_logged_in", "log in to bid", request.id));
+    if (!request.amount_valid) {
+      server_.metrics.bids_rejected.fetch_add(1);
+      return send_text(rejected_message(request, "invalid_amount", board_min_next(request.lot)));
+    }
+    if (!take_bid_token()) {
+      server_.metrics.bids_rate_limited.fetch_add(1);
+      send_text(rejected_message(request, "rate_limited", board_min_next(request.lot)));
+      if (rate_limited_in_row_ >= limits_.abuse_rejections) {
+        server_.metrics.closed_abuse.fetch_add(1);
+        close(websocket::close_code::policy_error, "bid flood");
+      }
+      return;
+    }
+    const auto slot = take_slot(request);
+    if (!slot) {
+      server_.metrics.bids_unavailable.fetch_add(1);
+      return send_text(rejected_message(request, "rate_limited", board_min_next(request.lot)));
+    }
+    const std::uint64_t origin = (id_ << kSlotBits) | *slot;
+    if (!server_.commands.submit(PlaceBid{request.lot, viewer(), request.amount_minor}, origin)) {
+      pending_[*slot].used = false;
+      --pending_count_;
+      server_.metrics.bids_unavailable.fetch_add(1);
+      send_text(rejected_message(request, "unavailable", board_min_next(request.lot)));
+    }
+  }
+
+  void handle_register(const Request& request) {
+    if (!logged_in()) {
+      return send_text(error_message("not_logged_in", "log in to register", request.id));
+    }
+    const auto view = server_.board.find(request.lot);
+    if (!view) return send_text(error_message("unknown_lot", "no such lot", request.id));
+    if (view->config.deposit_minor == 0) {
+      return send_text(simple_message("registered", request.id, "lot", request.lot.view()));
+    }
+    send_text(error_message("unavailable", "deposits need the settlement service", request.id));
+  }
+
+  std::optional<std::uint32_t> take_slot(const Request& request) {
+    if (pending_count_ >= pending_.size()) return std::nullopt;
+    for (std::size_t n = 0; n < pending_.size(); ++n) {
+      const std::uint32_t slot = next_slot_;
+      next_slot_ = static_cast<std::uint32_t>((next_slot_ + 1) % pending_.size());
+      if (!pending_[slot].used) {
+        pending_[slot] = Pending{true, request.type, request.id, request.lot, request.amount_minor};
+        ++pending_count_;
+        return slot;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void on_answer(std::uint32_t slot, Seq seq, const std::vector<Event>& events) {
+    if (slot >= pending_.size() || !pending_[slot].used) return;
+    Pending pending = std::move(pending_[slot]);
+    pending_[slot].used = false;
+    --pending_count_;
+    for (const Event& event : events) {
+      if (const auto* accepted = std::get_if<BidAccepted>(&event.body)) {
+        server_.metrics.bids_accepted.fetch_add(1);
+        std::string out;
+        JsonWriter w(out);
+        w.begin_object().field("type", "accepted").field("ts", wall_ms());
+        if (pending.id) w.field("id", *pending.id);
+        w.field("lot", accepted->lot.view())
+            .field("amount", accepted->amount_minor)
+            .field("seq", static_cast<std::int64_t>(seq))
+            .field("deadline_ms", accepted->deadline_ms)
+            .field("min_next", std::optional<std::int64_t>(accepted->min_next_minor))
+            .end_object();
+        return send_text(std::move(out));
+      }
+      if (const auto* rejected = std::get_if<BidRejected>(&event.body)) {
+        server_.metrics.bids_rejected.fetch_add(1);
+        Request echo;
+        echo.id = pending.id;
+        echo.lot = rejected->lot;
+        echo.amount_valid = true;
+        echo.amount_minor = rejected->amount_minor;
+        return send_text(
+            rejected_message(echo, reject_code_name(rejected->code), rejected->min_next_minor));
+      }
+    }
+  }
+
+  void on_refused(std::uint32_t slot) {
+    if (slot >= pending_.size() || !pending_[slot].used) return;
+    Pending pending = std::move(pending_[slot]);
+    pending_[slot].used = false;
+    --pending_count_;
+    server_.metrics.bids_unavailable.fetch_add(1);
+    Request echo;
+    echo.id = pending.id;
+    echo.lot = pending.lot;
+    echo.amount_valid = true;
+    echo.amount_minor = pending.amount_minor;
+    send_text(rejected_message(echo, "unavailable", board_min_next(pending.lot)));
+  }
+
+  void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
+
+  // Queues a frame; a client that lets its queue grow past the limit is disconnected.
+  void send(const Frame& frame) {
+    if (closing_) return;  // frames queued before close() are still flushed
+    if (outbound_bytes_ + frame->size() > limits_.max_outbound_bytes) {
+      server_.metrics.closed_slow_reader.fetch_add(1);
+      outbound_.clear();
+      outbound_bytes_ = 0;
+      return close(websocket::close_code::policy_error, "not reading");
+    }
+    outbound_bytes_ += frame->size();
+    outbound_.push_back(frame);
+    if (!writing_) do_write();
+  }
+
+  void do_write() {
+    writing_ = true;
+    ws_.async_write(asio::buffer(*outbound_.front()),
+                    beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec) return finish();
+    server_.metrics.frames_out.fetch_add(1);
+    outbound_bytes_ -= outbound_.front()->size();
+    outbound_.pop_front();
+    if (!outbound_.empty()) return do_write();
+    if (close_code_) do_close();
+  }
+
+  // Closes after the frames already queued (e.g. the rate_limited answers) have been sent.
+  void close(websocket::close_code code, const char* reason) {
+    if (closing_) return;
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = reason;
+    server_.board.unsubscribe_all(this);
+    // A client that does not read may never let anything out: bound the wait.
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(2));
+    if (!writing_) do_close();
+  }
+
+  void do_close() {
+    ws_.async_close(websocket::close_reason(*close_code_, close_reason_),
+                    [self = shared_from_this()](beast::error_code) { self->finish(); });
+  }
+
+  void finish() {
+    closing_ = true;
+    server_.board.unsubscribe_all(this);
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  Server::Impl& server_;
+  websocket::stream<beast::tcp_stream> ws_;
+  const ServerLimits& limits_;
+  beast::flat_buffer buffer_;
+  PaddedFrame frame_;
+  std::uint64_t id_ = 0;
+  mutable std::mutex user_mutex_;
+  UserId user_;
+  double tokens_;
+  std::chrono::steady_clock::time_point refilled_;
+  std::uint32_t rate_limited_in_row_ = 0;
+  std::vector<Pending> pending_;
+  std::size_t pending_count_ = 0;
+  std::uint32_t next_slot_ = 0;
+  std::deque<Frame> outbound_;
+  std::size_t outbound_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::optional<websocket::close_code> close_code_;
+  const char* close_reason_ = "";
+};
+
+// ---------------------------------------------------------------------------------------------
+// HTTP session: health, metrics, the page, and the upgrade to WebSocket.
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(Server::Impl& server, tcp::socket&& socket)
+      : server_(server), stream_(std::move(socket)) {
+    server_.metrics.connections_open.fetch_add(1);
+  }
+  ~HttpSession() { server_.metrics.connections_open.fetch_sub(1); }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(8 * 1024);
+    parser_->body_limit(64 * 1024);
+    // Slowloris: a request that does not arrive in time closes the connection.
+    stream_.expires_after(server_.options.limits.handshake_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) return close();
+    auto request = parser_->release();
+    if (websocket::is_upgrade(request) && request.target() == "/ws") {
+      stream_.expires_never();
+      std::make_shared<WsSession>(server_, stream_.release_socket())->run(std::move(request));
+      return;
+    }
+    respond(std::move(request));
+  }
+
+  void respond(http::request<http::string_body>&& request) {
+    auto response = std::make_shared<http::response<http::string_body>>();
+    response->version(request.version());
+    response->keep_alive(request.keep_alive());
+    response->set(http::field::server, "auctiond");
+    const std::string_view target(request.target().data(), request.target().size());
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+      response->result(http::status::method_not_allowed);
+      response->body() = "method not allowed\n";
+    } else if (target == "/healthz") {
+      const bool healthy = !server_.status.healthy || server_.status.healthy();
+      response->result(healthy ? http::status::ok : http::status::service_unavailable);
+      response->set(http::field::content_type, "application/json");
+      std::string body;
+      JsonWriter w(body);
+      w.begin_object()
+          .field("status", healthy ? "ok" : "degraded")
+          .field("lots", static_cast<std::uint64_t>(server_.board.lot_count()))
+          .field("connections", server_.metrics.connections_open.load())
+          .end_object();
+      response->body() = body + "\n";
+    } else if (target == "/metrics") {
+      response->result(http::status::ok);
+      response->set(http::field::content_type, "text/plain; version=0.0.4");
+      response->body() = server_.metrics_text();
+    } else if (target == "/" || target == "/index.html") {
+      response->result(http::status::ok);
+      response->set(http::field::content_type, "text/html; charset=utf-8");
+      response->body() = server_.options.page_html;
+    } else {
+      response->result(http::status::not_found);
+      response->body() = "not found\n";
+    }
+    response->prepare_payload();
+    http::async_write(stream_, *response,
+                      [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
+                        if (ec || !response->keep_alive()) return self->close();
+                        self->do_read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  Server::Impl& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Listener and the server's public face.
+
+void Server::Impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopping.load()) return;
+  if (!ec) {
+    if (metrics.connections_open.load() >= options.limits.max_connections) {
+      metrics.connections_refused.fetch_add(1);
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      metrics.connections_total.fetch_add(1);
+      std::make_shared<HttpSession>(*this, std::move(socket))->run();
+    }
+  }
+  do_accept();
+}
+
+std::uint64_t Server::Impl::register_session(const std::shared_ptr<WsSession>& session) {
+  std::unique_lock lock(sessions_mutex);
+  const std::uint64_t id = next_session_id++;
+  sessions.emplace(id, session);
+  return id;
+}
+
+void Server::Impl::unregister_session(std::uint64_t id) {
+  std::unique_lock lock(sessions_mutex);
+  sessions.erase(id);
+}
+
+std::shared_ptr<WsSession> Server::Impl::find_session(std::uint64_t id) {
+  std::shared_lock lock(sessions_mutex);
+  const auto found = sessions.find(id);
+  return found == sessions.end() ? nullptr : found->second.lock();
+}
+
+std::string Server::Impl::metrics_text() const {
+  std::string out;
+  const auto line = [&](const char* name, const char* help, std::uint64_t value,
+                        const char* type = "counter") {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  line("auction_connections_total", "Connections accepted.", metrics.connections_total.load());
+  line("auction_connections_open", "Connections open now.", metrics.connections_open.load(),
+       "gauge");
+  line("auction_connections_refused_total", "Connections refused at the limit.",
+       metrics.connections_refused.load());
+  line("auction_frames_in_total", "WebSocket frames received.", metrics.frames_in.load());
+  line("auction_frames_out_total", "WebSocket frames sent.", metrics.frames_out.load());
+  line("auction_bad_requests_total", "Frames answered with an error.", metrics.bad_requests.load());
+  line("auction_bids_total", "Bids received.", metrics.bids_in.load());
+  line("auction_bids_accepted_total", "Bids accepted (durable).", metrics.bids_accepted.load());
+  line("auction_bids_rejected_total", "Bids rejected.", metrics.bids_rejected.load());
+  line("auction_bids_rate_limited_total", "Bids over the connection's rate.",
+       metrics.bids_rate_limited.load());
+  line("auction_bids_unavailable_total", "Bids refused as unavailable.",
+       metrics.bids_unavailable.load());
+  line("auction_closed_too_big_total", "Connections closed for an oversized frame (1009).",
+       metrics.closed_too_big.load());
+  line("auction_closed_abuse_total", "Connections closed for a bid flood (1008).",
+       metrics.closed_abuse.load());
+  line("auction_closed_slow_reader_total", "Connections closed for not reading (1008).",
+       metrics.closed_slow_reader.load());
+  line("auction_subscriptions", "Lot subscriptions now.", board.subscriber_count(), "gauge");
+  if (status.metrics_text) out += status.metrics_text();
+  return out;
+}
+
+Server::Server(ServerOptions options, LotBoard& board, CommandPort& commands,
+               const Accounts& accounts, StatusSource status)
+    : impl_(std::make_unique<Impl>(std::move(options), board, commands, accounts,
+                                   std::move(status))) {}
+
+Server::~Server() {
+  stop();
+}
+
+void Server::start() {
+  Impl& impl = *impl_;
+  const tcp::endpoint endpoint(asio::ip::make_address(impl.options.address), impl.options.port);
+  impl.acceptor.open(endpoint.protocol());
+  impl.acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl.acceptor.bind(endpoint);
+  impl.acceptor.listen(asio::socket_base::max_listen_connections);
+  impl.do_accept();
+  for (unsigned i = 0; i < std::max(1u, impl.options.io_threads); ++i) {
+    impl.threads.emplace_back([&impl] { impl.io.run(); });
+  }
+}
+
+void Server::stop() {
+  Impl& impl = *impl_;
+  if (impl.threads.empty()) return;
+  impl.stopping.store(true);
+  asio::post(impl.io, [&impl] {
+    beast::error_code ignored;
+    impl.acceptor.close(ignored);
+  });
+  impl.io.stop();
+  for (std::thread& t : impl.threads)
+    t.join();
+  impl.threads.clear();
+}
+
+std::uint16_t Server::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+void Server::answer(std::uint64_t origin, Seq seq, std::span<const Event> events) {
+  if (auto session = impl_->find_session(origin >> kSlotBits)) {
+    session->answer(static_cast<std::uint32_t>(origin & kSlotMask), seq,
+                    std::vector<Event>(events.begin(), events.end()));
+  }
+}
+
+void Server::refuse(std::uint64_t origin) {
+  if (auto session = impl_->find_session(origin >> kSlotBits)) {
+    session->refuse(static_cast<std::uint32_t>(origin & kSlotMask));
+  }
+}
+
+}  // namespace auction::gateway

@@ -1,0 +1,256 @@
+// auctiond: the auction server. One process: engine, durable journal, snapshots, WebSocket and
+// HTTP gateway, on an embedded LMDB data directory.
+//
+//   auctiond --data-dir DIR [--listen 127.0.0.1:8080] [--demo] [--config auctiond.toml] ...
+//
+// Start-up recovers the data directory (snapshot + journal), then serves. SIGINT/SIGTERM: stop
+// accepting, answer or refuse what is in flight, flush the journal, exit 0.
+#include <signal.h>
+
+#include <toml++/toml.h>
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "auction/gateway/lot_board.h"
+#include "auction/gateway/server.h"
+#include "auction/persistence/account_store.h"
+#include "auction/persistence/journal.h"
+#include "auction/persistence/pipeline.h"
+#include "auction/persistence/recovery.h"
+#include "auction/persistence/snapshotter.h"
+#include "demo_catalogue.h"
+#include "page.h"
+
+using namespace auction;
+using namespace auction::persistence;
+
+namespace {
+
+struct Config {
+  std::string data_dir = "auction-data";
+  std::string listen = "127.0.0.1:8080";
+  unsigned io_threads = 1;
+  std::size_t map_size_mib = 8192;
+  std::uint64_t snapshot_every = 1'000'000;
+  bool demo = false;
+  gateway::ServerLimits limits;
+};
+
+// The pipeline's outcomes go to the board (events) and to the requesting connection (answers).
+class Wiring final : public OutcomeSink, public gateway::CommandPort, public gateway::Accounts {
+ public:
+  Wiring(gateway::LotBoard& board, const AccountStore& accounts)
+      : board_(board), accounts_(accounts) {}
+  void attach(Pipeline* pipeline, gateway::Server* server) {
+    pipeline_ = pipeline;
+    server_ = server;
+  }
+  void on_durable(std::span<const CommandOutcome> outcomes) override {
+    for (const CommandOutcome& outcome : outcomes) {
+      for (const Event& event : outcome.events)
+        board_.publish(event, outcome.ts_ms);
+      if (outcome.origin != 0 && server_ != nullptr) {
+        server_->answer(outcome.origin, outcome.seq, outcome.events);
+      }
+    }
+  }
+  void on_refused(std::uint64_t origin) override {
+    if (origin != 0 && server_ != nullptr) server_->refuse(origin);
+  }
+  bool submit(CommandBody body, std::uint64_t origin) override {
+    return pipeline_->submit(std::move(body), origin);
+  }
+  bool verify(const UserId& user, std::string_view token) const override {
+    return accounts_.verify(user, token);
+  }
+
+ private:
+  gateway::LotBoard& board_;
+  const AccountStore& accounts_;
+  Pipeline* pipeline_ = nullptr;
+  gateway::Server* server_ = nullptr;
+};
+
+gateway::LotView view_of(const LotState& lot) {
+  gateway::LotView view;
+  view.config = lot.config;
+  view.phase = lot.phase;
+  view.price_minor = lot.price_minor;
+  view.leader = lot.leader;
+  if (lot.phase == Phase::timed || lot.phase == Phase::extension)
+    view.deadline_ms = lot.deadline_ms;
+  if (lot.phase == Phase::paused && lot.close_cap_ms != 0) view.deadline_ms = lot.close_cap_ms;
+  view.bid_count = lot.bid_count;
+  view.seq = lot.seq;
+  if (lot.bidding_over()) {
+    view.outcome = lot.outcome;
+    if (lot.outcome == Outcome::sold) view.winner = lot.leader;
+  }
+  return view;
+}
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "auctiond: %s\n", what.c_str());
+  return 1;
+}
+
+void apply_file(const std::string& path, Config& config) {
+  const toml::table table = toml::parse_file(path);
+  config.data_dir = table["data_dir"].value_or(config.data_dir);
+  config.listen = table["listen"].value_or(config.listen);
+  config.io_threads = table["io_threads"].value_or(config.io_threads);
+  config.map_size_mib = table["map_size_mib"].value_or(config.map_size_mib);
+  config.snapshot_every = table["snapshot_every"].value_or(config.snapshot_every);
+  auto& l = config.limits;
+  l.max_frame_bytes = table["limits"]["max_frame_bytes"].value_or(l.max_frame_bytes);
+  l.bids_per_second = table["limits"]["bids_per_second"].value_or(l.bids_per_second);
+  l.bid_burst = table["limits"]["bid_burst"].value_or(l.bid_burst);
+  l.max_outbound_bytes = table["limits"]["max_outbound_bytes"].value_or(l.max_outbound_bytes);
+  l.max_connections = table["limits"]["max_connections"].value_or(l.max_connections);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config config;
+  CLI::App app{"auctiond: the real-time auction server (WebSocket bidders, durable journal)"};
+  std::string config_file;
+  std::int64_t handshake_ms = config.limits.handshake_timeout.count();
+  std::int64_t idle_ms = config.limits.idle_timeout.count();
+  app.add_option("--config", config_file, "TOML file with any of the options below")
+      ->check(CLI::ExistingFile);
+  app.add_option("--data-dir", config.data_dir, "data directory (created if missing)");
+  app.add_option("--listen", config.listen, "address:port for HTTP and WebSocket (port 0 = any)");
+  app.add_option("--io-threads", config.io_threads, "network threads")->check(CLI::Range(1, 64));
+  app.add_option("--map-size-mib", config.map_size_mib, "journal map size (grows the map)");
+  app.add_option("--snapshot-every", config.snapshot_every, "commands between snapshots");
+  app.add_flag("--demo", config.demo, "load a demo catalogue and print demo bidder tokens");
+  app.add_option("--max-frame-bytes", config.limits.max_frame_bytes, "largest WebSocket frame");
+  app.add_option("--bids-per-second", config.limits.bids_per_second, "bid rate per connection");
+  app.add_option("--bid-burst", config.limits.bid_burst, "bid burst per connection");
+  app.add_option("--max-outbound-bytes", config.limits.max_outbound_bytes,
+                 "unsent bytes per connection before it is dropped as not reading");
+  app.add_option("--max-connections", config.limits.max_connections, "open connections");
+  app.add_option("--abuse-rejections", config.limits.abuse_rejections,
+                 "rate-limited bids in a row before the connection is closed (1008)");
+  app.add_option("--handshake-timeout-ms", handshake_ms, "time to complete a handshake");
+  app.add_option("--idle-timeout-ms", idle_ms, "silence before a connection is closed");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (!config_file.empty()) {
+      apply_file(config_file, config);
+      app.parse(argc, argv);  // flags override the file
+    }
+  } catch (const std::exception& e) {
+    return fail(config_file + ": " + e.what());
+  }
+  config.limits.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+  config.limits.idle_timeout = std::chrono::milliseconds(idle_ms);
+  const auto colon = config.listen.rfind(':');
+  if (colon == std::string::npos) return fail("--listen must be address:port");
+  gateway::ServerOptions server_options;
+  server_options.address = config.listen.substr(0, colon);
+  server_options.port = static_cast<std::uint16_t>(std::stoi(config.listen.substr(colon + 1)));
+  server_options.io_threads = config.io_threads;
+  server_options.limits = config.limits;
+  server_options.page_html = std::string(kBidderPage);
+
+  // Signals are taken by this thread only (sigwait below); block them before threads start.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<SnapshotStore> snapshots;
+  std::unique_ptr<AccountStore> accounts;
+  if (Status s = Journal::open(
+          JournalOptions{config.data_dir + "/journal", config.map_size_mib << 20}, journal);
+      !s.is_ok()) {
+    return fail(s.message());
+  }
+  if (Status s = SnapshotStore::open(config.data_dir + "/snapshots", false, snapshots);
+      !s.is_ok()) {
+    return fail(s.message());
+  }
+  if (Status s = AccountStore::open(config.data_dir + "/users", accounts); !s.is_ok()) {
+    return fail(s.message());
+  }
+  Engine engine;
+  RecoveryReport report;
+  if (Status s = recover(engine, *journal, snapshots.get(), report); !s.is_ok()) {
+    return fail("recovery stopped: " + s.message());
+  }
+  std::printf("auctiond: recovered seq %llu (snapshot %llu, %llu replayed) in %.1f ms\n",
+              static_cast<unsigned long long>(report.last_seq),
+              static_cast<unsigned long long>(report.snapshot_seq),
+              static_cast<unsigned long long>(report.replayed_commands), report.elapsed_ms);
+
+  gateway::LotBoard board;
+  for (const LotState& lot : engine.lots())
+    board.load(view_of(lot));
+  Snapshotter snapshotter(
+      *journal, *snapshots, engine.limits(),
+      SnapshotterOptions{config.snapshot_every, std::chrono::milliseconds(500)});
+  if (Status s = snapshotter.start(engine.snapshot()); !s.is_ok()) return fail(s.message());
+
+  Wiring wiring(board, *accounts);
+  SystemClock clock;
+  PipelineOptions pipeline_options;
+  pipeline_options.rebuild = [&](Engine& fresh) {
+    RecoveryReport ignored;
+    return recover(fresh, *journal, snapshots.get(), ignored);
+  };
+  Pipeline pipeline(engine, *journal, clock, wiring, journal->chain().digest, pipeline_options);
+  gateway::StatusSource status;
+  status.healthy = [&] { return !pipeline.stats().journal_failed; };
+  status.metrics_text = [&] {
+    const PipelineStats stats = pipeline.stats();
+    const JournalSpace space = journal->space();
+    return "# TYPE auction_journal_durable_seq gauge\nauction_journal_durable_seq " +
+           std::to_string(stats.durable_seq) +
+           "\n# TYPE auction_journal_commits_total counter\nauction_journal_commits_total " +
+           std::to_string(stats.batches) +
+           "\n# TYPE auction_journal_free_bytes gauge\nauction_journal_free_bytes " +
+           std::to_string(space.free_bytes()) + "\n";
+  };
+  gateway::Server server(server_options, board, wiring, wiring, status);
+  wiring.attach(&pipeline, &server);
+  pipeline.start(report.last_seq > 0);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    pipeline.stop();
+    return fail("cannot listen on " + config.listen + ": " + e.what());
+  }
+  const std::string base = "http://" + server_options.address + ":" + std::to_string(server.port());
+  std::printf("auctiond: listening %s (bidder page %s/ , WebSocket ws://%s:%u/ws)\n", base.c_str(),
+              base.c_str(), server_options.address.c_str(), server.port());
+  if (config.demo) {
+    if (engine.lots().empty()) {
+      for (const LotConfig& lot : demo_catalogue(clock.now_ms()))
+        pipeline.submit(CreateLot{lot}, 0);
+    }
+    std::printf("auctiond: demo bidders (tokens are new each start):\n");
+    for (const char* name : {"alice", "bob", "carol"}) {
+      std::string token;
+      if (Status s = accounts->issue(*UserId::parse(name), Role::bidder, token); !s.is_ok()) {
+        return fail(s.message());
+      }
+      std::printf("  user %-6s token %s\n", name, token.c_str());
+    }
+  }
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::printf("auctiond: signal %d, shutting down\n", signal_number);
+  pipeline.stop();  // everything queued is applied, journaled and answered (or refused)
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let answers reach the sockets
+  server.stop();
+  snapshotter.stop();
+  std::printf("auctiond: stopped at seq %llu\n",
+              static_cast<unsigned long long>(pipeline.durable_seq()));
+  return 0;
+}

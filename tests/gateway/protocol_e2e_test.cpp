@@ -1,0 +1,217 @@
+// The bidder protocol (SPEC §7) over a real socket against the built auctiond: every message
+// type, every error code, the limits, masking, and a clean shutdown. The demo catalogue gives an
+// open lot ("lamp": start 10000, increment 500) and a scheduled one ("vase").
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "auctiond_fixture.h"
+
+using namespace auction::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+Message ask(WsClient& client, const std::string& request) {
+  client.send(request);
+  return Message(client.receive(5s));
+}
+
+}  // namespace
+
+TEST_CASE("ping: pong with the server time, and the request id echoed") {
+  Auctiond server;
+  auto c = server.client();
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const Message pong = ask(*c, R"({"type":"ping","id":"p-1"})");
+  CHECK(pong.str("type") == "pong");
+  CHECK(pong.str("id") == "p-1");
+  CHECK(pong.num("ts") >= before);
+}
+
+TEST_CASE("login: ok with the right token; auth_failed and invalid_id otherwise") {
+  Auctiond server;
+  auto c = server.client();
+  Message wrong = ask(*c, R"({"type":"login","user":"alice","token":"nope","id":"a"})");
+  CHECK(wrong.str("type") == "error");
+  CHECK(wrong.str("code") == "auth_failed");
+  CHECK(wrong.str("id") == "a");
+  Message bad_id = ask(*c, R"({"type":"login","user":"al ice","token":"x"})");
+  CHECK(bad_id.str("code") == "invalid_id");
+  Message ok =
+      ask(*c, R"({"type":"login","user":"alice","token":")" + server.tokens["alice"] + R"("})");
+  CHECK(ok.str("type") == "login_ok");
+  CHECK(ok.str("user") == "alice");
+}
+
+TEST_CASE("lots and subscribe: the catalogue and a snapshot with the SPEC's fields") {
+  Auctiond server;
+  auto c = server.client();
+  const Message lots = ask(*c, R"({"type":"lots"})");
+  CHECK(lots.str("type") == "lots");
+  simdjson::dom::array array;
+  REQUIRE(lots.root()["lots"].get(array) == simdjson::SUCCESS);
+  CHECK(array.size() == 4);
+  const Message snapshot = ask(*c, R"({"type":"subscribe","lot":"lamp","id":"s"})");
+  CHECK(snapshot.str("type") == "snapshot");
+  CHECK(snapshot.str("id") == "s");
+  CHECK(snapshot.str("lot") == "lamp");
+  CHECK(snapshot.str("title") == "Art deco table lamp");
+  CHECK(snapshot.str("currency") == "EUR");
+  CHECK(snapshot.str("phase") == "timed");
+  CHECK(snapshot.num("start_price") == 10000);
+  CHECK(snapshot.num("increment") == 500);
+  CHECK(snapshot.is_null("price"));
+  CHECK(snapshot.is_null("leader"));
+  CHECK(snapshot.num("min_next") == 10000);
+  CHECK(snapshot.num("deadline_ms") > 0);
+  CHECK(snapshot.has("reserve_met"));
+  CHECK_FALSE(snapshot.has("reserve"));  // the reserve amount is not disclosed
+  CHECK(snapshot.num("deposit") == 0);
+  CHECK(snapshot.num("bids") == 0);
+  CHECK(snapshot.num("seq") > 0);
+  const Message unknown = ask(*c, R"({"type":"subscribe","lot":"ghost"})");
+  CHECK(unknown.str("code") == "unknown_lot");
+  const Message gone = ask(*c, R"({"type":"unsubscribe","lot":"lamp"})");
+  CHECK(gone.str("type") == "unsubscribed");
+}
+
+TEST_CASE("bids: accepted after durability, and each reject code with min_next") {
+  Auctiond server;
+  auto alice = server.login("alice");
+  auto bob = server.login("bob");
+  const Message first = ask(*alice, R"({"type":"bid","lot":"lamp","amount":10000,"id":"b1"})");
+  CHECK(first.str("type") == "accepted");
+  CHECK(first.str("id") == "b1");
+  CHECK(first.num("amount") == 10000);
+  CHECK(first.num("seq") > 0);
+  CHECK(first.num("deadline_ms") > 0);
+  const Message leading = ask(*alice, R"({"type":"bid","lot":"lamp","amount":10500})");
+  CHECK(leading.str("code") == "already_leading");
+  const Message low = ask(*bob, R"({"type":"bid","lot":"lamp","amount":10000})");
+  CHECK(low.str("type") == "rejected");
+  CHECK(low.str("code") == "below_minimum");
+  CHECK(low.num("min_next") == 10500);
+  CHECK(ask(*bob, R"({"type":"bid","lot":"lamp","amount":10700})").str("code") ==
+        "not_increment_multiple");
+  CHECK(ask(*bob, R"({"type":"bid","lot":"vase","amount":5000})").str("code") == "lot_not_open");
+  CHECK(ask(*bob, R"({"type":"bid","lot":"ghost","amount":5000})").str("code") == "unknown_lot");
+  CHECK(ask(*bob, R"({"type":"bid","lot":"lamp","amount":11000})").str("type") == "accepted");
+}
+
+TEST_CASE("amounts that are not plain integers in range are invalid_amount, never rounded") {
+  Auctiond server;
+  auto bob = server.login("bob");
+  for (const char* amount :
+       {"10500.0", "1.05e4", "-10500", "\"10500\"", "1000000000000001", "0", "null", "true"}) {
+    CAPTURE(amount);
+    const Message answer =
+        ask(*bob, std::string(R"({"type":"bid","lot":"lamp","amount":)") + amount + "}");
+    CHECK(answer.str("type") == "rejected");
+    CHECK(answer.str("code") == "invalid_amount");
+  }
+  CHECK(ask(*bob, R"({"type":"bid","lot":"lamp","amount":10000})").str("type") == "accepted");
+}
+
+TEST_CASE("bad messages are answered with their code and the connection stays usable") {
+  Auctiond server;
+  auto c = server.client();
+  CHECK(ask(*c, "this is not json").str("code") == "bad_request");
+  CHECK(ask(*c, "[1,2,3]").str("code") == "bad_request");
+  CHECK(ask(*c, R"({"id":"x"})").str("code") == "bad_request");
+  CHECK(ask(*c, R"({"type":"teleport"})").str("code") == "unknown_type");
+  CHECK(ask(*c, R"({"type":"subscribe","lot":42})").str("code") == "bad_request");
+  CHECK(ask(*c, R"({"type":"subscribe"})").str("code") == "bad_request");
+  CHECK(ask(*c, R"({"type":"subscribe","lot":"no/slashes"})").str("code") == "invalid_id");
+  CHECK(ask(*c, R"({"type":"bid","lot":"lamp","amount":10000})").str("code") == "not_logged_in");
+  CHECK(ask(*c, R"({"type":"ping"})").str("type") == "pong");  // still usable
+}
+
+TEST_CASE("subscribers receive bid events in order; names are masked to others") {
+  Auctiond server;
+  auto watcher = server.login("carol");
+  auto alice = server.login("alice");
+  const Message snapshot = ask(*watcher, R"({"type":"subscribe","lot":"lamp"})");
+  const Message mine = ask(*alice, R"({"type":"subscribe","lot":"lamp"})");
+  alice->send(R"({"type":"bid","lot":"lamp","amount":10000})");
+  // The answer and the lot's event may arrive in either order.
+  const Message one(alice->receive(5s));
+  const Message two(alice->receive(5s));
+  const Message& own_event = one.str("type") == "bid" ? one : two;
+  const Message& answer = one.str("type") == "bid" ? two : one;
+  CHECK(answer.str("type") == "accepted");
+  CHECK(own_event.str("type") == "bid");
+  CHECK(own_event.str("bidder") == "alice");  // a bidder sees its own name
+  const Message event(watcher->receive(5s));
+  CHECK(event.str("type") == "bid");
+  CHECK(event.str("bidder") == "a***e");
+  CHECK(event.num("amount") == 10000);
+  CHECK(event.num("seq") > snapshot.num("seq"));
+  // snapshot + events after it == a fresh snapshot
+  const Message fresh = ask(*watcher, R"({"type":"subscribe","lot":"lamp"})");
+  CHECK(fresh.num("price") == event.num("amount"));
+  CHECK(fresh.num("seq") == event.num("seq"));
+  CHECK(fresh.str("leader") == "a***e");
+  CHECK(fresh.num("bids") == 1);
+}
+
+TEST_CASE("an oversized frame closes the connection with 1009; others are unaffected") {
+  Auctiond server({"--max-frame-bytes", "512"});
+  auto bystander = server.client();
+  auto c = server.client();
+  c->send(R"({"type":"ping","id":")" + std::string(2000, 'x') + R"("})");
+  CHECK_FALSE(c->receive(5s).has_value());
+  CHECK_MESSAGE(c->close_code() == 1009, c->last_error());
+  CHECK(ask(*bystander, R"({"type":"ping"})").str("type") == "pong");
+}
+
+TEST_CASE("a bid flood is rate_limited, then closed with 1008") {
+  Auctiond server({"--bids-per-second", "5", "--bid-burst", "5", "--abuse-rejections", "20"});
+  auto bob = server.login("bob");
+  int rate_limited = 0;
+  for (int i = 0; i < 60; ++i) {
+    bob->send(R"({"type":"bid","lot":"lamp","amount":)" + std::to_string(10000 + 500 * i) + "}");
+  }
+  while (const auto message = bob->receive(3s)) {
+    rate_limited += Message(message).str("code") == "rate_limited";
+  }
+  CHECK(rate_limited >= 20);
+  CHECK(bob->close_code() == 1008);
+}
+
+TEST_CASE("HTTP: /healthz, /metrics and the bidder page") {
+  Auctiond server;
+  const auto [health_status, health] = http_get(server.port, "/healthz");
+  CHECK(health_status == 200);
+  CHECK(health.find("\"status\":\"ok\"") != std::string::npos);
+  const auto [metrics_status, metrics] = http_get(server.port, "/metrics");
+  CHECK(metrics_status == 200);
+  CHECK(metrics.find("auction_bids_total") != std::string::npos);
+  CHECK(metrics.find("auction_journal_durable_seq") != std::string::npos);
+  const auto [page_status, page] = http_get(server.port, "/");
+  CHECK(page_status == 200);
+  CHECK(page.find("<title>Live auction</title>") != std::string::npos);
+  CHECK(http_get(server.port, "/nope").first == 404);
+}
+
+TEST_CASE("SIGTERM: a clean exit, and a restart resumes where it stood") {
+  TempDir data;
+  const std::string dir = data.path();
+  std::int64_t seq = 0;
+  {
+    Auctiond server({}, &dir);
+    auto alice = server.login("alice");
+    const Message accepted = ask(*alice, R"({"type":"bid","lot":"lamp","amount":12000})");
+    REQUIRE(accepted.str("type") == "accepted");
+    seq = accepted.num("seq");
+    CHECK(server.stop() == 0);
+  }
+  Auctiond restarted({}, &dir);
+  auto c = restarted.client();
+  const Message snapshot = ask(*c, R"({"type":"subscribe","lot":"lamp"})");
+  CHECK(snapshot.num("price") == 12000);
+  CHECK(snapshot.num("bids") == 1);
+  CHECK(snapshot.num("seq") >= seq);
+}

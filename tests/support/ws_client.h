@@ -1,0 +1,34 @@
+// A blocking WebSocket client for tests (Boost.Beast), speaking to a server on loopback.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace auction::testing {
+
+class WsClient {
+ public:
+  WsClient(const std::string& host, unsigned short port, const std::string& path = "/ws");
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  void send(const std::string& text);
+  // The next message; none on timeout or when the connection closed.
+  std::optional<std::string> receive(std::chrono::milliseconds timeout);
+  // The close code the server sent, once the connection is closed (0 = none yet).
+  int close_code() const;
+  bool is_open() const;
+  std::string last_error() const;  // why the connection ended, for test messages
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// HTTP GET on loopback; returns status code and body.
+std::pair<int, std::string> http_get(unsigned short port, const std::string& target);
+
+}  // namespace auction::testing
