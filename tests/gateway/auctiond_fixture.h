@@ -53,6 +53,13 @@ class Auctiond {
     return exit_status_;
   }
 
+  // SIGKILL: no shutdown at all, as a crash.
+  void kill_hard() {
+    stopped_ = true;
+    process_->kill(SIGKILL);
+    process_->wait();
+  }
+
   std::unique_ptr<WsClient> client() { return std::make_unique<WsClient>("127.0.0.1", port); }
 
   // A client logged in as `user`.
