@@ -33,6 +33,9 @@ struct Config {
   std::size_t map_size_mib = 8192;
   std::uint64_t snapshot_every = 1'000'000;
   bool demo = false;
+  unsigned demo_bidders = 0;     // bidder0..bidderN-1, for load tests
+  std::string demo_tokens_file;  // where their tokens go ("user token" lines)
+  unsigned demo_open_lots = 0;   // open-0..open-N-1: extension-only lots open for a day
   gateway::ServerLimits limits;
 };
 
@@ -125,6 +128,12 @@ int main(int argc, char** argv) {
   app.add_option("--map-size-mib", config.map_size_mib, "journal map size (grows the map)");
   app.add_option("--snapshot-every", config.snapshot_every, "commands between snapshots");
   app.add_flag("--demo", config.demo, "load a demo catalogue and print demo bidder tokens");
+  app.add_option("--demo-bidders", config.demo_bidders,
+                 "with --demo: also bidders bidder0..N-1 (tokens to --demo-tokens-file)");
+  app.add_option("--demo-tokens-file", config.demo_tokens_file,
+                 "with --demo-bidders: file for their \"user token\" lines");
+  app.add_option("--demo-open-lots", config.demo_open_lots,
+                 "with --demo: also N lots open-0..open-N-1 in their extension phase for a day");
   app.add_option("--max-frame-bytes", config.limits.max_frame_bytes, "largest WebSocket frame");
   app.add_option("--bids-per-second", config.limits.bids_per_second, "bid rate per connection");
   app.add_option("--bid-burst", config.limits.bid_burst, "bid burst per connection");
@@ -217,6 +226,7 @@ int main(int argc, char** argv) {
   };
   gateway::Server server(server_options, board, wiring, wiring, status);
   wiring.attach(&pipeline, &server);
+  const bool fresh = engine.lots().empty();  // read before the core thread owns the engine
   pipeline.start(report.last_seq > 0);
   try {
     server.start();
@@ -228,9 +238,28 @@ int main(int argc, char** argv) {
   std::printf("auctiond: listening %s (bidder page %s/ , WebSocket ws://%s:%u/ws)\n", base.c_str(),
               base.c_str(), server_options.address.c_str(), server.port());
   if (config.demo) {
-    if (engine.lots().empty()) {
-      for (const LotConfig& lot : demo_catalogue(clock.now_ms()))
+    if (fresh) {
+      for (const LotConfig& lot : demo_catalogue(clock.now_ms())) {
         pipeline.submit(CreateLot{lot}, 0);
+      }
+      for (unsigned i = 0; i < config.demo_open_lots; ++i) {
+        pipeline.submit(CreateLot{open_demo_lot(i, clock.now_ms())}, 0);
+      }
+    }
+    if (config.demo_bidders > 0) {
+      std::FILE* file = std::fopen(config.demo_tokens_file.c_str(), "w");
+      if (file == nullptr) return fail("cannot write " + config.demo_tokens_file);
+      for (unsigned i = 0; i < config.demo_bidders; ++i) {
+        const std::string name = "bidder" + std::to_string(i);
+        std::string token;
+        if (Status s = accounts->issue(*UserId::parse(name), Role::bidder, token); !s.is_ok()) {
+          return fail(s.message());
+        }
+        std::fprintf(file, "%s %s\n", name.c_str(), token.c_str());
+      }
+      std::fclose(file);
+      std::printf("auctiond: %u demo bidders' tokens in %s\n", config.demo_bidders,
+                  config.demo_tokens_file.c_str());
     }
     std::printf("auctiond: demo bidders (tokens are new each start):\n");
     for (const char* name : {"alice", "bob", "carol"}) {

@@ -2,6 +2,7 @@
 // within minutes of starting the demo.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "auction/engine/lot_config.h"
@@ -37,6 +38,21 @@ inline std::vector<LotConfig> demo_catalogue(TimeMs now_ms) {
     lots.push_back(config);
   }
   return lots;
+}
+
+// A lot open at once in its extension phase for a day (load tests: every bid moves its deadline).
+inline LotConfig open_demo_lot(unsigned i, TimeMs now_ms) {
+  LotConfig config;
+  config.id = *LotId::parse("open-" + std::to_string(i));
+  config.title = *Title::parse("Open lot " + std::to_string(i));
+  config.seller = *UserId::parse("gallery");
+  config.currency = *CurrencyCode::parse("EUR");
+  config.start_price_minor = 1'000;
+  config.increment_minor = 50;
+  config.starts_at_ms = now_ms;
+  config.timed_ms = 0;
+  config.extension_ms = 24LL * 3'600 * 1'000;
+  return config;
 }
 
 }  // namespace auction

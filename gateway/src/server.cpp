@@ -391,8 +391,9 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
     if (closing_) return;  // frames queued before close() are still flushed
     if (outbound_bytes_ + frame->size() > limits_.max_outbound_bytes) {
       server_.metrics.closed_slow_reader.fetch_add(1);
-      outbound_.clear();
-      outbound_bytes_ = 0;
+      // Drop what was never started; the frame being written must outlive its write.
+      outbound_.erase(outbound_.begin() + (writing_ ? 1 : 0), outbound_.end());
+      outbound_bytes_ = outbound_.empty() ? 0 : outbound_.front()->size();
       return close(websocket::close_code::policy_error, "not reading");
     }
     outbound_bytes_ += frame->size();

@@ -1,0 +1,147 @@
+// The server's limits against abusive clients, over real sockets against the built auctiond:
+// a handshake that never completes, a client that never reads, too many connections. For each,
+// well-behaved clients connected at the same time keep being served.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "auctiond_fixture.h"
+
+using namespace auction::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A raw TCP connection to the server (no WebSocket library: these clients misbehave).
+class RawSocket {
+ public:
+  RawSocket(unsigned short port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  }
+  ~RawSocket() { ::close(fd_); }
+  void send(const std::string& bytes) {
+    (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  }
+  // True when the server closed the connection within `limit` (reading and discarding data).
+  bool closed_within(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    char buffer[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) return true;
+    }
+    return false;
+  }
+  void upgrade() {
+    send(
+        "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    std::string head;
+    char c;
+    while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd_, &c, 1, 0) == 1)
+      head += c;
+    REQUIRE(head.rfind("HTTP/1.1 101", 0) == 0);
+  }
+  // A masked text frame (key 0).
+  void frame(const std::string& payload) {
+    std::string out;
+    out.push_back(static_cast<char>(0x81));
+    if (payload.size() < 126) {
+      out.push_back(static_cast<char>(0x80 | payload.size()));
+    } else {
+      out.push_back(static_cast<char>(0x80 | 126));
+      out.push_back(static_cast<char>(payload.size() >> 8));
+      out.push_back(static_cast<char>(payload.size() & 0xFF));
+    }
+    out.append(4, '\0');
+    send(out + payload);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Round-trip time of a ping from a well-behaved client.
+std::chrono::microseconds ping_time(WsClient& client) {
+  const auto start = std::chrono::steady_clock::now();
+  client.send(R"({"type":"ping"})");
+  REQUIRE(client.receive(5s).has_value());
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
+
+}  // namespace
+
+TEST_CASE("slowloris: a request that never completes is closed after the handshake timeout") {
+  Auctiond server({"--handshake-timeout-ms", "500"});
+  RawSocket slow(server.port);
+  slow.send("GET /ws HTTP/1.1\r\nHost: t\r\nUpg");  // and nothing more
+  auto good = server.client();
+  CHECK(Message(good->receive(0ms).value_or("{}")).text().size() > 0);  // connected
+  CHECK(slow.closed_within(3s));
+  const auto rtt = ping_time(*good);
+  CHECK(rtt < 200ms);
+}
+
+TEST_CASE("an idle WebSocket that answers no keep-alive ping is closed after the idle timeout") {
+  Auctiond server({"--idle-timeout-ms", "600"});
+  RawSocket idle(server.port);
+  idle.upgrade();
+  CHECK(idle.closed_within(5s));
+}
+
+TEST_CASE("a client that does not read is disconnected; others keep their latency") {
+  Auctiond server({"--max-outbound-bytes", "65536"});
+  auto good = server.client();
+  std::vector<std::chrono::microseconds> quiet;
+  for (int i = 0; i < 20; ++i)
+    quiet.push_back(ping_time(*good));
+  RawSocket reader_that_never_reads(server.port, 4096);
+  reader_that_never_reads.upgrade();
+  // Ask for far more than the limit and never read it.
+  for (int i = 0; i < 3'000; ++i)
+    reader_that_never_reads.frame(R"({"type":"lots"})");
+  std::vector<std::chrono::microseconds> busy;
+  for (int i = 0; i < 20; ++i)
+    busy.push_back(ping_time(*good));
+  CHECK(reader_that_never_reads.closed_within(5s));
+  std::sort(quiet.begin(), quiet.end());
+  std::sort(busy.begin(), busy.end());
+  MESSAGE("ping median quiet " << quiet[10].count() << " us, beside a non-reader "
+                               << busy[10].count() << " us");
+  CHECK(busy[10] < 50ms);
+  const auto [status, metrics] = http_get(server.port, "/metrics");
+  CHECK(metrics.find("auction_closed_slow_reader_total 1") != std::string::npos);
+}
+
+TEST_CASE("connections past the limit are refused; the others are served") {
+  Auctiond server({"--max-connections", "3"});
+  auto a = server.client();
+  auto b = server.client();
+  auto c = server.client();
+  bool refused = false;
+  try {
+    WsClient d("127.0.0.1", server.port);
+    d.send(R"({"type":"ping"})");
+    refused = !d.receive(2s).has_value();
+  } catch (const std::exception&) {
+    refused = true;  // the handshake failed: closed at accept
+  }
+  CHECK(refused);
+  CHECK(ping_time(*a) < 200ms);
+}
