@@ -35,7 +35,8 @@ struct Config {
   bool demo = false;
   unsigned demo_bidders = 0;     // bidder0..bidderN-1, for load tests
   std::string demo_tokens_file;  // where their tokens go ("user token" lines)
-  unsigned demo_open_lots = 0;   // open-0..open-N-1: extension-only lots open for a day
+  unsigned demo_open_lots = 0;  // open-0..open-N-1: extension-only lots open for a day
+  DurationMs demo_sprint_ms = 0;  // a lot "sprint" with this timed phase and extension
   gateway::ServerLimits limits;
 };
 
@@ -132,6 +133,8 @@ int main(int argc, char** argv) {
                  "with --demo: also bidders bidder0..N-1 (tokens to --demo-tokens-file)");
   app.add_option("--demo-tokens-file", config.demo_tokens_file,
                  "with --demo-bidders: file for their \"user token\" lines");
+  app.add_option("--demo-sprint-ms", config.demo_sprint_ms,
+                 "with --demo: a lot \"sprint\" opening now, timed phase and extension this long");
   app.add_option("--demo-open-lots", config.demo_open_lots,
                  "with --demo: also N lots open-0..open-N-1 in their extension phase for a day");
   app.add_option("--max-frame-bytes", config.limits.max_frame_bytes, "largest WebSocket frame");
@@ -244,6 +247,14 @@ int main(int argc, char** argv) {
       }
       for (unsigned i = 0; i < config.demo_open_lots; ++i) {
         pipeline.submit(CreateLot{open_demo_lot(i, clock.now_ms())}, 0);
+      }
+      if (config.demo_sprint_ms > 0) {
+        LotConfig sprint = open_demo_lot(0, clock.now_ms());
+        sprint.id = *LotId::parse("sprint");
+        sprint.title = *Title::parse("Sprint lot (short timers)");
+        sprint.timed_ms = config.demo_sprint_ms;
+        sprint.extension_ms = config.demo_sprint_ms;
+        pipeline.submit(CreateLot{sprint}, 0);
       }
     }
     if (config.demo_bidders > 0) {

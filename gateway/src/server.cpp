@@ -118,8 +118,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
         ws_(std::move(socket)),
         limits_(server.options.limits),
         tokens_(server.options.limits.bid_burst),
-        refilled_(std::chrono::steady_clock::now()),
-        pending_(limits_.max_pending_answers) {
+        refilled_(std::chrono::steady_clock::now()) {
     server_.metrics.connections_open.fetch_add(1);
   }
 
@@ -323,18 +322,25 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
     send_text(error_message("unavailable", "deposits need the settlement service", request.id));
   }
 
+  // Slots for requests awaiting durability: grown on demand (an idle connection holds none),
+  // never past the limit; indices stay stable because slots are only ever appended.
   std::optional<std::uint32_t> take_slot(const Request& request) {
-    if (pending_count_ >= pending_.size()) return std::nullopt;
-    for (std::size_t n = 0; n < pending_.size(); ++n) {
-      const std::uint32_t slot = next_slot_;
-      next_slot_ = static_cast<std::uint32_t>((next_slot_ + 1) % pending_.size());
-      if (!pending_[slot].used) {
-        pending_[slot] = Pending{true, request.type, request.id, request.lot, request.amount_minor};
-        ++pending_count_;
-        return slot;
+    const Pending entry{true, request.type, request.id, request.lot, request.amount_minor};
+    if (pending_count_ < pending_.size()) {
+      for (std::size_t n = 0; n < pending_.size(); ++n) {
+        const std::uint32_t slot = next_slot_;
+        next_slot_ = static_cast<std::uint32_t>((next_slot_ + 1) % pending_.size());
+        if (!pending_[slot].used) {
+          pending_[slot] = entry;
+          ++pending_count_;
+          return slot;
+        }
       }
     }
-    return std::nullopt;
+    if (pending_.size() >= limits_.max_pending_answers) return std::nullopt;
+    pending_.push_back(entry);
+    ++pending_count_;
+    return static_cast<std::uint32_t>(pending_.size() - 1);
   }
 
   void on_answer(std::uint32_t slot, Seq seq, const std::vector<Event>& events) {
@@ -571,6 +577,9 @@ void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
       socket.close(ignored);
     } else {
       metrics.connections_total.fetch_add(1);
+      // Answers are small and latency matters: never hold one back waiting for an ACK (Nagle).
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<HttpSession>(*this, std::move(socket))->run();
     }
   }

@@ -39,6 +39,7 @@ struct Options {
   double duration_s = 10;
   double rate = 0;  // 0 = closed loop
   unsigned in_flight = 1;
+  bool idle = false;  // log in, then hold the connections without bidding (memory per connection)
   bool json = false;
 };
 
@@ -340,6 +341,13 @@ int Load::run() {
                  options_.connections);
     return 1;
   }
+  if (options_.idle) {
+    std::printf("%u connections logged in and idle; holding them %.0f s\n", ready_, options_.duration_s);
+    std::fflush(stdout);
+    io_.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::duration<double>(options_.duration_s)));
+    return 0;
+  }
   stats_ = Stats{};
   measuring_ = true;
   started_ = Clock::now();
@@ -438,6 +446,7 @@ int main(int argc, char** argv) {
   app.add_option("--rate", options.rate, "bids per second in all (open loop); 0 = closed loop");
   app.add_option("--in-flight", options.in_flight, "closed loop: bids outstanding per connection")
       ->check(CLI::Range(1, 256));
+  app.add_flag("--idle", options.idle, "log in, then hold the connections idle for --duration");
   app.add_flag("--json", options.json, "one JSON object instead of the table");
   CLI11_PARSE(app, argc, argv);
   std::vector<std::pair<std::string, std::string>> accounts;

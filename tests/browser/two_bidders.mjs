@@ -1,0 +1,102 @@
+// Two bidders in headless Chromium bid against each other on the bidder page served by auctiond:
+// login, the lot view, the countdown synchronized to server time, bidding the next valid amount
+// and k increments more, feedback, a countdown that visibly resets on a bid in the extension
+// phase, and the same result on both pages at the close. Saves screenshots.
+//
+//   node two_bidders.mjs <auctiond binary> <screenshot dir>
+import { chromium } from "playwright-core";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import readline from "node:readline";
+
+const [auctiond, shots] = process.argv.slice(2);
+mkdirSync(shots, { recursive: true });
+const data = mkdtempSync(join(tmpdir(), "auction-browser-"));
+let passed = 0, failed = 0;
+const check = (ok, what) => { if (ok) { passed++; } else { failed++; console.error("FAILED: " + what); } };
+
+const server = spawn(auctiond, ["--data-dir", data, "--listen", "127.0.0.1:0", "--demo", "--demo-sprint-ms", "4000"]);
+const banner = await new Promise((resolve, reject) => {
+  const info = { tokens: {} };
+  const timer = setTimeout(() => reject(new Error("auctiond did not start")), 20000);
+  readline.createInterface({ input: server.stdout }).on("line", (line) => {
+    const port = line.match(/listening http:\/\/127\.0\.0\.1:(\d+)/);
+    if (port) info.url = `http://127.0.0.1:${port[1]}/`;
+    const user = line.match(/^\s+user (\w+)\s+token (\S+)/);
+    if (user) info.tokens[user[1]] = user[2];
+    if (info.url && info.tokens.carol) { clearTimeout(timer); resolve(info); }
+  });
+});
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const open = async (user) => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const page = await context.newPage();
+    await page.goto(banner.url);
+    await page.fill("#user", user);
+    await page.fill("#token", banner.tokens[user]);
+    await page.click("#login");
+    await page.waitForSelector(`text=logged in as ${user}`, { timeout: 5000 });
+    await page.click("li[data-lot=sprint]", { timeout: 5000 });
+    await page.waitForSelector("#title:has-text('Sprint lot')", { timeout: 5000 });
+    return page;
+  };
+  const alice = await open("alice");
+  const bob = await open("bob");
+  check((await alice.textContent("#phase")) === "timed", "the lot opens in its timed phase");
+
+  // Timed phase: alice bids the next valid amount.
+  await alice.click("#bid");
+  await alice.waitForSelector("#feedback.ok", { timeout: 5000 });
+  check((await alice.textContent("#feedback")).startsWith("Accepted"), "alice's bid is accepted");
+
+  // Extension phase: the countdown restarts on every accepted bid.
+  await bob.waitForSelector("#phase:has-text('extension')", { timeout: 10000 });
+  await alice.waitForTimeout(2000);
+  const seconds = async (page) => {
+    const [m, s] = (await page.textContent("#countdown")).split(":");
+    return Number(m) * 60 + Number(s);
+  };
+  const before = await seconds(bob);
+  await bob.fill("#steps", "3");
+  await bob.click("#bid-more");  // three increments above the minimum
+  await bob.waitForSelector("#feedback.ok", { timeout: 5000 });
+  await bob.waitForTimeout(300);
+  const after = await seconds(bob);
+  check(after > before + 1, `the countdown resets after a bid in extension (${before}s -> ${after}s)`);
+  await bob.screenshot({ path: join(shots, "bob-extension.png") });
+  await alice.screenshot({ path: join(shots, "alice-extension.png") });
+
+  // A stale bid gets clear feedback with the next valid amount.
+  await alice.evaluate(() => { state.snap.min_next = state.snap.min_next - state.snap.increment; });
+  await alice.click("#bid");
+  await alice.waitForSelector("#feedback.bad", { timeout: 5000 });
+  check((await alice.textContent("#feedback")).includes("Next valid bid"), "a rejected bid explains and offers the next amount");
+
+  // The close: both pages show the same result.
+  await alice.waitForSelector("#result:has-text('Sold')", { timeout: 15000 });
+  await bob.waitForSelector("#result:has-text('Sold')", { timeout: 15000 });
+  const aliceResult = await alice.textContent("#result");
+  const bobResult = await bob.textContent("#result");
+  check(bobResult.startsWith("Sold to bob for"), "the winner sees its own name: " + bobResult);
+  check(aliceResult === bobResult.replace("Sold to bob", "Sold to b***b"),
+        `both pages show the same winner and price (${aliceResult} | ${bobResult})`);
+  await alice.screenshot({ path: join(shots, "alice-closed.png") });
+  await bob.screenshot({ path: join(shots, "bob-closed.png") });
+} catch (error) {
+  failed++;
+  console.error("FAILED: " + error.message);
+} finally {
+  await browser.close();
+  server.kill("SIGTERM");
+  rmSync(data, { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
