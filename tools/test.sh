@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/bootstrap.sh
+# The browser test's one npm dependency, pinned by tests/browser/package-lock.json.
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 for preset in asan release; do
   echo "== $preset: configure and build"
