@@ -47,7 +47,9 @@ class BenchDir {
   std::filesystem::path path_;
 };
 
-LotId lot_name(int i) { return *LotId::parse("lot-" + std::to_string(i)); }
+LotId lot_name(int i) {
+  return *LotId::parse("lot-" + std::to_string(i));
+}
 
 LotConfig bench_lot(int i) {
   LotConfig config;
@@ -78,7 +80,8 @@ class BidStream {
  private:
   std::vector<LotId> lots_ = [] {
     std::vector<LotId> ids;
-    for (int i = 0; i < kLots; ++i) ids.push_back(lot_name(i));
+    for (int i = 0; i < kLots; ++i)
+      ids.push_back(lot_name(i));
     return ids;
   }();
   UserId bidders_[2] = {*UserId::parse("alice"), *UserId::parse("bob")};
@@ -134,8 +137,9 @@ void build_history(Journal& journal, SnapshotStore* snapshots, std::uint64_t tot
   std::vector<Command> pending;
   for (Seq seq = 1; seq <= total; ++seq) {
     const TimeMs ts_ms = kT0 + static_cast<TimeMs>(seq / 1'000);
-    Command command{seq, ts_ms, seq <= kLots ? CommandBody{CreateLot{bench_lot(static_cast<int>(seq - 1))}}
-                                             : CommandBody{bids.next()}};
+    Command command{seq, ts_ms,
+                    seq <= kLots ? CommandBody{CreateLot{bench_lot(static_cast<int>(seq - 1))}}
+                                 : CommandBody{bids.next()}};
     engine.apply(command, discard);
     pending.push_back(std::move(command));
     if (pending.size() == 10'000) fill_journal(journal, pending, chain);
@@ -155,7 +159,8 @@ void BM_JournalDurable(benchmark::State& state) {
   SystemClock clock;
   Pipeline pipeline(engine, *journal, clock, outcomes, Digest256{});
   pipeline.start(false);
-  for (int i = 0; i < kLots; ++i) pipeline.submit(CreateLot{bench_lot(i)}, 1);
+  for (int i = 0; i < kLots; ++i)
+    pipeline.submit(CreateLot{bench_lot(i)}, 1);
   BidStream bids;
   constexpr std::uint64_t kBlock = 200'000;
   std::uint64_t submitted = kLots;
@@ -163,16 +168,20 @@ void BM_JournalDurable(benchmark::State& state) {
     const auto start = std::chrono::steady_clock::now();
     for (std::uint64_t i = 0; i < kBlock; ++i) {
       PlaceBid bid = bids.next();
-      while (!pipeline.submit(bid, 2)) std::this_thread::yield();  // queue full: back off
+      while (!pipeline.submit(bid, 2))
+        std::this_thread::yield();  // queue full: back off
       ++submitted;
     }
-    while (outcomes.released.load() < submitted) std::this_thread::sleep_for(std::chrono::microseconds(50));
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    while (outcomes.released.load() < submitted)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   pipeline.stop();
   const PipelineStats stats = pipeline.stats();
   state.counters["commands_per_commit"] =
-      static_cast<double>(stats.durable_seq) / static_cast<double>(std::max<std::uint64_t>(stats.batches, 1));
+      static_cast<double>(stats.durable_seq) /
+      static_cast<double>(std::max<std::uint64_t>(stats.batches, 1));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBlock));
 }
 BENCHMARK(BM_JournalDurable)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(3);
@@ -244,8 +253,7 @@ void BM_Restart(benchmark::State& state) {
     }
     Engine engine(EngineLimits{kLots + 8, 1'000});
     RecoveryReport report;
-    if (!recover(engine, *journal, snapshots.get(), report).is_ok() ||
-        report.last_seq != total) {
+    if (!recover(engine, *journal, snapshots.get(), report).is_ok() || report.last_seq != total) {
       state.SkipWithError("recovery failed");
       break;
     }

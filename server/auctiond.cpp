@@ -33,9 +33,9 @@ struct Config {
   std::size_t map_size_mib = 8192;
   std::uint64_t snapshot_every = 1'000'000;
   bool demo = false;
-  unsigned demo_bidders = 0;     // bidder0..bidderN-1, for load tests
-  std::string demo_tokens_file;  // where their tokens go ("user token" lines)
-  unsigned demo_open_lots = 0;  // open-0..open-N-1: extension-only lots open for a day
+  unsigned demo_bidders = 0;      // bidder0..bidderN-1, for load tests
+  std::string demo_tokens_file;   // where their tokens go ("user token" lines)
+  unsigned demo_open_lots = 0;    // open-0..open-N-1: extension-only lots open for a day
   DurationMs demo_sprint_ms = 0;  // a lot "sprint" with this timed phase and extension
   gateway::ServerLimits limits;
 };

@@ -23,7 +23,9 @@ ChainDigest::ChainDigest(const Digest256& start) : value_(start), context_(EVP_M
   AUCTION_ASSERT(context_ != nullptr);
 }
 
-ChainDigest::~ChainDigest() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_)); }
+ChainDigest::~ChainDigest() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_));
+}
 
 const Digest256& ChainDigest::add(std::string_view record) {
   auto* context = static_cast<EVP_MD_CTX*>(context_);

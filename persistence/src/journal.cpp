@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::string_view kChainKey = "chain";
 
-MDB_env* env_of(void* env) { return static_cast<MDB_env*>(env); }
+MDB_env* env_of(void* env) {
+  return static_cast<MDB_env*>(env);
+}
 
 }  // namespace
 
@@ -19,8 +21,8 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
   journal->directory_ = options.directory;
   journal->read_only_ = options.read_only;
   MDB_env* env = nullptr;
-  if (Status s = lmdb::open_env(options.directory, options.map_size_bytes, 4, options.read_only,
-                                &env);
+  if (Status s =
+          lmdb::open_env(options.directory, options.map_size_bytes, 4, options.read_only, &env);
       !s.is_ok()) {
     return s;
   }
@@ -120,8 +122,12 @@ Seq Journal::edge_seq(bool last) const {
   return seq;
 }
 
-Seq Journal::first_seq() const { return edge_seq(false); }
-Seq Journal::last_seq() const { return edge_seq(true); }
+Seq Journal::first_seq() const {
+  return edge_seq(false);
+}
+Seq Journal::last_seq() const {
+  return edge_seq(true);
+}
 
 ChainPoint Journal::chain() const {
   std::shared_lock lock(resize_mutex_);
@@ -145,8 +151,7 @@ JournalSpace Journal::space() const {
   return JournalSpace{(info.me_last_pgno + 1) * stat.ms_psize, info.me_mapsize};
 }
 
-Status Journal::scan(Seq from_seq,
-                     const std::function<bool(Seq, std::string_view)>& visit) const {
+Status Journal::scan(Seq from_seq, const std::function<bool(Seq, std::string_view)>& visit) const {
   std::shared_lock lock(resize_mutex_);
   lmdb::ReadTxn txn(env_of(env_));
   if (txn.rc() != 0) return lmdb::error(txn.rc(), "journal: begin read");

@@ -17,7 +17,7 @@ inline Status error(int rc, std::string_view doing) {
                             : rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
                                 ? Status::Code::corruption
                             : rc == MDB_NOTFOUND || rc == ENOENT ? Status::Code::not_found
-                                                                   : Status::Code::io_error;
+                                                                 : Status::Code::io_error;
   return Status::error(code, std::string(doing) + ": " + mdb_strerror(rc));
 }
 

@@ -65,17 +65,17 @@ Status recover(Engine& engine, const Journal& journal, const SnapshotStore* snap
     if (snapshot) {
       const std::string where = "snapshot at seq " + std::to_string(snapshot->seq) + ": ";
       if (snapshot->seq > journal_last) {
-        return Status::error(Status::Code::corruption,
-                             where + "ahead of the journal (last seq " +
-                                 std::to_string(journal_last) + ")");
+        return Status::error(Status::Code::corruption, where + "ahead of the journal (last seq " +
+                                                           std::to_string(journal_last) + ")");
       }
       if (Status s = engine.restore(snapshot->bytes); !s.is_ok()) {
         return Status::error(Status::Code::corruption, where + s.message());
       }
       if (engine.last_seq() != snapshot->seq || engine.state_digest() != snapshot->digest) {
         return Status::error(Status::Code::corruption,
-                             where + "digest mismatch (the stored state is not the state it "
-                                     "claims)");
+                             where +
+                                 "digest mismatch (the stored state is not the state it "
+                                 "claims)");
       }
       report.snapshot_seq = snapshot->seq;
     }
@@ -89,13 +89,12 @@ Status recover(Engine& engine, const Journal& journal, const SnapshotStore* snap
     return s;
   }
   if (engine.last_seq() != journal_last) {
-    return corrupt(engine.last_seq() + 1, "missing (the journal ends at " +
-                                              std::to_string(journal_last) + ")");
+    return corrupt(engine.last_seq() + 1,
+                   "missing (the journal ends at " + std::to_string(journal_last) + ")");
   }
   report.last_seq = engine.last_seq();
-  report.elapsed_ms = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - started)
-                          .count();
+  report.elapsed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return Status::ok();
 }
 

@@ -6,7 +6,9 @@
 
 namespace auction::persistence {
 namespace {
-MDB_env* env_of(void* env) { return static_cast<MDB_env*>(env); }
+MDB_env* env_of(void* env) {
+  return static_cast<MDB_env*>(env);
+}
 }  // namespace
 
 Status SnapshotStore::open(const std::string& directory, bool read_only,
@@ -39,8 +41,7 @@ SnapshotStore::~SnapshotStore() {
   if (env_ != nullptr) mdb_env_close(env_of(env_));
 }
 
-Status SnapshotStore::put(Seq seq, std::uint64_t digest, std::string_view bytes,
-                          std::size_t keep) {
+Status SnapshotStore::put(Seq seq, std::uint64_t digest, std::string_view bytes, std::size_t keep) {
   MDB_txn* txn = nullptr;
   if (const int rc = mdb_txn_begin(env_of(env_), nullptr, 0, &txn); rc != 0) {
     return lmdb::error(rc, "snapshots: begin");

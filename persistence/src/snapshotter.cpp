@@ -10,7 +10,9 @@ Snapshotter::Snapshotter(const Journal& journal, SnapshotStore& store, const Eng
                          SnapshotterOptions options)
     : journal_(journal), store_(store), shadow_(limits), options_(options) {}
 
-Snapshotter::~Snapshotter() { stop(); }
+Snapshotter::~Snapshotter() {
+  stop();
+}
 
 Status Snapshotter::start(std::string_view seed) {
   if (Status s = shadow_.restore(seed); !s.is_ok()) return s;
@@ -35,8 +37,8 @@ std::string Snapshotter::last_error() const {
 
 Status Snapshotter::catch_up() {
   std::uint64_t replayed = 0;
-  Status status = replay_journal(shadow_, journal_, std::numeric_limits<Seq>::max(), nullptr,
-                                 replayed);
+  Status status =
+      replay_journal(shadow_, journal_, std::numeric_limits<Seq>::max(), nullptr, replayed);
   applied_since_snapshot_ += replayed;
   if (!status.is_ok()) return status;
   if (applied_since_snapshot_ >= options_.every_commands) {

@@ -30,9 +30,8 @@ TEST_CASE("auctiond killed with SIGKILL loses no acknowledged bid") {
   std::uint64_t sent = 0, accepted = 0;
   for (int cycle = 0; cycle < cycles; ++cycle) {
     CAPTURE(cycle);
-    auto server = std::make_unique<Auctiond>(std::vector<std::string>{"--bids-per-second", "100000",
-                                                                      "--bid-burst", "100000"},
-                                             &dir);
+    auto server = std::make_unique<Auctiond>(
+        std::vector<std::string>{"--bids-per-second", "100000", "--bid-burst", "100000"}, &dir);
     auto alice = server->login("alice");
     auto bob = server->login("bob");
     // After a restart the price must be at least every acknowledged amount.
@@ -41,13 +40,15 @@ TEST_CASE("auctiond killed with SIGKILL loses no acknowledged bid") {
       return Message(alice->receive(5s));
     }();
     std::int64_t highest = 0;
-    for (const auto& [seq, value] : acked) highest = std::max(highest, value);
+    for (const auto& [seq, value] : acked)
+      highest = std::max(highest, value);
     if (highest > 0) CHECK(snapshot.num("price") >= highest);
     alice->send(R"({"type":"unsubscribe","lot":"lamp"})");
     alice->receive(5s);
     amount = std::max(amount, snapshot.num("price") + 500);
 
-    const auto kill_after = std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 200)(rng));
+    const auto kill_after =
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 200)(rng));
     const auto start = std::chrono::steady_clock::now();
     WsClient* bidders[2] = {alice.get(), bob.get()};
     int turn = 0;
@@ -70,17 +71,22 @@ TEST_CASE("auctiond killed with SIGKILL loses no acknowledged bid") {
     REQUIRE(Journal::open(JournalOptions{dir + "/journal", 1 << 30, true}, journal).is_ok());
     for (const auto& [seq, value] : acked) {
       bool found = false;
-      REQUIRE(journal->scan(static_cast<Seq>(seq), [&](Seq at, std::string_view bytes) {
-        Command command;
-        if (at == static_cast<Seq>(seq) && decode_record(bytes, command).is_ok()) {
-          const auto* bid = std::get_if<PlaceBid>(&command.body);
-          found = bid != nullptr && bid->amount_minor == value;
-        }
-        return false;
-      }).is_ok());
+      REQUIRE(journal
+                  ->scan(static_cast<Seq>(seq),
+                         [&](Seq at, std::string_view bytes) {
+                           Command command;
+                           if (at == static_cast<Seq>(seq) &&
+                               decode_record(bytes, command).is_ok()) {
+                             const auto* bid = std::get_if<PlaceBid>(&command.body);
+                             found = bid != nullptr && bid->amount_minor == value;
+                           }
+                           return false;
+                         })
+                  .is_ok());
       if (!found) FAIL_CHECK("acknowledged bid at seq " << seq << " is missing");
     }
   }
-  MESSAGE("auctiond crash cycles " << cycles << ": bids sent " << sent << ", accepted " << accepted);
+  MESSAGE("auctiond crash cycles " << cycles << ": bids sent " << sent << ", accepted "
+                                   << accepted);
   CHECK(accepted > static_cast<std::uint64_t>(cycles));
 }

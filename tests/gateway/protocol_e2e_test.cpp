@@ -3,6 +3,7 @@
 // open lot ("lamp": start 10000, increment 500) and a scheduled one ("vase").
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "auctiond_fixture.h"
@@ -214,4 +215,58 @@ TEST_CASE("SIGTERM: a clean exit, and a restart resumes where it stood") {
   CHECK(snapshot.num("price") == 12000);
   CHECK(snapshot.num("bids") == 1);
   CHECK(snapshot.num("seq") >= seq);
+}
+
+TEST_CASE("snapshot + events = a fresh snapshot, while bids arrive during the subscribes") {
+  Auctiond server({"--bids-per-second", "100000", "--bid-burst", "100000"});
+  std::vector<std::unique_ptr<WsClient>> bidders;
+  for (const char* user : {"alice", "bob", "carol"})
+    bidders.push_back(server.login(user));
+  std::atomic<bool> bidding{true};
+  std::atomic<std::int64_t> accepted{0};
+  std::thread bid_loop([&] {
+    std::int64_t amount = 10'000;
+    for (std::size_t turn = 0; bidding.load(); ++turn) {
+      WsClient& who = *bidders[turn % bidders.size()];
+      who.send(R"({"type":"bid","lot":"lamp","amount":)" + std::to_string(amount) + "}");
+      if (const auto answer = who.receive(2s);
+          answer && answer->find("accepted") != std::string::npos) {
+        amount += 500;
+        accepted += 1;
+      }
+    }
+  });
+  // Subscribers join at different moments while bids stream in; each follows the lot.
+  std::vector<std::unique_ptr<WsClient>> watchers;
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(60ms);
+    watchers.push_back(server.client());
+    watchers.back()->send(R"({"type":"subscribe","lot":"lamp"})");
+  }
+  std::this_thread::sleep_for(200ms);
+  bidding = false;
+  bid_loop.join();
+  REQUIRE(accepted.load() > 20);
+  std::this_thread::sleep_for(200ms);  // the last events are out
+  auto late = server.client();
+  const Message fresh = ask(*late, R"({"type":"subscribe","lot":"lamp"})");
+  for (std::size_t i = 0; i < watchers.size(); ++i) {
+    CAPTURE(i);
+    const Message snapshot(watchers[i]->receive(5s));
+    REQUIRE(snapshot.str("type") == "snapshot");
+    std::int64_t seq = snapshot.num("seq"), bids = snapshot.num("bids"),
+                 price = snapshot.num("price");
+    while (const auto text = watchers[i]->receive(300ms)) {
+      const Message event(text);
+      if (event.str("type") != "bid") continue;
+      CHECK(event.num("seq") > seq);         // in order, none doubled
+      CHECK(event.num("bids") == bids + 1);  // none missed
+      seq = event.num("seq");
+      bids = event.num("bids");
+      price = event.num("amount");
+    }
+    CHECK(seq == fresh.num("seq"));
+    CHECK(bids == fresh.num("bids"));
+    CHECK(price == fresh.num("price"));
+  }
 }

@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
   const std::string data = argv[1];
   std::unique_ptr<Journal> journal;
   std::unique_ptr<SnapshotStore> snapshots;
-  if (Status s = Journal::open(JournalOptions{data + "/journal"}, journal); !s.is_ok()) return fail(s);
+  if (Status s = Journal::open(JournalOptions{data + "/journal"}, journal); !s.is_ok())
+    return fail(s);
   if (Status s = SnapshotStore::open(data + "/snapshots", false, snapshots); !s.is_ok()) {
     return fail(s);
   }

@@ -60,8 +60,7 @@ struct Verifier {
 // every acknowledgement so far. Returns the digest of the journal's state.
 std::uint64_t verify(const std::string& data, const std::map<std::uint64_t, SentBid>& sent,
                      const std::map<std::uint64_t, std::pair<Seq, std::string>>& acked,
-                     std::uint64_t first_origin, Verifier& v, bool from_scratch,
-                     Totals& totals) {
+                     std::uint64_t first_origin, Verifier& v, bool from_scratch, Totals& totals) {
   std::unique_ptr<Journal> journal;
   const Status opened = Journal::open(JournalOptions{data + "/journal", 1 << 30, true}, journal);
   REQUIRE_MESSAGE(opened.is_ok(), opened.message());
@@ -69,22 +68,26 @@ std::uint64_t verify(const std::string& data, const std::map<std::uint64_t, Sent
     void on_event(const Event&) override {}
   } discard;
   const auto read_new = [&](Verifier& into) {
-    REQUIRE(journal->scan(into.engine.last_seq() + 1, [&](Seq seq, std::string_view bytes) {
-      Command command;
-      if (const Status s = decode_record(bytes, command);
-          !s.is_ok() || seq != into.engine.last_seq() + 1) {
-        FAIL_CHECK("seq " << seq << ": " << (s.is_ok() ? "gap" : s.message()));
-        return false;
-      }
-      if (const auto* bid = std::get_if<PlaceBid>(&command.body)) {
-        into.bids.emplace(seq, *bid);
-        if (++into.seen[{std::string(bid->lot.view()), bid->amount_minor}] != 1) {
-          FAIL_CHECK("bid recorded twice at seq " << seq);
-        }
-      }
-      into.engine.apply(command, discard);
-      return true;
-    }).is_ok());
+    REQUIRE(
+        journal
+            ->scan(into.engine.last_seq() + 1,
+                   [&](Seq seq, std::string_view bytes) {
+                     Command command;
+                     if (const Status s = decode_record(bytes, command);
+                         !s.is_ok() || seq != into.engine.last_seq() + 1) {
+                       FAIL_CHECK("seq " << seq << ": " << (s.is_ok() ? "gap" : s.message()));
+                       return false;
+                     }
+                     if (const auto* bid = std::get_if<PlaceBid>(&command.body)) {
+                       into.bids.emplace(seq, *bid);
+                       if (++into.seen[{std::string(bid->lot.view()), bid->amount_minor}] != 1) {
+                         FAIL_CHECK("bid recorded twice at seq " << seq);
+                       }
+                     }
+                     into.engine.apply(command, discard);
+                     return true;
+                   })
+            .is_ok());
   };
   read_new(v);
   if (from_scratch) {
@@ -178,7 +181,8 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged bid") {
         answered_this_cycle[who] = true;
       }
     };
-    const auto kill_after = std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 120)(rng));
+    const auto kill_after =
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 120)(rng));
     const auto cycle_start = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - cycle_start < kill_after) {
       std::string batch;
@@ -193,17 +197,18 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged bid") {
       }
       if (!target.write(batch)) break;
       std::this_thread::sleep_for(1ms);  // ~20 bids per millisecond
-      while (const auto line = target.read_line(0ms)) take(*line);
+      while (const auto line = target.read_line(0ms))
+        take(*line);
     }
     target.kill(SIGKILL);
     target.wait();
-    while (const auto line = target.read_line(0ms)) take(*line);  // printed before it died
+    while (const auto line = target.read_line(0ms))
+      take(*line);  // printed before it died
     for (std::uint64_t o = first_origin; o <= origin; ++o) {
       totals.indeterminate += sent.contains(o) && !answered_this_cycle.contains(o);
     }
     const bool from_scratch = cycle % 25 == 24 || cycle + 1 == cycles;
-    expected_digest =
-        verify(dir.path(), sent, acked, first_origin, verifier, from_scratch, totals);
+    expected_digest = verify(dir.path(), sent, acked, first_origin, verifier, from_scratch, totals);
     if (totals.lost != 0) break;
   }
   const double seconds =

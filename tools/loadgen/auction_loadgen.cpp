@@ -342,7 +342,8 @@ int Load::run() {
     return 1;
   }
   if (options_.idle) {
-    std::printf("%u connections logged in and idle; holding them %.0f s\n", ready_, options_.duration_s);
+    std::printf("%u connections logged in and idle; holding them %.0f s\n", ready_,
+                options_.duration_s);
     std::fflush(stdout);
     io_.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::duration<double>(options_.duration_s)));

@@ -14,7 +14,9 @@ class [[nodiscard]] Status {
   enum class Code { ok, invalid_argument, not_found, corruption, full, io_error, unavailable };
 
   static Status ok() { return Status{}; }
-  static Status error(std::string message) { return Status{Code::invalid_argument, std::move(message)}; }
+  static Status error(std::string message) {
+    return Status{Code::invalid_argument, std::move(message)};
+  }
   static Status error(Code code, std::string message) { return Status{code, std::move(message)}; }
 
   bool is_ok() const { return code_ == Code::ok; }

@@ -34,7 +34,9 @@ struct JournalOptions {
 struct JournalSpace {
   std::size_t used_bytes = 0;
   std::size_t map_size_bytes = 0;
-  std::size_t free_bytes() const { return map_size_bytes > used_bytes ? map_size_bytes - used_bytes : 0; }
+  std::size_t free_bytes() const {
+    return map_size_bytes > used_bytes ? map_size_bytes - used_bytes : 0;
+  }
 };
 
 struct ChainPoint {
@@ -57,8 +59,8 @@ class Journal final : public JournalBackend {
   Status grow_map(std::size_t map_size_bytes);
 
   // Readers.
-  Seq first_seq() const;  // 0 when empty
-  Seq last_seq() const;   // 0 when empty
+  Seq first_seq() const;     // 0 when empty
+  Seq last_seq() const;      // 0 when empty
   ChainPoint chain() const;  // the digest after last_seq() as committed
   JournalSpace space() const;
   // Calls visit(seq, record) for every record with seq ≥ from_seq, in order, until visit returns

@@ -52,7 +52,7 @@ struct CommandOutcome {
   TimeMs ts_ms = 0;
   std::uint64_t origin = 0;  // the submitter's token; 0 for the pipeline's own ticks
   std::span<const Event> events;
-  Digest256 chain_after{};   // the journal's chain digest after this command
+  Digest256 chain_after{};  // the journal's chain digest after this command
 };
 
 class OutcomeSink {
