@@ -337,16 +337,22 @@ void Engine::Impl::handle(const EditLot& command, Emitter& out) {
   out.emit(LotConfigured{config, false});
 }
 
-void Engine::Impl::handle(const QualifyBidder& command, Emitter& out) {
-  const auto lot = find_lot(command.lot);
+// The lot an admin command names, or nothing once the command has been refused because the lot
+// is unknown or its bidding is over.
+std::optional<std::uint32_t> Engine::Impl::running_lot(const LotId& id, Emitter& out) {
+  const auto lot = find_lot(id);
   if (!lot) {
-    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
-    return;
+    out.emit(CommandRejected{id, CommandError::unknown_lot, {}, "no such lot"});
+  } else if (lots[*lot].bidding_over()) {
+    out.emit(CommandRejected{id, CommandError::lot_closed, {}, "bidding is over"});
+    return std::nullopt;
   }
-  if (lots[*lot].bidding_over()) {
-    out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
-    return;
-  }
+  return lot;
+}
+
+void Engine::Impl::handle(const QualifyBidder& command, Emitter& out) {
+  const auto lot = running_lot(command.lot, out);
+  if (!lot) return;
   if (!find_qualification(*lot, command.bidder)) {
     if (qualifications.size() >= limits.max_qualifications) {
       out.emit(CommandRejected{command.lot,
@@ -363,29 +369,19 @@ void Engine::Impl::handle(const QualifyBidder& command, Emitter& out) {
 }
 
 void Engine::Impl::handle(const PauseLot& command, Emitter& out) {
-  const auto lot = find_lot(command.lot);
-  if (!lot) {
-    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
+  const auto lot = running_lot(command.lot, out);
+  if (!lot) return;
+  LotState& state = lots[*lot];
+  if (state.phase == Phase::scheduled) {
+    out.emit(CommandRejected{command.lot,
+                             CommandError::lot_not_open,
+                             {},
+                             "the lot has not opened yet; edit it instead"});
     return;
   }
-  LotState& state = lots[*lot];
-  switch (state.phase) {
-    case Phase::scheduled:
-      out.emit(CommandRejected{command.lot,
-                               CommandError::lot_not_open,
-                               {},
-                               "the lot has not opened yet; edit it instead"});
-      return;
-    case Phase::paused:
-      out.emit(CommandRejected{command.lot, CommandError::lot_paused, {}, "already paused"});
-      return;
-    case Phase::closed:
-    case Phase::cancelled:
-      out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
-      return;
-    case Phase::timed:
-    case Phase::extension:
-      break;
+  if (state.phase == Phase::paused) {
+    out.emit(CommandRejected{command.lot, CommandError::lot_paused, {}, "already paused"});
+    return;
   }
   state.paused_remaining_ms = state.deadline_ms - now_ms;  // > 0: advance() ran first
   AUCTION_ASSERT(state.paused_remaining_ms > 0);
@@ -397,16 +393,9 @@ void Engine::Impl::handle(const PauseLot& command, Emitter& out) {
 }
 
 void Engine::Impl::handle(const ResumeLot& command, Emitter& out) {
-  const auto lot = find_lot(command.lot);
-  if (!lot) {
-    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
-    return;
-  }
+  const auto lot = running_lot(command.lot, out);
+  if (!lot) return;
   LotState& state = lots[*lot];
-  if (state.bidding_over()) {
-    out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
-    return;
-  }
   if (state.phase != Phase::paused) {
     out.emit(CommandRejected{command.lot, CommandError::lot_not_paused, {}, "not paused"});
     return;
@@ -419,16 +408,9 @@ void Engine::Impl::handle(const ResumeLot& command, Emitter& out) {
 }
 
 void Engine::Impl::handle(const CancelLot& command, Emitter& out) {
-  const auto lot = find_lot(command.lot);
-  if (!lot) {
-    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
-    return;
-  }
+  const auto lot = running_lot(command.lot, out);
+  if (!lot) return;
   LotState& state = lots[*lot];
-  if (state.bidding_over()) {
-    out.emit(CommandRejected{command.lot, CommandError::lot_closed, {}, "bidding is over"});
-    return;
-  }
   state.phase = Phase::cancelled;
   state.outcome = Outcome::cancelled;
   state.closed_at_ms = now_ms;

@@ -65,6 +65,7 @@ struct Engine::Impl {
   void handle(const Tick&, Emitter&) {}
   void handle(const Restart&, Emitter&) {}
   void reject_bid(const PlaceBid& bid, const LotState* lot, RejectCode code, Emitter& out);
+  std::optional<std::uint32_t> running_lot(const LotId& id, Emitter& out);
   bool check_new_config(const LotConfig& config, Emitter& out);
 
   void clear();

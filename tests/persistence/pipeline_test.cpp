@@ -1,6 +1,7 @@
 // The single-writer pipeline: durability before answers, group commit, ticks, failures.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -223,12 +224,19 @@ TEST_CASE("a lone command is journaled at once, not held back for company") {
   Engine engine;
   Pipeline pipeline(engine, journal, clock, answers, Digest256{});
   pipeline.start(false);
-  std::this_thread::sleep_for(50ms);  // the pipeline is idle
-  const auto sent = std::chrono::steady_clock::now();
-  REQUIRE(pipeline.submit(CreateLot{open_lot("lot1", kT0)}, 7));
-  REQUIRE(wait_until([&] { return answers.answered() == 1; }));
-  const auto latency = std::chrono::steady_clock::now() - sent;
-  CHECK(latency < 20ms);
+  // Idle between commands, the core sleeps up to 100 ms; a command must not wait for that.
+  std::vector<std::chrono::steady_clock::duration> latencies;
+  for (std::uint64_t origin = 1; origin <= 5; ++origin) {
+    std::this_thread::sleep_for(30ms);  // the pipeline is idle
+    const auto sent = std::chrono::steady_clock::now();
+    REQUIRE(pipeline.submit(origin == 1 ? CommandBody{CreateLot{open_lot("lot1", kT0)}}
+                                        : CommandBody{Tick{}},
+                            origin));
+    REQUIRE(wait_until([&] { return answers.answered() == origin; }));
+    latencies.push_back(std::chrono::steady_clock::now() - sent);
+  }
+  std::sort(latencies.begin(), latencies.end());
+  CHECK(latencies[2] < 20ms);  // the median, so a busy machine's hiccup does not decide it
   pipeline.stop();
 }
 
