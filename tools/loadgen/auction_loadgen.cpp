@@ -40,6 +40,7 @@ struct Options {
   double rate = 0;  // 0 = closed loop
   unsigned in_flight = 1;
   bool idle = false;  // log in, then hold the connections without bidding (memory per connection)
+  std::string fanout_lot;  // fan-out mode: --connections subscribers on this lot, two bidders
   bool json = false;
 };
 
@@ -84,8 +85,17 @@ class Load;
 
 class Connection {
  public:
-  Connection(Load& load, asio::io_context& io, unsigned index, std::string user, std::string token)
-      : load_(load), socket_(io), index_(index), user_(std::move(user)), token_(std::move(token)) {}
+  Connection(Load& load, asio::io_context& io, unsigned index, std::string user, std::string token,
+             std::string subscribe_lot = {})
+      : load_(load), socket_(io), index_(index), user_(std::move(user)), token_(std::move(token)),
+        subscribe_lot_(std::move(subscribe_lot)) {}
+  // Fan-out mode: a bid of a known amount on the followed lot.
+  void queue_fixed_bid(const std::string& lot, std::int64_t amount) {
+    char text[160];
+    const int n = std::snprintf(text, sizeof(text), "{\"type\":\"bid\",\"lot\":\"%s\",\"amount\":%lld}",
+                                lot.c_str(), static_cast<long long>(amount));
+    append_frame(pending_, std::string_view(text, static_cast<std::size_t>(n)));
+  }
   void start(const tcp::endpoint& endpoint);
   bool ready() const { return ready_; }
   std::size_t outstanding() const { return outstanding_.size(); }
@@ -101,6 +111,7 @@ class Connection {
   tcp::socket socket_;
   unsigned index_;
   std::string user_, token_;
+  std::string subscribe_lot_;  // non-empty: a subscriber (no login)
   std::vector<char> in_ = std::vector<char>(64 * 1024);
   std::size_t in_size_ = 0;
   bool upgraded_ = false, ready_ = false, writing_ = false;
@@ -144,6 +155,18 @@ class Load {
     }
   }
   bool measuring() const { return measuring_; }
+  void delivered(std::int64_t amount) {
+    const auto sent = bid_sent_at_.find(amount);
+    if (sent == bid_sent_at_.end()) return;
+    ++deliveries_;
+    stats_.latency_us.push_back(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent->second).count()));
+  }
+  void fanout_answer(bool accepted) {
+    accepted ? ++stats_.accepted : ++stats_.rejected["any"];
+    ++stats_.answered;
+  }
+  int run_fanout();
   const Options& options() const { return options_; }
 
  private:
@@ -162,6 +185,8 @@ class Load {
   Clock::time_point started_;
   std::uint64_t scheduled_ = 0;
   asio::steady_timer timer_{io_};
+  std::map<std::int64_t, Clock::time_point> bid_sent_at_;  // fan-out: amount → when sent
+  std::uint64_t deliveries_ = 0;
 };
 
 void Connection::start(const tcp::endpoint& endpoint) {
@@ -219,8 +244,13 @@ void Connection::do_read() {
                               }
                               upgraded_ = true;
                               at = end + 4;
-                              append_frame(pending_, "{\"type\":\"login\",\"user\":\"" + user_ +
-                                                         "\",\"token\":\"" + token_ + "\"}");
+                              if (subscribe_lot_.empty()) {
+                                append_frame(pending_, "{\"type\":\"login\",\"user\":\"" + user_ +
+                                                           "\",\"token\":\"" + token_ + "\"}");
+                              } else {
+                                append_frame(pending_, "{\"type\":\"subscribe\",\"lot\":\"" +
+                                                           subscribe_lot_ + "\"}");
+                              }
                               flush();
                             }
                             // Every complete frame in the buffer, before reading again.
@@ -255,9 +285,13 @@ void Connection::do_read() {
 
 void Connection::on_frame(std::string_view payload) {
   const std::string_view type = text_field(payload, "type");
-  if (type == "login_ok") {
+  if (type == "login_ok" || type == "snapshot") {
     ready_ = true;  // bidding starts with the measurement (Load::run)
     load_.on_ready();
+  } else if (type == "bid" && !subscribe_lot_.empty()) {
+    load_.delivered(number_field(payload, "amount"));
+  } else if ((type == "accepted" || type == "rejected") && !load_.options().fanout_lot.empty()) {
+    load_.fanout_answer(type == "accepted");
   } else if (type == "accepted" || type == "rejected") {
     on_answer(payload);
   } else if (type == "error") {
@@ -429,6 +463,74 @@ void Load::report(double seconds) {
               static_cast<unsigned long long>(stats_.duplicates));
 }
 
+// Fan-out: --connections subscribers follow one lot while two bidders alternate at --rate bids/s;
+// each delivered bid event's latency is measured from when its bid was sent.
+int Load::run_fanout() {
+  const auto colon = options_.target.rfind(':');
+  const tcp::endpoint endpoint(
+      asio::ip::make_address(options_.target.substr(0, colon)),
+      static_cast<unsigned short>(std::stoi(options_.target.substr(colon + 1))));
+  const std::string& lot = options_.fanout_lot;
+  for (unsigned i = 0; i < 2; ++i) {
+    connections_.push_back(
+        std::make_unique<Connection>(*this, io_, i, accounts_[i].first, accounts_[i].second));
+  }
+  for (unsigned i = 0; i < options_.connections; ++i) {
+    connections_.push_back(std::make_unique<Connection>(*this, io_, i + 2, "", "", lot));
+  }
+  for (auto& c : connections_) c->start(endpoint);
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (ready_ < connections_.size() && Clock::now() < deadline) {
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  if (ready_ < connections_.size()) {
+    std::fprintf(stderr, "auction-loadgen: only %u of %zu connections ready\n", ready_,
+                 connections_.size());
+    return 1;
+  }
+  const double rate = options_.rate > 0 ? options_.rate : 50;
+  started_ = Clock::now();
+  std::int64_t amount = 1'000'000;  // far above the lot's price: every bid is a valid raise
+  std::uint64_t bids = 0;
+  while (Clock::now() - started_ < std::chrono::duration<double>(options_.duration_s)) {
+    const auto due = static_cast<std::uint64_t>(
+        std::chrono::duration<double>(Clock::now() - started_).count() * rate);
+    while (bids < due) {
+      Connection& bidder = *connections_[bids % 2];
+      bid_sent_at_[amount] = Clock::now();
+      bidder.queue_fixed_bid(lot, amount);
+      bidder.flush();
+      amount += 50;
+      ++bids;
+      ++stats_.sent;
+    }
+    io_.run_for(std::chrono::milliseconds(1));
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  const auto drain = Clock::now() + std::chrono::seconds(10);
+  while ((stats_.answered < stats_.sent || deliveries_ < stats_.accepted * options_.connections) &&
+         Clock::now() < drain) {
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  auto& l = stats_.latency_us;
+  std::sort(l.begin(), l.end());
+  const auto pct = [&](double p) {
+    return l.empty() ? 0.0
+                     : l[std::min(l.size() - 1, static_cast<std::size_t>(p * static_cast<double>(l.size())))] /
+                           1000.0;
+  };
+  const std::uint64_t expected = stats_.accepted * options_.connections;
+  std::printf("fan-out: %u subscribers on %s, %llu bids (%llu accepted) at %.0f/s over %.1f s\n",
+              options_.connections, lot.c_str(), static_cast<unsigned long long>(stats_.sent),
+              static_cast<unsigned long long>(stats_.accepted), rate, seconds);
+  std::printf("deliveries %llu of %llu expected (%.0f/s)\n",
+              static_cast<unsigned long long>(deliveries_), static_cast<unsigned long long>(expected),
+              static_cast<double>(deliveries_) / seconds);
+  std::printf("delivery latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(0.5),
+              pct(0.9), pct(0.99), pct(0.999), l.empty() ? 0.0 : l.back() / 1000.0);
+  return deliveries_ == expected ? 0 : 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -448,6 +550,8 @@ int main(int argc, char** argv) {
   app.add_option("--in-flight", options.in_flight, "closed loop: bids outstanding per connection")
       ->check(CLI::Range(1, 256));
   app.add_flag("--idle", options.idle, "log in, then hold the connections idle for --duration");
+  app.add_option("--fanout-lot", options.fanout_lot,
+                 "fan-out: --connections subscribers on this lot, two bidders at --rate bids/s");
   app.add_flag("--json", options.json, "one JSON object instead of the table");
   CLI11_PARSE(app, argc, argv);
   std::vector<std::pair<std::string, std::string>> accounts;
@@ -460,5 +564,5 @@ int main(int argc, char** argv) {
     return 1;
   }
   Load load(options, std::move(accounts));
-  return load.run();
+  return options.fanout_lot.empty() ? load.run() : load.run_fanout();
 }
