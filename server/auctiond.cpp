@@ -118,6 +118,7 @@ void apply_file(const std::string& path, Config& config) {
 int main(int argc, char** argv) {
   Config config;
   CLI::App app{"auctiond: the real-time auction server (WebSocket bidders, durable journal)"};
+  std::string server_options_tls_cert, server_options_tls_key;
   std::string config_file;
   std::int64_t handshake_ms = config.limits.handshake_timeout.count();
   std::int64_t idle_ms = config.limits.idle_timeout.count();
@@ -146,6 +147,11 @@ int main(int argc, char** argv) {
   app.add_option("--abuse-rejections", config.limits.abuse_rejections,
                  "rate-limited bids in a row before the connection is closed (1008)");
   app.add_option("--handshake-timeout-ms", handshake_ms, "time to complete a handshake");
+  app.add_option("--tls-cert", server_options_tls_cert,
+                 "PEM certificate chain: serve https/wss too")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", server_options_tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
   app.add_option("--idle-timeout-ms", idle_ms, "silence before a connection is closed");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -166,6 +172,11 @@ int main(int argc, char** argv) {
   server_options.io_threads = config.io_threads;
   server_options.limits = config.limits;
   server_options.page_html = std::string(kBidderPage);
+  if (server_options_tls_cert.empty() != server_options_tls_key.empty()) {
+    return fail("--tls-cert and --tls-key go together");
+  }
+  server_options.tls_certificate_file = server_options_tls_cert;
+  server_options.tls_private_key_file = server_options_tls_key;
 
   // Signals are taken by this thread only (sigwait below); block them before threads start.
   sigset_t signals;
@@ -235,11 +246,16 @@ int main(int argc, char** argv) {
     server.start();
   } catch (const std::exception& e) {
     pipeline.stop();
-    return fail("cannot listen on " + config.listen + ": " + e.what());
+    return fail("cannot serve on " + config.listen + ": " + e.what());
   }
   const std::string base = "http://" + server_options.address + ":" + std::to_string(server.port());
   std::printf("auctiond: listening %s (bidder page %s/ , WebSocket ws://%s:%u/ws)\n", base.c_str(),
               base.c_str(), server_options.address.c_str(), server.port());
+  if (!server_options.tls_certificate_file.empty()) {
+    std::printf("auctiond: TLS on the same port: https://%s:%u/ and wss://%s:%u/ws\n",
+                server_options.address.c_str(), server.port(), server_options.address.c_str(),
+                server.port());
+  }
   if (config.demo) {
     if (fresh) {
       for (const LotConfig& lot : demo_catalogue(clock.now_ms())) {

@@ -6,10 +6,13 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <atomic>
 #include <deque>
@@ -30,6 +33,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 TimeMs wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -72,7 +76,12 @@ std::string simple_message(std::string_view type, const std::optional<std::strin
 
 }  // namespace
 
-class WsSession;
+// What the server keeps of a WebSocket session, whatever its transport (plain or TLS).
+class WsSessionBase : public Subscriber {
+ public:
+  virtual void answer(std::uint32_t slot, Seq seq, std::vector<Event> events) = 0;
+  virtual void refuse(std::uint32_t slot) = 0;
+};
 
 struct Server::Impl {
   Impl(ServerOptions o, LotBoard& b, CommandPort& c, const Accounts& a, StatusSource s)
@@ -88,9 +97,9 @@ struct Server::Impl {
   void on_accept(beast::error_code ec, tcp::socket socket);
   std::string metrics_text() const;
 
-  std::uint64_t register_session(const std::shared_ptr<WsSession>& session);
+  std::uint64_t register_session(const std::shared_ptr<WsSessionBase>& session);
   void unregister_session(std::uint64_t id);
-  std::shared_ptr<WsSession> find_session(std::uint64_t id);
+  std::shared_ptr<WsSessionBase> find_session(std::uint64_t id);
 
   ServerOptions options;
   LotBoard& board;
@@ -104,18 +113,20 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
 
   std::shared_mutex sessions_mutex;
-  std::unordered_map<std::uint64_t, std::weak_ptr<WsSession>> sessions;
+  std::unordered_map<std::uint64_t, std::weak_ptr<WsSessionBase>> sessions;
+  std::optional<asio::ssl::context> tls;  // set when a certificate and key are configured
   std::uint64_t next_session_id = 1;
 };
 
 // ---------------------------------------------------------------------------------------------
 // WebSocket session: the bidder protocol.
 
-class WsSession : public std::enable_shared_from_this<WsSession>, public Subscriber {
+template <class NextLayer>
+class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, public WsSessionBase {
  public:
-  WsSession(Server::Impl& server, tcp::socket&& socket)
+  WsSession(Server::Impl& server, NextLayer&& stream)
       : server_(server),
-        ws_(std::move(socket)),
+        ws_(std::move(stream)),
         limits_(server.options.limits),
         tokens_(server.options.limits.bid_burst),
         refilled_(std::chrono::steady_clock::now()) {
@@ -123,7 +134,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
   }
 
   void run(http::request<http::string_body> request) {
-    id_ = server_.register_session(shared_from_this());
+    id_ = server_.register_session(this->shared_from_this());
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = limits_.handshake_timeout;
     timeouts.idle_timeout = limits_.idle_timeout;
@@ -131,7 +142,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
     ws_.set_option(timeouts);
     ws_.read_message_max(limits_.max_frame_bytes);
     ws_.text(true);
-    ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+    ws_.async_accept(request,
+                     beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
   }
 
   ~WsSession() override {
@@ -141,7 +153,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
 
   // Subscriber: any thread.
   void deliver(const Frame& frame) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), frame] { self->send(frame); });
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), frame] { self->send(frame); });
   }
   UserId viewer() const override {
     std::lock_guard lock(user_mutex_);
@@ -149,14 +161,15 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
   }
 
   // The durable answer to a request (any thread).
-  void answer(std::uint32_t slot, Seq seq, std::vector<Event> events) {
+  void answer(std::uint32_t slot, Seq seq, std::vector<Event> events) override {
     asio::post(ws_.get_executor(),
-               [self = shared_from_this(), slot, seq, events = std::move(events)] {
+               [self = this->shared_from_this(), slot, seq, events = std::move(events)] {
                  self->on_answer(slot, seq, events);
                });
   }
-  void refuse(std::uint32_t slot) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), slot] { self->on_refused(slot); });
+  void refuse(std::uint32_t slot) override {
+    asio::post(ws_.get_executor(),
+               [self = this->shared_from_this(), slot] { self->on_refused(slot); });
   }
 
  private:
@@ -175,7 +188,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
 
   void do_read() {
     if (closing_) return;
-    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+    ws_.async_read(buffer_,
+                   beast::bind_front_handler(&WsSession::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -218,7 +232,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
         return send_text(server_.board.lots_message(request.id, now_ms));
       case RequestType::subscribe: {
         auto snapshot =
-            server_.board.subscribe(request.lot, shared_from_this(), request.id, now_ms);
+            server_.board.subscribe(request.lot, this->shared_from_this(), request.id, now_ms);
         if (!snapshot) return send_text(error_message("unknown_lot", "no such lot", request.id));
         return send_text(std::move(*snapshot));
       }
@@ -410,7 +424,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
   void do_write() {
     writing_ = true;
     ws_.async_write(asio::buffer(*outbound_.front()),
-                    beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+                    beast::bind_front_handler(&WsSession::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
@@ -437,7 +451,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
 
   void do_close() {
     ws_.async_close(websocket::close_reason(*close_code_, close_reason_),
-                    [self = shared_from_this()](beast::error_code) { self->finish(); });
+                    [self = this->shared_from_this()](beast::error_code) { self->finish(); });
   }
 
   void finish() {
@@ -448,7 +462,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
   }
 
   Server::Impl& server_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<NextLayer> ws_;
   const ServerLimits& limits_;
   beast::flat_buffer buffer_;
   PaddedFrame frame_;
@@ -472,17 +486,40 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Subscri
 // ---------------------------------------------------------------------------------------------
 // HTTP session: health, metrics, the page, and the upgrade to WebSocket.
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  HttpSession(Server::Impl& server, tcp::socket&& socket)
-      : server_(server), stream_(std::move(socket)) {
+  // `buffer` holds what was read while detecting TLS.
+  HttpSession(Server::Impl& server, beast::tcp_stream&& stream,
+              beast::flat_buffer&& buffer) requires(!kTls)
+      : server_(server), stream_(std::move(stream)), buffer_(std::move(buffer)) {
+    server_.metrics.connections_open.fetch_add(1);
+  }
+  HttpSession(Server::Impl& server, beast::tcp_stream&& stream,
+              beast::flat_buffer&& buffer) requires(kTls)
+      : server_(server), stream_(std::move(stream), *server.tls), buffer_(std::move(buffer)) {
     server_.metrics.connections_open.fetch_add(1);
   }
   ~HttpSession() { server_.metrics.connections_open.fetch_sub(1); }
 
   void run() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(server_.options.limits.handshake_timeout);
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, buffer_.data(),
+          // Variadic: Boost 1.81 checks this handler against the wrong
+          // signature, void(error_code); it is called with (ec, bytes used).
+          [self = this->shared_from_this()](beast::error_code ec, auto... used) {
+            if (ec) return;  // not TLS after all, or a failed handshake
+            (self->buffer_.consume(used), ...);
+            self->do_read();
+          });
+    } else {
+      asio::dispatch(stream_.get_executor(),
+                     beast::bind_front_handler(&HttpSession::do_read, this->shared_from_this()));
+    }
   }
 
  private:
@@ -491,17 +528,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_->header_limit(8 * 1024);
     parser_->body_limit(64 * 1024);
     // Slowloris: a request that does not arrive in time closes the connection.
-    stream_.expires_after(server_.options.limits.handshake_timeout);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.limits.handshake_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return close();
     auto request = parser_->release();
     if (websocket::is_upgrade(request) && request.target() == "/ws") {
-      stream_.expires_never();
-      std::make_shared<WsSession>(server_, stream_.release_socket())->run(std::move(request));
+      beast::get_lowest_layer(stream_).expires_never();
+      std::make_shared<WsSession<Stream>>(server_, std::move(stream_))->run(std::move(request));
       return;
     }
     respond(std::move(request));
@@ -541,22 +578,54 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       response->body() = "not found\n";
     }
     response->prepare_payload();
-    http::async_write(stream_, *response,
-                      [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
-                        if (ec || !response->keep_alive()) return self->close();
-                        self->do_read();
-                      });
+    http::async_write(
+        stream_, *response,
+        [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
+          if (ec || !response->keep_alive()) return self->close();
+          self->do_read();
+        });
   }
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  Server::Impl& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+// Sniffs the first bytes of a connection: a TLS ClientHello goes to an HTTPS session, anything
+// else to plain HTTP, so one port serves http/ws and https/wss.
+class DetectSession : public std::enable_shared_from_this<DetectSession> {
+ public:
+  DetectSession(Server::Impl& server, tcp::socket&& socket)
+      : server_(server), stream_(std::move(socket)) {}
+
+  void run() {
+    stream_.expires_after(server_.options.limits.handshake_timeout);
+    beast::async_detect_ssl(
+        stream_, buffer_, beast::bind_front_handler(&DetectSession::on_detect, shared_from_this()));
+  }
+
+ private:
+  void on_detect(beast::error_code ec, bool tls) {
+    if (ec) return;
+    if (tls) {
+      std::make_shared<HttpSession<TlsStream>>(server_, std::move(stream_), std::move(buffer_))
+          ->run();
+    } else {
+      std::make_shared<HttpSession<beast::tcp_stream>>(server_, std::move(stream_),
+                                                       std::move(buffer_))
+          ->run();
+    }
   }
 
   Server::Impl& server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -580,13 +649,19 @@ void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
       // Answers are small and latency matters: never hold one back waiting for an ACK (Nagle).
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<HttpSession>(*this, std::move(socket))->run();
+      if (tls) {
+        std::make_shared<DetectSession>(*this, std::move(socket))->run();
+      } else {
+        std::make_shared<HttpSession<beast::tcp_stream>>(
+            *this, beast::tcp_stream(std::move(socket)), beast::flat_buffer{})
+            ->run();
+      }
     }
   }
   do_accept();
 }
 
-std::uint64_t Server::Impl::register_session(const std::shared_ptr<WsSession>& session) {
+std::uint64_t Server::Impl::register_session(const std::shared_ptr<WsSessionBase>& session) {
   std::unique_lock lock(sessions_mutex);
   const std::uint64_t id = next_session_id++;
   sessions.emplace(id, session);
@@ -598,7 +673,7 @@ void Server::Impl::unregister_session(std::uint64_t id) {
   sessions.erase(id);
 }
 
-std::shared_ptr<WsSession> Server::Impl::find_session(std::uint64_t id) {
+std::shared_ptr<WsSessionBase> Server::Impl::find_session(std::uint64_t id) {
   std::shared_lock lock(sessions_mutex);
   const auto found = sessions.find(id);
   return found == sessions.end() ? nullptr : found->second.lock();
@@ -648,6 +723,15 @@ Server::~Server() {
 
 void Server::start() {
   Impl& impl = *impl_;
+  if (!impl.options.tls_certificate_file.empty() || !impl.options.tls_private_key_file.empty()) {
+    // Throws with OpenSSL's reason when a file is missing or does not match.
+    impl.tls.emplace(asio::ssl::context::tls_server);
+    impl.tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                          asio::ssl::context::no_tlsv1_1);
+    impl.tls->use_certificate_chain_file(impl.options.tls_certificate_file);
+    impl.tls->use_private_key_file(impl.options.tls_private_key_file, asio::ssl::context::pem);
+  }
   const tcp::endpoint endpoint(asio::ip::make_address(impl.options.address), impl.options.port);
   impl.acceptor.open(endpoint.protocol());
   impl.acceptor.set_option(asio::socket_base::reuse_address(true));

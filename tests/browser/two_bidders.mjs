@@ -5,7 +5,7 @@
 //
 //   node two_bidders.mjs <auctiond binary> <screenshot dir>
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
+import { execSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,12 @@ const data = mkdtempSync(join(tmpdir(), "auction-browser-"));
 let passed = 0, failed = 0;
 const check = (ok, what) => { if (ok) { passed++; } else { failed++; console.error("FAILED: " + what); } };
 
-const server = spawn(auctiond, ["--data-dir", data, "--listen", "127.0.0.1:0", "--demo", "--demo-sprint-ms", "4000"]);
+// A self-signed certificate: the same server also serves the page over https and wss.
+execSync(`openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 ` +
+         `-keyout ${data}/key.pem -out ${data}/cert.pem 2>/dev/null`);
+const server = spawn(auctiond, ["--data-dir", join(data, "db"), "--listen", "127.0.0.1:0", "--demo",
+                                "--demo-sprint-ms", "4000", "--tls-cert", join(data, "cert.pem"),
+                                "--tls-key", join(data, "key.pem")]);
 const banner = await new Promise((resolve, reject) => {
   const info = { tokens: {} };
   const timer = setTimeout(() => reject(new Error("auctiond did not start")), 20000);
@@ -90,6 +95,16 @@ try {
         `both pages show the same winner and price (${aliceResult} | ${bobResult})`);
   await alice.screenshot({ path: join(shots, "alice-closed.png") });
   await bob.screenshot({ path: join(shots, "bob-closed.png") });
+
+  // The same page over https, logging in over wss.
+  const secure = await browser.newContext({ ignoreHTTPSErrors: true });
+  const page = await secure.newPage();
+  await page.goto(banner.url.replace("http://", "https://"));
+  await page.fill("#user", "carol");
+  await page.fill("#token", banner.tokens.carol);
+  await page.click("#login");
+  await page.waitForSelector("text=logged in as carol", { timeout: 5000 });
+  check(await page.evaluate(() => location.protocol === "https:"), "the page loads over https and logs in over wss");
 } catch (error) {
   failed++;
   console.error("FAILED: " + error.message);

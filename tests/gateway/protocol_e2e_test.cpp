@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "auctiond_fixture.h"
@@ -269,4 +270,27 @@ TEST_CASE("snapshot + events = a fresh snapshot, while bids arrive during the su
     CHECK(bids == fresh.num("bids"));
     CHECK(price == fresh.num("price"));
   }
+}
+
+TEST_CASE("TLS: with a certificate and key the same port serves https (and plain http)") {
+  TempDir keys;
+  const std::string cert = keys.sub("cert.pem"), key = keys.sub("key.pem");
+  const std::string command =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " + key +
+      " -out " + cert + " 2>/dev/null";
+  REQUIRE(std::system(command.c_str()) == 0);
+  Auctiond server({"--tls-cert", cert, "--tls-key", key});
+  const auto [status, body] = https_get(server.port, "/healthz");
+  CHECK(status == 200);
+  CHECK(body.find("\"status\":\"ok\"") != std::string::npos);
+  CHECK(http_get(server.port, "/healthz").first == 200);
+  auto c = server.client();  // plain ws on the same port
+  CHECK(ask(*c, R"({"type":"ping"})").str("type") == "pong");
+}
+
+TEST_CASE("auctiond refuses a missing or mismatched TLS file with a clear error") {
+  TempDir dir;
+  Subprocess bad({AUCTIOND, "--data-dir", dir.sub("data"), "--listen", "127.0.0.1:0", "--tls-cert",
+                  "/nonexistent.pem", "--tls-key", "/nonexistent.pem"});
+  CHECK(bad.wait() != 0);
 }

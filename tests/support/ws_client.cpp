@@ -3,8 +3,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <condition_variable>
@@ -114,6 +116,23 @@ std::pair<int, std::string> http_get(unsigned short port, const std::string& tar
   beast::tcp_stream stream(io);
   tcp::resolver resolver(io);
   stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  beast::http::request<beast::http::empty_body> request(beast::http::verb::get, target, 11);
+  request.set(beast::http::field::host, "127.0.0.1");
+  beast::http::write(stream, request);
+  beast::flat_buffer buffer;
+  beast::http::response<beast::http::string_body> response;
+  beast::http::read(stream, buffer, response);
+  return {static_cast<int>(response.result_int()), response.body()};
+}
+
+std::pair<int, std::string> https_get(unsigned short port, const std::string& target) {
+  asio::io_context io;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_verify_mode(asio::ssl::verify_none);
+  beast::ssl_stream<beast::tcp_stream> stream(io, tls);
+  tcp::resolver resolver(io);
+  beast::get_lowest_layer(stream).connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  stream.handshake(asio::ssl::stream_base::client);
   beast::http::request<beast::http::empty_body> request(beast::http::verb::get, target, 11);
   request.set(beast::http::field::host, "127.0.0.1");
   beast::http::write(stream, request);

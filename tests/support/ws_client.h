@@ -30,5 +30,7 @@ class WsClient {
 
 // HTTP GET on loopback; returns status code and body.
 std::pair<int, std::string> http_get(unsigned short port, const std::string& target);
+// The same over TLS (the server's certificate is not verified: tests use a self-signed one).
+std::pair<int, std::string> https_get(unsigned short port, const std::string& target);
 
 }  // namespace auction::testing

@@ -45,6 +45,9 @@ struct ServerOptions {
   unsigned io_threads = 1;
   ServerLimits limits;
   std::string page_html;  // the bidder page served at "/"
+  // Optional TLS: with both set, the same port also speaks https and wss (PEM files).
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
 };
 
 // Where the gateway sends commands (the pipeline). False = refused at once (`unavailable`).
