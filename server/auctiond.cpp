@@ -50,19 +50,26 @@ class Wiring final : public OutcomeSink, public gateway::CommandPort, public gat
     server_ = server;
   }
   void on_durable(std::span<const CommandOutcome> outcomes) override {
+    answers_.clear();
     for (const CommandOutcome& outcome : outcomes) {
       for (const Event& event : outcome.events)
         board_.publish(event, outcome.ts_ms);
-      if (outcome.origin != 0 && server_ != nullptr) {
-        server_->answer(outcome.origin, outcome.seq, outcome.events);
-      }
+      if (outcome.origin != 0) answers_.push_back({outcome.origin, outcome.seq, outcome.events});
     }
+    if (server_ != nullptr && !answers_.empty()) server_->answer_all(answers_);
   }
   void on_refused(std::uint64_t origin) override {
     if (origin != 0 && server_ != nullptr) server_->refuse(origin);
   }
   bool submit(CommandBody body, std::uint64_t origin) override {
     return pipeline_->submit(std::move(body), origin);
+  }
+  void submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch,
+                  std::vector<std::uint64_t>& refused) override {
+    if (!pipeline_->submit_all(batch)) {
+      for (const auto& entry : batch)
+        refused.push_back(entry.second);
+    }
   }
   bool verify(const UserId& user, std::string_view token) const override {
     return accounts_.verify(user, token);
@@ -73,6 +80,7 @@ class Wiring final : public OutcomeSink, public gateway::CommandPort, public gat
   const AccountStore& accounts_;
   Pipeline* pipeline_ = nullptr;
   gateway::Server* server_ = nullptr;
+  std::vector<gateway::Server::Answer> answers_;  // reused per journal batch (writer thread)
 };
 
 gateway::LotView view_of(const LotState& lot) {

@@ -97,20 +97,24 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
             .field("seq", i64(event.seq));
       };
     };
-    fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), bid->bidder);
+    // Frames are built only when someone follows the lot.
+    if (!entry.subscribers.empty()) {
+      fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), bid->bidder);
+    }
   } else if (const auto* phase = std::get_if<PhaseChanged>(&event.body)) {
     view.phase = phase->phase;
     view.deadline_ms = phase->deadline_ms;
     view.seq = event.seq;
-    fan_out(entry, frame_of([&](JsonWriter& w) {
-              header(w, "phase", now_ms, std::nullopt);
-              w.field("lot", phase->lot.view())
-                  .field("phase", phase_name(phase->phase))
-                  .field("deadline_ms", phase->deadline_ms)
-                  .field("min_next", view.min_next_minor())
-                  .field("seq", i64(event.seq));
-            }),
-            nullptr, UserId{});
+    if (!entry.subscribers.empty())
+      fan_out(entry, frame_of([&](JsonWriter& w) {
+                header(w, "phase", now_ms, std::nullopt);
+                w.field("lot", phase->lot.view())
+                    .field("phase", phase_name(phase->phase))
+                    .field("deadline_ms", phase->deadline_ms)
+                    .field("min_next", view.min_next_minor())
+                    .field("seq", i64(event.seq));
+              }),
+              nullptr, UserId{});
   } else if (const auto* closed = std::get_if<LotClosed>(&event.body)) {
     view.outcome = closed->outcome;
     view.winner = closed->winner;
@@ -131,7 +135,9 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
             .field("seq", i64(event.seq));
       };
     };
-    fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), closed->winner);
+    if (!entry.subscribers.empty()) {
+      fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), closed->winner);
+    }
   }
 }
 

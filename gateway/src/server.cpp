@@ -81,6 +81,8 @@ class WsSessionBase : public Subscriber {
  public:
   virtual void answer(std::uint32_t slot, Seq seq, std::vector<Event> events) = 0;
   virtual void refuse(std::uint32_t slot) = 0;
+  // Must run on the session's executor (the single IO thread: see Server::answer_all).
+  virtual void answer_now(std::uint32_t slot, Seq seq, std::span<const Event> events) = 0;
 };
 
 struct Server::Impl {
@@ -115,6 +117,13 @@ struct Server::Impl {
   std::shared_mutex sessions_mutex;
   std::unordered_map<std::uint64_t, std::weak_ptr<WsSessionBase>> sessions;
   std::optional<asio::ssl::context> tls;  // set when a certificate and key are configured
+
+  // With one IO thread, bids read in one turn of the event loop go to the pipeline together
+  // (one wake-up of the core instead of one per bid). IO thread only.
+  void stage(CommandBody body, std::uint64_t origin);
+  void flush_staged();
+  std::vector<std::pair<CommandBody, std::uint64_t>> staged;
+  bool flush_posted = false;
   std::uint64_t next_session_id = 1;
 };
 
@@ -166,6 +175,9 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
                [self = this->shared_from_this(), slot, seq, events = std::move(events)] {
                  self->on_answer(slot, seq, events);
                });
+  }
+  void answer_now(std::uint32_t slot, Seq seq, std::span<const Event> events) override {
+    on_answer(slot, seq, events);
   }
   void refuse(std::uint32_t slot) override {
     asio::post(ws_.get_executor(),
@@ -316,6 +328,9 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
       return send_text(rejected_message(request, "rate_limited", board_min_next(request.lot)));
     }
     const std::uint64_t origin = (id_ << kSlotBits) | *slot;
+    if (server_.options.io_threads <= 1) {
+      return server_.stage(PlaceBid{request.lot, viewer(), request.amount_minor}, origin);
+    }
     if (!server_.commands.submit(PlaceBid{request.lot, viewer(), request.amount_minor}, origin)) {
       pending_[*slot].used = false;
       --pending_count_;
@@ -357,7 +372,7 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
     return static_cast<std::uint32_t>(pending_.size() - 1);
   }
 
-  void on_answer(std::uint32_t slot, Seq seq, const std::vector<Event>& events) {
+  void on_answer(std::uint32_t slot, Seq seq, std::span<const Event> events) {
     if (slot >= pending_.size() || !pending_[slot].used) return;
     Pending pending = std::move(pending_[slot]);
     pending_[slot].used = false;
@@ -632,9 +647,16 @@ class DetectSession : public std::enable_shared_from_this<DetectSession> {
 // Listener and the server's public face.
 
 void Server::Impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  const auto handler = [this](beast::error_code ec, tcp::socket socket) {
     on_accept(ec, std::move(socket));
-  });
+  };
+  // One IO thread needs no strands: every session runs on the io_context's only thread, which
+  // lets answer_all() hand a whole batch over in one post.
+  if (options.io_threads <= 1) {
+    acceptor.async_accept(io, handler);
+  } else {
+    acceptor.async_accept(asio::make_strand(io), handler);
+  }
 }
 
 void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -659,6 +681,26 @@ void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
     }
   }
   do_accept();
+}
+
+void Server::Impl::stage(CommandBody body, std::uint64_t origin) {
+  staged.emplace_back(std::move(body), origin);
+  if (flush_posted) return;
+  flush_posted = true;
+  asio::post(io, [this] { flush_staged(); });  // after the handlers already ready to run
+}
+
+void Server::Impl::flush_staged() {
+  flush_posted = false;
+  thread_local std::vector<std::uint64_t> refused;
+  refused.clear();
+  commands.submit_all(staged, refused);
+  for (const std::uint64_t origin : refused) {
+    if (auto session = find_session(origin >> kSlotBits)) {
+      session->refuse(static_cast<std::uint32_t>(origin & kSlotMask));
+    }
+  }
+  staged.clear();
 }
 
 std::uint64_t Server::Impl::register_session(const std::shared_ptr<WsSessionBase>& session) {
@@ -766,6 +808,48 @@ void Server::answer(std::uint64_t origin, Seq seq, std::span<const Event> events
     session->answer(static_cast<std::uint32_t>(origin & kSlotMask), seq,
                     std::vector<Event>(events.begin(), events.end()));
   }
+}
+
+void Server::answer_all(std::span<const Answer> answers) {
+  Impl& impl = *impl_;
+  if (impl.options.io_threads > 1) {
+    for (const Answer& a : answers)
+      answer(a.origin, a.seq, a.events);
+    return;
+  }
+  struct Item {
+    std::shared_ptr<WsSessionBase> session;
+    std::uint32_t slot;
+    Seq seq;
+    std::size_t first, count;
+  };
+  struct Batch {
+    std::vector<Item> items;
+    std::vector<Event> events;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->items.reserve(answers.size());
+  {
+    std::shared_lock lock(impl.sessions_mutex);
+    for (const Answer& a : answers) {
+      const auto found = impl.sessions.find(a.origin >> kSlotBits);
+      if (found == impl.sessions.end()) continue;
+      auto session = found->second.lock();
+      if (!session) continue;
+      batch->items.push_back(Item{std::move(session),
+                                  static_cast<std::uint32_t>(a.origin & kSlotMask), a.seq,
+                                  batch->events.size(), a.events.size()});
+      batch->events.insert(batch->events.end(), a.events.begin(), a.events.end());
+    }
+  }
+  if (batch->items.empty()) return;
+  asio::post(impl.io, [batch] {
+    for (const Item& item : batch->items) {
+      item.session->answer_now(
+          item.slot, item.seq,
+          std::span<const Event>(batch->events.data() + item.first, item.count));
+    }
+  });
 }
 
 void Server::refuse(std::uint64_t origin) {

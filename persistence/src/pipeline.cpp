@@ -335,6 +335,25 @@ bool Pipeline::submit(CommandBody body, std::uint64_t origin) {
   return true;
 }
 
+bool Pipeline::submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch) {
+  Impl& impl = *impl_;
+  if (batch.empty()) return true;
+  const std::size_t queued = impl.queued.fetch_add(batch.size()) + batch.size();
+  if (impl.stopping.load() || !impl.accepting() || queued > impl.options.max_queued_commands) {
+    impl.queued.fetch_sub(batch.size());
+    impl.refused.fetch_add(batch.size());
+    return false;
+  }
+  thread_local std::vector<Submission> submissions;
+  submissions.clear();
+  for (auto& [body, origin] : batch) {
+    AUCTION_ASSERT(origin != kWakeOrigin);
+    submissions.push_back(Submission{std::move(body), origin});
+  }
+  impl.queue.enqueue_bulk(std::make_move_iterator(submissions.begin()), submissions.size());
+  return true;
+}
+
 void Pipeline::stop() {
   Impl& impl = *impl_;
   if (!impl.core_thread.joinable()) return;

@@ -20,6 +20,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "auction/engine/event.h"
 #include "auction/gateway/lot_board.h"
@@ -55,6 +57,13 @@ class CommandPort {
  public:
   virtual ~CommandPort() = default;
   virtual bool submit(CommandBody body, std::uint64_t origin) = 0;
+  // A batch at once (bodies are moved from); the origins of those not taken go to `refused`.
+  virtual void submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch,
+                          std::vector<std::uint64_t>& refused) {
+    for (auto& [body, origin] : batch) {
+      if (!submit(std::move(body), origin)) refused.push_back(origin);
+    }
+  }
 };
 
 // Who may log in.
@@ -84,6 +93,13 @@ class Server {
 
   // The durable outcome of the command submitted with `origin`.
   void answer(std::uint64_t origin, Seq seq, std::span<const Event> events);
+  // Many durable outcomes at once (a journal batch): one hand-off to the IO thread, not one each.
+  struct Answer {
+    std::uint64_t origin = 0;
+    Seq seq = 0;
+    std::span<const Event> events;
+  };
+  void answer_all(std::span<const Answer> answers);
   // The command submitted with `origin` was never applied: answer `unavailable`.
   void refuse(std::uint64_t origin);
 

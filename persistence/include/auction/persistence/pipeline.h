@@ -85,6 +85,9 @@ class Pipeline {
   // Starts the threads. With `restarted`, the first command is Restart (SPEC §3 outage rule).
   void start(bool restarted);
   bool submit(CommandBody body, std::uint64_t origin);
+  // Submits a batch with one wake-up of the core. All are taken, or none (then false: answer
+  // each `unavailable`). The batch's bodies are moved from.
+  bool submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch);
   // Applies, journals and answers everything submitted before it, then joins the threads.
   void stop();
 
