@@ -117,6 +117,8 @@ void apply_file(const std::string& path, Config& config) {
   l.max_frame_bytes = table["limits"]["max_frame_bytes"].value_or(l.max_frame_bytes);
   l.bids_per_second = table["limits"]["bids_per_second"].value_or(l.bids_per_second);
   l.bid_burst = table["limits"]["bid_burst"].value_or(l.bid_burst);
+  l.messages_per_second = table["limits"]["messages_per_second"].value_or(l.messages_per_second);
+  l.message_burst = table["limits"]["message_burst"].value_or(l.message_burst);
   l.max_outbound_bytes = table["limits"]["max_outbound_bytes"].value_or(l.max_outbound_bytes);
   l.max_connections = table["limits"]["max_connections"].value_or(l.max_connections);
 }
@@ -149,6 +151,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-frame-bytes", config.limits.max_frame_bytes, "largest WebSocket frame");
   app.add_option("--bids-per-second", config.limits.bids_per_second, "bid rate per connection");
   app.add_option("--bid-burst", config.limits.bid_burst, "bid burst per connection");
+  app.add_option("--messages-per-second", config.limits.messages_per_second,
+                 "messages of any kind per connection");
+  app.add_option("--message-burst", config.limits.message_burst, "message burst per connection");
   app.add_option("--max-outbound-bytes", config.limits.max_outbound_bytes,
                  "unsent bytes per connection before it is dropped as not reading");
   app.add_option("--max-connections", config.limits.max_connections, "open connections");

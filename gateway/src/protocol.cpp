@@ -130,7 +130,7 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
 
   if (fields.id) {
     if (fields.id->size() > kMaxRequestIdBytes) {
-      return error("bad_request", "id is longer than 64 bytes", std::nullopt);
+      return error("too_large", "id is longer than 64 bytes", std::nullopt);
     }
     out.id = std::string(*fields.id);
   }
@@ -169,8 +169,9 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
       const auto user = UserId::parse(*fields.user);
       if (!user)
         return error("invalid_id", "user ids are 1-32 characters of [A-Za-z0-9_-]", out.id);
-      if (fields.token->size() > kMaxTokenBytes)
-        return error("bad_request", "token too long", out.id);
+      if (fields.token->size() > kMaxTokenBytes) {
+        return error("too_large", "token longer than 128 bytes", out.id);
+      }
       out.user = *user;
       out.token = std::string(*fields.token);
       return std::nullopt;
@@ -195,7 +196,7 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
       if (auto problem = need_order()) return problem;
       if (!fields.reason) return error("bad_request", "missing field: reason", out.id);
       if (fields.reason->size() > kMaxReasonBytes) {
-        return error("bad_request", "reason longer than 1000 bytes", out.id);
+        return error("too_large", "reason longer than 1000 bytes", out.id);
       }
       out.reason = std::string(*fields.reason);
       return std::nullopt;

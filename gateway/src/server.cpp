@@ -49,7 +49,7 @@ struct Metrics {
   std::atomic<std::uint64_t> connections_total{0}, connections_open{0}, connections_refused{0};
   std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bad_requests{0};
   std::atomic<std::uint64_t> bids_in{0}, bids_accepted{0}, bids_rejected{0}, bids_rate_limited{0};
-  std::atomic<std::uint64_t> bids_unavailable{0};
+  std::atomic<std::uint64_t> bids_unavailable{0}, messages_rate_limited{0};
   std::atomic<std::uint64_t> closed_too_big{0}, closed_abuse{0}, closed_slow_reader{0};
 };
 
@@ -77,6 +77,26 @@ std::string simple_message(std::string_view type, const std::optional<std::strin
 }  // namespace
 
 // What the server keeps of a WebSocket session, whatever its transport (plain or TLS).
+// A token bucket: `rate` tokens per second up to `burst`.
+class TokenBucket {
+ public:
+  TokenBucket(double rate, double burst)
+      : rate_(rate), burst_(burst), tokens_(burst), refilled_(std::chrono::steady_clock::now()) {}
+  bool take() {
+    const auto now = std::chrono::steady_clock::now();
+    tokens_ =
+        std::min(burst_, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate_);
+    refilled_ = now;
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
+  }
+
+ private:
+  double rate_, burst_, tokens_;
+  std::chrono::steady_clock::time_point refilled_;
+};
+
 class WsSessionBase : public Subscriber {
  public:
   virtual void answer(std::uint32_t slot, Seq seq, std::vector<Event> events) = 0;
@@ -137,8 +157,8 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
       : server_(server),
         ws_(std::move(stream)),
         limits_(server.options.limits),
-        tokens_(server.options.limits.bid_burst),
-        refilled_(std::chrono::steady_clock::now()) {
+        bids_(limits_.bids_per_second, limits_.bid_burst),
+        messages_(limits_.messages_per_second, limits_.message_burst) {
     server_.metrics.connections_open.fetch_add(1);
   }
 
@@ -222,12 +242,19 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
   }
 
   void handle(std::string_view text) {
+    if (!messages_.take()) {
+      server_.metrics.messages_rate_limited.fetch_add(1);
+      send_text(error_message("rate_limited", "too many messages", std::nullopt));
+      over_limit();
+      return;
+    }
     frame_.assign(text);
     Request request;
     if (const auto problem = decode_request(frame_, request)) {
       server_.metrics.bad_requests.fetch_add(1);
       return send_text(error_message(problem->code, problem->message, problem->id));
     }
+    if (request.type != RequestType::bid) rate_limited_in_row_ = 0;  // "in a row" means in a row
     const TimeMs now_ms = wall_ms();
     switch (request.type) {
       case RequestType::ping:
@@ -290,20 +317,12 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
     return view ? view->min_next_minor() : std::nullopt;
   }
 
-  // Token bucket per connection; sustained abuse closes the connection (1008).
-  bool take_bid_token() {
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - refilled_).count();
-    refilled_ = now;
-    tokens_ = std::min(limits_.bid_burst, tokens_ + elapsed * limits_.bids_per_second);
-    if (elapsed > 1.0) rate_limited_in_row_ = 0;
-    if (tokens_ >= 1.0) {
-      tokens_ -= 1.0;
-      rate_limited_in_row_ = 0;
-      return true;
-    }
-    ++rate_limited_in_row_;
-    return false;
+  // Rate-limited requests in a row beyond the limit are abuse: close 1008.
+  bool over_limit() {
+    if (++rate_limited_in_row_ < limits_.abuse_rejections) return false;
+    server_.metrics.closed_abuse.fetch_add(1);
+    close(websocket::close_code::policy_error, "flooding");
+    return true;
   }
 
   void handle_bid(const Request& request) {
@@ -313,15 +332,13 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
       server_.metrics.bids_rejected.fetch_add(1);
       return send_text(rejected_message(request, "invalid_amount", board_min_next(request.lot)));
     }
-    if (!take_bid_token()) {
+    if (!bids_.take()) {
       server_.metrics.bids_rate_limited.fetch_add(1);
       send_text(rejected_message(request, "rate_limited", board_min_next(request.lot)));
-      if (rate_limited_in_row_ >= limits_.abuse_rejections) {
-        server_.metrics.closed_abuse.fetch_add(1);
-        close(websocket::close_code::policy_error, "bid flood");
-      }
+      over_limit();
       return;
     }
+    rate_limited_in_row_ = 0;
     const auto slot = take_slot(request);
     if (!slot) {
       server_.metrics.bids_unavailable.fetch_add(1);
@@ -484,8 +501,8 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
   std::uint64_t id_ = 0;
   mutable std::mutex user_mutex_;
   UserId user_;
-  double tokens_;
-  std::chrono::steady_clock::time_point refilled_;
+  TokenBucket bids_;
+  TokenBucket messages_;
   std::uint32_t rate_limited_in_row_ = 0;
   std::vector<Pending> pending_;
   std::size_t pending_count_ = 0;
@@ -743,6 +760,8 @@ std::string Server::Impl::metrics_text() const {
        metrics.bids_rate_limited.load());
   line("auction_bids_unavailable_total", "Bids refused as unavailable.",
        metrics.bids_unavailable.load());
+  line("auction_messages_rate_limited_total", "Messages over the connection's message rate.",
+       metrics.messages_rate_limited.load());
   line("auction_closed_too_big_total", "Connections closed for an oversized frame (1009).",
        metrics.closed_too_big.load());
   line("auction_closed_abuse_total", "Connections closed for a bid flood (1008).",

@@ -85,6 +85,9 @@ class Auctiond {
 // A parsed server message.
 class Message {
  public:
+  // Not copyable or movable: root_ points into parser_'s document.
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
   explicit Message(const std::optional<std::string>& text) {
     REQUIRE_MESSAGE(text.has_value(), "no message arrived");
     text_ = simdjson::padded_string(*text);

@@ -106,7 +106,11 @@ TEST_CASE("an idle WebSocket that answers no keep-alive ping is closed after the
 }
 
 TEST_CASE("a client that does not read is disconnected; others keep their latency") {
-  Auctiond server({"--max-outbound-bytes", "65536"});
+  // Message limits out of the way: this client is to be dropped for not reading, not flooding.
+  // 200 lots make each `lots` answer ~20 KB, so 1,000 unread answers (~20 MB) overflow the
+  // kernel's socket buffers (a few MB at most) and then the server's 64 KiB outbound limit.
+  Auctiond server({"--max-outbound-bytes", "65536", "--messages-per-second", "100000",
+                   "--message-burst", "100000", "--demo-open-lots", "200"});
   auto good = server.client();
   std::vector<std::chrono::microseconds> quiet;
   for (int i = 0; i < 20; ++i)

@@ -294,3 +294,84 @@ TEST_CASE("auctiond refuses a missing or mismatched TLS file with a clear error"
                   "/nonexistent.pem", "--tls-key", "/nonexistent.pem"});
   CHECK(bad.wait() != 0);
 }
+
+TEST_CASE("over-long fields are too_large; a message flood is rate_limited, then closed 1008") {
+  Auctiond server(
+      {"--messages-per-second", "10", "--message-burst", "10", "--abuse-rejections", "20"});
+  auto c = server.client();
+  CHECK(ask(*c, R"({"type":"ping","id":")" + std::string(65, 'i') + R"("})").str("code") ==
+        "too_large");
+  for (int i = 0; i < 100; ++i)
+    c->send(R"({"type":"ping"})");
+  int rate_limited = 0;
+  while (const auto message = c->receive(3s)) {
+    rate_limited += Message(message).str("code") == "rate_limited";
+  }
+  CHECK(rate_limited >= 20);
+  CHECK(c->close_code() == 1008);
+  const auto [status, metrics] = http_get(server.port, "/metrics");
+  CHECK(metrics.find("auction_messages_rate_limited_total") != std::string::npos);
+}
+
+TEST_CASE("several bidders until the close: every subscriber sees the same result") {
+  Auctiond server({"--demo-sprint-ms", "1500"});
+  auto alice = server.login("alice");
+  auto bob = server.login("bob");
+  auto carol = server.login("carol");
+  auto anonymous = server.client();
+  std::vector<WsClient*> watchers = {alice.get(), bob.get(), carol.get(), anonymous.get()};
+  for (WsClient* w : watchers) {
+    REQUIRE(ask(*w, R"({"type":"subscribe","lot":"sprint"})").str("type") == "snapshot");
+  }
+  alice->send(R"({"type":"bid","lot":"sprint","amount":1000})");
+  bob->send(R"({"type":"bid","lot":"sprint","amount":1100})");
+  carol->send(R"({"type":"bid","lot":"sprint","amount":1050})");  // too low once bob's is in
+  struct Close {
+    std::string outcome, winner;
+    std::int64_t price, seq;
+  };
+  std::vector<Close> closes;
+  for (WsClient* w : watchers) {
+    for (;;) {
+      const auto text = w->receive(10s);
+      REQUIRE_MESSAGE(text.has_value(), "no close seen");
+      const Message m(text);
+      if (m.str("type") == "closed") {
+        closes.push_back(Close{m.str("outcome"), m.str("winner"), m.num("price"), m.num("seq")});
+        break;
+      }
+    }
+  }
+  for (const Close& c : closes) {
+    CHECK(c.outcome == "sold");
+    CHECK(c.price == 1100);
+    CHECK(c.seq == closes.front().seq);
+  }
+  CHECK(closes[1].winner == "bob");    // the winner sees its own name
+  CHECK(closes[0].winner == "b***b");  // the others see it masked
+  CHECK(closes[3].winner == "b***b");
+}
+
+TEST_CASE("auctiond reads a TOML configuration file, flags override it, and --help documents it") {
+  TempDir dir;
+  const std::string config = dir.sub("auctiond.toml");
+  {
+    std::FILE* file = std::fopen(config.c_str(), "w");
+    REQUIRE(file != nullptr);
+    std::fputs("listen = \"127.0.0.1:1\"\n[limits]\nmax_frame_bytes = 512\n", file);
+    std::fclose(file);
+  }
+  Auctiond server({"--config", config});  // the fixture's --listen 127.0.0.1:0 overrides port 1
+  auto c = server.client();
+  c->send(R"({"type":"ping","id":")" + std::string(1'000, 'x') + R"("})");
+  CHECK_FALSE(c->receive(5s).has_value());
+  CHECK(c->close_code() == 1009);  // the file's frame limit applies
+  Subprocess help({AUCTIOND, "--help"});
+  std::string text;
+  while (const auto line = help.read_line(5s))
+    text += *line + "\n";
+  CHECK(help.wait() == 0);
+  CHECK(text.find("--data-dir") != std::string::npos);
+  CHECK(text.find("--tls-cert") != std::string::npos);
+  CHECK(text.find("--max-frame-bytes") != std::string::npos);
+}

@@ -4,7 +4,8 @@
 // Contract:
 //   - decode_request() parses one text frame with simdjson (on-demand). It returns a Request, or
 //     a ProtocolError with the SPEC's code: bad_request (not JSON, not an object, a missing or
-//     wrongly typed field), unknown_type, invalid_id. The request's "id" (a string of at most 64
+//     wrongly typed field), unknown_type, invalid_id, too_large (a field over its length limit:
+//     id 64 bytes, token 128, reason 1,000). The request's "id" (a string of at most 64
 //     bytes) is recovered whenever the frame is a JSON object, so even errors can echo it.
 //   - A bid's amount is accepted only as a JSON integer 1 ≤ amount ≤ 10^15 written without sign,
 //     fraction or exponent (SPEC §1); anything else decodes as a bid whose amount is invalid, to

@@ -32,6 +32,10 @@ struct ServerLimits {
   std::size_t max_frame_bytes = 4'096;
   double bids_per_second = 20.0;  // per connection, sustained
   double bid_burst = 40.0;        // per connection, bucket size
+  // All messages, bids included, per connection: beyond it `error` rate_limited (a flood of
+  // cheap-looking requests such as `lots` must not eat the server).
+  double messages_per_second = 200.0;
+  double message_burst = 400.0;
   // Rate-limited bids within one refill window that count as abuse (close 1008).
   std::uint32_t abuse_rejections = 200;
   std::size_t max_outbound_bytes = std::size_t{1} << 20;  // per connection
