@@ -17,7 +17,8 @@ start_server() {
   rm -rf "$work/data"
   build/release/server/auctiond --data-dir "$work/data" --listen 127.0.0.1:$port --demo \
     --demo-bidders 10000 --demo-tokens-file "$work/tokens" --demo-open-lots 1000 \
-    --bids-per-second 1000000 --bid-burst 1000000 --max-connections 20000 >"$work/server.log" 2>&1 &
+    --bids-per-second 1000000 --bid-burst 1000000 --messages-per-second 1000000 \
+    --message-burst 1000000 --max-connections 20000 >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 50); do grep -q "tokens in" "$work/server.log" 2>/dev/null && return; sleep 0.2; done
   echo "auctiond did not start" >&2; exit 1

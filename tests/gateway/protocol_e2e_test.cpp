@@ -375,3 +375,23 @@ TEST_CASE("auctiond reads a TOML configuration file, flags override it, and --he
   CHECK(text.find("--tls-cert") != std::string::npos);
   CHECK(text.find("--max-frame-bytes") != std::string::npos);
 }
+
+TEST_CASE("register: at once for a lot without deposit; settlement messages await escrow") {
+  Auctiond server;
+  auto c = server.client();
+  CHECK(ask(*c, R"({"type":"register","lot":"lamp"})").str("code") == "not_logged_in");
+  auto alice = server.login("alice");
+  const Message registered = ask(*alice, R"({"type":"register","lot":"lamp","id":"r"})");
+  CHECK(registered.str("type") == "registered");
+  CHECK(registered.str("lot") == "lamp");
+  CHECK(registered.str("id") == "r");
+  CHECK(ask(*alice, R"({"type":"register","lot":"ghost"})").str("code") == "unknown_lot");
+  // Recognized (not unknown_type), answered `unavailable` until escrow and settlement exist.
+  for (const char* request : {R"({"type":"orders"})", R"({"type":"pay","order":"o1"})",
+                              R"({"type":"confirm_receipt","order":"o1"})",
+                              R"({"type":"dispute","order":"o1","reason":"broken"})"}) {
+    CAPTURE(request);
+    CHECK(ask(*alice, request).str("code") == "unavailable");
+  }
+  CHECK(ask(*alice, R"({"type":"pay"})").str("code") == "bad_request");  // missing order
+}
