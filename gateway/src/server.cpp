@@ -242,15 +242,24 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
   }
 
   void handle(std::string_view text) {
+    frame_.assign(text);
+    Request request;
+    const auto problem = decode_request(frame_, request);
+    // Decoding is cheap; the work a request asks for may not be. Every message, malformed ones
+    // included, counts against the rate. Over it, a bid still gets its one answer (`rejected`,
+    // SPEC §4), anything else an `error`, both with the request's id.
     if (!messages_.take()) {
       server_.metrics.messages_rate_limited.fetch_add(1);
-      send_text(error_message("rate_limited", "too many messages", std::nullopt));
+      if (!problem && request.type == RequestType::bid) {
+        send_text(rejected_message(request, "rate_limited", board_min_next(request.lot)));
+      } else {
+        send_text(
+            error_message("rate_limited", "too many messages", problem ? problem->id : request.id));
+      }
       over_limit();
       return;
     }
-    frame_.assign(text);
-    Request request;
-    if (const auto problem = decode_request(frame_, request)) {
+    if (problem) {
       server_.metrics.bad_requests.fetch_add(1);
       return send_text(error_message(problem->code, problem->message, problem->id));
     }

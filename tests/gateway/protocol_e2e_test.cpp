@@ -395,3 +395,17 @@ TEST_CASE("register: at once for a lot without deposit; settlement messages awai
   }
   CHECK(ask(*alice, R"({"type":"pay"})").str("code") == "bad_request");  // missing order
 }
+
+TEST_CASE(
+    "over the message rate a bid still gets its one answer: rejected rate_limited, with its id") {
+  Auctiond server(
+      {"--messages-per-second", "0.5", "--message-burst", "2", "--abuse-rejections", "100"});
+  auto alice = server.login("alice");  // the first message
+  CHECK(ask(*alice, R"({"type":"bid","lot":"lamp","amount":10000,"id":"b1"})").str("type") ==
+        "accepted");
+  const Message limited = ask(*alice, R"({"type":"bid","lot":"lamp","amount":10500,"id":"b2"})");
+  CHECK(limited.str("type") == "rejected");
+  CHECK(limited.str("code") == "rate_limited");
+  CHECK(limited.str("id") == "b2");
+  CHECK(limited.num("min_next") == 10500);
+}

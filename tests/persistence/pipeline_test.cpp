@@ -229,9 +229,8 @@ TEST_CASE("a lone command is journaled at once, not held back for company") {
   for (std::uint64_t origin = 1; origin <= 5; ++origin) {
     std::this_thread::sleep_for(30ms);  // the pipeline is idle
     const auto sent = std::chrono::steady_clock::now();
-    REQUIRE(pipeline.submit(origin == 1 ? CommandBody{CreateLot{open_lot("lot1", kT0)}}
-                                        : CommandBody{Tick{}},
-                            origin));
+    REQUIRE(pipeline.submit(
+        origin == 1 ? CommandBody{CreateLot{open_lot("lot1", kT0)}} : CommandBody{Tick{}}, origin));
     REQUIRE(wait_until([&] { return answers.answered() == origin; }));
     latencies.push_back(std::chrono::steady_clock::now() - sent);
   }

@@ -87,13 +87,18 @@ class Connection {
  public:
   Connection(Load& load, asio::io_context& io, unsigned index, std::string user, std::string token,
              std::string subscribe_lot = {})
-      : load_(load), socket_(io), index_(index), user_(std::move(user)), token_(std::move(token)),
+      : load_(load),
+        socket_(io),
+        index_(index),
+        user_(std::move(user)),
+        token_(std::move(token)),
         subscribe_lot_(std::move(subscribe_lot)) {}
   // Fan-out mode: a bid of a known amount on the followed lot.
   void queue_fixed_bid(const std::string& lot, std::int64_t amount) {
     char text[160];
-    const int n = std::snprintf(text, sizeof(text), "{\"type\":\"bid\",\"lot\":\"%s\",\"amount\":%lld}",
-                                lot.c_str(), static_cast<long long>(amount));
+    const int n =
+        std::snprintf(text, sizeof(text), "{\"type\":\"bid\",\"lot\":\"%s\",\"amount\":%lld}",
+                      lot.c_str(), static_cast<long long>(amount));
     append_frame(pending_, std::string_view(text, static_cast<std::size_t>(n)));
   }
   void start(const tcp::endpoint& endpoint);
@@ -160,7 +165,8 @@ class Load {
     if (sent == bid_sent_at_.end()) return;
     ++deliveries_;
     stats_.latency_us.push_back(static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent->second).count()));
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent->second)
+            .count()));
   }
   void fanout_answer(bool accepted) {
     accepted ? ++stats_.accepted : ++stats_.rejected["any"];
@@ -229,58 +235,56 @@ void Connection::flush() {
 }
 
 void Connection::do_read() {
-  socket_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
-                          [this](boost::system::error_code ec, std::size_t n) {
-                            if (ec) return;
-                            in_size_ += n;
-                            std::size_t at = 0;
-                            if (!upgraded_) {
-                              const std::string_view head(in_.data(), in_size_);
-                              const auto end = head.find("\r\n\r\n");
-                              if (end == std::string_view::npos) return do_read();
-                              if (head.substr(0, 12) != "HTTP/1.1 101") {
-                                std::fprintf(stderr, "auction-loadgen: upgrade refused\n");
-                                return;
-                              }
-                              upgraded_ = true;
-                              at = end + 4;
-                              if (subscribe_lot_.empty()) {
-                                append_frame(pending_, "{\"type\":\"login\",\"user\":\"" + user_ +
-                                                           "\",\"token\":\"" + token_ + "\"}");
-                              } else {
-                                append_frame(pending_, "{\"type\":\"subscribe\",\"lot\":\"" +
-                                                           subscribe_lot_ + "\"}");
-                              }
-                              flush();
-                            }
-                            // Every complete frame in the buffer, before reading again.
-                            while (in_size_ - at >= 2) {
-                              const auto* p =
-                                  reinterpret_cast<const unsigned char*>(in_.data() + at);
-                              std::size_t length = p[1] & 0x7F, header = 2;
-                              if (length == 126) {
-                                if (in_size_ - at < 4) break;
-                                length = (std::size_t{p[2]} << 8) | p[3];
-                                header = 4;
-                              } else if (length == 127) {
-                                if (in_size_ - at < 10) break;
-                                length = 0;
-                                for (int i = 0; i < 8; ++i)
-                                  length = (length << 8) | p[2 + i];
-                                header = 10;
-                              }
-                              if (in_size_ - at < header + length) break;
-                              const unsigned opcode = p[0] & 0x0F;
-                              if (opcode == 0x1)
-                                on_frame(std::string_view(in_.data() + at + header, length));
-                              if (opcode == 0x8) return;  // closed by the server
-                              at += header + length;
-                            }
-                            std::memmove(in_.data(), in_.data() + at, in_size_ - at);
-                            in_size_ -= at;
-                            if (in_size_ == in_.size()) in_.resize(in_.size() * 2);
-                            do_read();
-                          });
+  socket_.async_read_some(
+      asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
+      [this](boost::system::error_code ec, std::size_t n) {
+        if (ec) return;
+        in_size_ += n;
+        std::size_t at = 0;
+        if (!upgraded_) {
+          const std::string_view head(in_.data(), in_size_);
+          const auto end = head.find("\r\n\r\n");
+          if (end == std::string_view::npos) return do_read();
+          if (head.substr(0, 12) != "HTTP/1.1 101") {
+            std::fprintf(stderr, "auction-loadgen: upgrade refused\n");
+            return;
+          }
+          upgraded_ = true;
+          at = end + 4;
+          if (subscribe_lot_.empty()) {
+            append_frame(pending_, "{\"type\":\"login\",\"user\":\"" + user_ + "\",\"token\":\"" +
+                                       token_ + "\"}");
+          } else {
+            append_frame(pending_, "{\"type\":\"subscribe\",\"lot\":\"" + subscribe_lot_ + "\"}");
+          }
+          flush();
+        }
+        // Every complete frame in the buffer, before reading again.
+        while (in_size_ - at >= 2) {
+          const auto* p = reinterpret_cast<const unsigned char*>(in_.data() + at);
+          std::size_t length = p[1] & 0x7F, header = 2;
+          if (length == 126) {
+            if (in_size_ - at < 4) break;
+            length = (std::size_t{p[2]} << 8) | p[3];
+            header = 4;
+          } else if (length == 127) {
+            if (in_size_ - at < 10) break;
+            length = 0;
+            for (int i = 0; i < 8; ++i)
+              length = (length << 8) | p[2 + i];
+            header = 10;
+          }
+          if (in_size_ - at < header + length) break;
+          const unsigned opcode = p[0] & 0x0F;
+          if (opcode == 0x1) on_frame(std::string_view(in_.data() + at + header, length));
+          if (opcode == 0x8) return;  // closed by the server
+          at += header + length;
+        }
+        std::memmove(in_.data(), in_.data() + at, in_size_ - at);
+        in_size_ -= at;
+        if (in_size_ == in_.size()) in_.resize(in_.size() * 2);
+        do_read();
+      });
 }
 
 void Connection::on_frame(std::string_view payload) {
@@ -478,7 +482,8 @@ int Load::run_fanout() {
   for (unsigned i = 0; i < options_.connections; ++i) {
     connections_.push_back(std::make_unique<Connection>(*this, io_, i + 2, "", "", lot));
   }
-  for (auto& c : connections_) c->start(endpoint);
+  for (auto& c : connections_)
+    c->start(endpoint);
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   while (ready_ < connections_.size() && Clock::now() < deadline) {
     io_.run_for(std::chrono::milliseconds(10));
@@ -516,16 +521,17 @@ int Load::run_fanout() {
   std::sort(l.begin(), l.end());
   const auto pct = [&](double p) {
     return l.empty() ? 0.0
-                     : l[std::min(l.size() - 1, static_cast<std::size_t>(p * static_cast<double>(l.size())))] /
+                     : l[std::min(l.size() - 1,
+                                  static_cast<std::size_t>(p * static_cast<double>(l.size())))] /
                            1000.0;
   };
   const std::uint64_t expected = stats_.accepted * options_.connections;
   std::printf("fan-out: %u subscribers on %s, %llu bids (%llu accepted) at %.0f/s over %.1f s\n",
               options_.connections, lot.c_str(), static_cast<unsigned long long>(stats_.sent),
               static_cast<unsigned long long>(stats_.accepted), rate, seconds);
-  std::printf("deliveries %llu of %llu expected (%.0f/s)\n",
-              static_cast<unsigned long long>(deliveries_), static_cast<unsigned long long>(expected),
-              static_cast<double>(deliveries_) / seconds);
+  std::printf(
+      "deliveries %llu of %llu expected (%.0f/s)\n", static_cast<unsigned long long>(deliveries_),
+      static_cast<unsigned long long>(expected), static_cast<double>(deliveries_) / seconds);
   std::printf("delivery latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(0.5),
               pct(0.9), pct(0.99), pct(0.999), l.empty() ? 0.0 : l.back() / 1000.0);
   return deliveries_ == expected ? 0 : 2;

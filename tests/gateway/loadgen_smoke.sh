@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Keeps auction-loadgen working: auctiond on loopback, 20 bidders for 1 s closed loop and 1 s
+# open loop; every bid must get exactly one answer.   loadgen_smoke.sh <auctiond> <auction-loadgen>
+set -euo pipefail
+auctiond=$1
+loadgen=$2
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
+"$auctiond" --data-dir "$work/data" --listen 127.0.0.1:0 --demo --demo-bidders 20 \
+  --demo-tokens-file "$work/tokens" --demo-open-lots 20 --bids-per-second 100000 \
+  --bid-burst 100000 --messages-per-second 100000 --message-burst 100000 >"$work/log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do grep -q "tokens in" "$work/log" 2>/dev/null && break; sleep 0.1; done
+port=$(grep -oE '127\.0\.0\.1:[0-9]+' "$work/log" | head -1 | cut -d: -f2)
+"$loadgen" --target 127.0.0.1:$port --tokens "$work/tokens" --connections 20 --lots 20 --duration 1
+"$loadgen" --target 127.0.0.1:$port --tokens "$work/tokens" --connections 20 --lots 20 --duration 1 \
+  --rate 2000
