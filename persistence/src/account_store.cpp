@@ -52,15 +52,8 @@ Status AccountStore::open(const std::string& directory, std::unique_ptr<AccountS
     return s;
   }
   store->env_ = env;
-  MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env, nullptr, 0, &txn);
-  if (rc != 0) return lmdb::error(rc, directory + ": begin");
   MDB_dbi dbi = 0;
-  if ((rc = mdb_dbi_open(txn, "users", MDB_CREATE, &dbi)) != 0) {
-    mdb_txn_abort(txn);
-    return lmdb::error(rc, directory + ": open users");
-  }
-  if ((rc = mdb_txn_commit(txn)) != 0) return lmdb::error(rc, directory + ": commit");
+  if (Status s = lmdb::open_dbs(env, directory, false, {{"users", 0, &dbi}}); !s.is_ok()) return s;
   store->dbi_ = dbi;
   out = std::move(store);
   return Status::ok();

@@ -27,22 +27,14 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
     return s;
   }
   journal->env_ = env;
-  MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env, nullptr, options.read_only ? MDB_RDONLY : 0, &txn);
-  if (rc != 0) return lmdb::error(rc, options.directory + ": begin");
-  const unsigned create = options.read_only ? 0u : static_cast<unsigned>(MDB_CREATE);
   MDB_dbi commands = 0, meta = 0;
-  rc = mdb_dbi_open(txn, "commands", MDB_INTEGERKEY | create, &commands);
-  if (rc == 0) rc = mdb_dbi_open(txn, "meta", create, &meta);
-  if (rc != 0) {
-    mdb_txn_abort(txn);
-    if (rc == MDB_NOTFOUND) {
-      return Status::error(Status::Code::not_found,
-                           options.directory + ": not a journal (no \"commands\" database)");
-    }
-    return lmdb::error(rc, options.directory + ": open databases");
+  if (Status s = lmdb::open_dbs(env, options.directory, options.read_only,
+                                {{"commands", MDB_INTEGERKEY, &commands}, {"meta", 0, &meta}});
+      !s.is_ok()) {
+    if (s.code() != Status::Code::not_found) return s;
+    return Status::error(Status::Code::not_found,
+                         options.directory + ": not a journal (no \"commands\" database)");
   }
-  if ((rc = mdb_txn_commit(txn)) != 0) return lmdb::error(rc, options.directory + ": commit");
   journal->commands_dbi_ = commands;
   journal->meta_dbi_ = meta;
   out = std::move(journal);

@@ -39,4 +39,25 @@ Status open_env(const std::string& directory, std::size_t map_size_bytes, unsign
   return Status::ok();
 }
 
+Status open_dbs(MDB_env* env, const std::string& directory, bool read_only,
+                std::initializer_list<DbSpec> dbs) {
+  MDB_txn* txn = nullptr;
+  if (const int rc = mdb_txn_begin(env, nullptr, read_only ? MDB_RDONLY : 0, &txn); rc != 0) {
+    return error(rc, directory + ": begin");
+  }
+  const unsigned create = read_only ? 0u : static_cast<unsigned>(MDB_CREATE);
+  for (const DbSpec& db : dbs) {
+    if (const int rc = mdb_dbi_open(txn, db.name, db.flags | create, db.out); rc != 0) {
+      mdb_txn_abort(txn);
+      if (rc == MDB_NOTFOUND) {
+        return Status::error(Status::Code::not_found,
+                             directory + ": no \"" + db.name + "\" database");
+      }
+      return error(rc, directory + ": open " + db.name);
+    }
+  }
+  if (const int rc = mdb_txn_commit(txn); rc != 0) return error(rc, directory + ": commit");
+  return Status::ok();
+}
+
 }  // namespace auction::persistence::lmdb

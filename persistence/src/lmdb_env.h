@@ -4,6 +4,7 @@
 
 #include <lmdb.h>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,18 @@ inline std::string_view view_of(const MDB_val& value) {
 // a commit returns after the data and the meta page are on disk.
 Status open_env(const std::string& directory, std::size_t map_size_bytes, unsigned max_dbs,
                 bool read_only, MDB_env** out);
+
+// A named database of an environment and its flags (MDB_INTEGERKEY or 0).
+struct DbSpec {
+  const char* name;
+  unsigned flags;
+  MDB_dbi* out;
+};
+
+// Opens the databases in one transaction, creating them unless `read_only`. A database that does
+// not exist in a read-only environment is Code::not_found, naming it.
+Status open_dbs(MDB_env* env, const std::string& directory, bool read_only,
+                std::initializer_list<DbSpec> dbs);
 
 // A read-only transaction, aborted on scope exit.
 class ReadTxn {

@@ -21,17 +21,11 @@ Status SnapshotStore::open(const std::string& directory, bool read_only,
     return s;
   }
   store->env_ = env;
-  MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env, nullptr, read_only ? MDB_RDONLY : 0, &txn);
-  if (rc != 0) return lmdb::error(rc, directory + ": begin");
   MDB_dbi dbi = 0;
-  rc = mdb_dbi_open(txn, "snapshots", MDB_INTEGERKEY | (read_only ? 0u : unsigned{MDB_CREATE}),
-                    &dbi);
-  if (rc != 0) {
-    mdb_txn_abort(txn);
-    return lmdb::error(rc, directory + ": open snapshots");
+  if (Status s = lmdb::open_dbs(env, directory, read_only, {{"snapshots", MDB_INTEGERKEY, &dbi}});
+      !s.is_ok()) {
+    return s;
   }
-  if ((rc = mdb_txn_commit(txn)) != 0) return lmdb::error(rc, directory + ": commit");
   store->dbi_ = dbi;
   out = std::move(store);
   return Status::ok();

@@ -111,11 +111,11 @@ bool WsClient::is_open() const {
   return impl_->open;
 }
 
-std::pair<int, std::string> http_get(unsigned short port, const std::string& target) {
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  tcp::resolver resolver(io);
-  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+namespace {
+
+// GET `target` on a connected stream (plain or TLS).
+template <typename Stream>
+std::pair<int, std::string> get(Stream& stream, const std::string& target) {
   beast::http::request<beast::http::empty_body> request(beast::http::verb::get, target, 11);
   request.set(beast::http::field::host, "127.0.0.1");
   beast::http::write(stream, request);
@@ -125,21 +125,24 @@ std::pair<int, std::string> http_get(unsigned short port, const std::string& tar
   return {static_cast<int>(response.result_int()), response.body()};
 }
 
+}  // namespace
+
+std::pair<int, std::string> http_get(unsigned short port, const std::string& target) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(tcp::resolver(io).resolve("127.0.0.1", std::to_string(port)));
+  return get(stream, target);
+}
+
 std::pair<int, std::string> https_get(unsigned short port, const std::string& target) {
   asio::io_context io;
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls.set_verify_mode(asio::ssl::verify_none);
   beast::ssl_stream<beast::tcp_stream> stream(io, tls);
-  tcp::resolver resolver(io);
-  beast::get_lowest_layer(stream).connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  beast::get_lowest_layer(stream).connect(
+      tcp::resolver(io).resolve("127.0.0.1", std::to_string(port)));
   stream.handshake(asio::ssl::stream_base::client);
-  beast::http::request<beast::http::empty_body> request(beast::http::verb::get, target, 11);
-  request.set(beast::http::field::host, "127.0.0.1");
-  beast::http::write(stream, request);
-  beast::flat_buffer buffer;
-  beast::http::response<beast::http::string_body> response;
-  beast::http::read(stream, buffer, response);
-  return {static_cast<int>(response.result_int()), response.body()};
+  return get(stream, target);
 }
 
 }  // namespace auction::testing
