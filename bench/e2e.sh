@@ -15,7 +15,7 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 port=18090
 start_server() {
   rm -rf "$work/data"
-  build/release/server/auctiond --data-dir "$work/data" --listen 127.0.0.1:$port --demo \
+  build/release/server/auctiond --data-dir "$work/data" --listen 127.0.0.1:$port --admin-listen 127.0.0.1:0 --demo \
     --demo-bidders 10000 --demo-tokens-file "$work/tokens" --demo-open-lots 1000 \
     --bids-per-second 1000000 --bid-burst 1000000 --messages-per-second 1000000 \
     --message-burst 1000000 --max-connections 20000 >"$work/server.log" 2>&1 &

@@ -11,15 +11,15 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "auction/gateway/lot_board.h"
-#include "auction/gateway/server.h"
-#include "auction/persistence/account_store.h"
-#include "auction/persistence/journal.h"
-#include "auction/persistence/pipeline.h"
+#include <sys/stat.h>
+
+#include <fstream>
+
 #include "auction/persistence/recovery.h"
 #include "auction/persistence/snapshotter.h"
 #include "demo_catalogue.h"
 #include "page.h"
+#include "wiring.h"
 
 using namespace auction;
 using namespace auction::persistence;
@@ -29,6 +29,8 @@ namespace {
 struct Config {
   std::string data_dir = "auction-data";
   std::string listen = "127.0.0.1:8080";
+  std::string admin_listen = "127.0.0.1:8081";  // loopback: the admin port is not for bidders
+  std::string admin_token_file;                 // default: DATA_DIR/admin.token
   unsigned io_threads = 1;
   std::size_t map_size_mib = 8192;
   std::uint64_t snapshot_every = 1'000'000;
@@ -40,76 +42,56 @@ struct Config {
   gateway::ServerLimits limits;
 };
 
-// The pipeline's outcomes go to the board (events) and to the requesting connection (answers).
-class Wiring final : public OutcomeSink, public gateway::CommandPort, public gateway::Accounts {
- public:
-  Wiring(gateway::LotBoard& board, const AccountStore& accounts)
-      : board_(board), accounts_(accounts) {}
-  void attach(Pipeline* pipeline, gateway::Server* server) {
-    pipeline_ = pipeline;
-    server_ = server;
-  }
-  void on_durable(std::span<const CommandOutcome> outcomes) override {
-    answers_.clear();
-    for (const CommandOutcome& outcome : outcomes) {
-      for (const Event& event : outcome.events)
-        board_.publish(event, outcome.ts_ms);
-      if (outcome.origin != 0) answers_.push_back({outcome.origin, outcome.seq, outcome.events});
-    }
-    if (server_ != nullptr && !answers_.empty()) server_->answer_all(answers_);
-  }
-  void on_refused(std::uint64_t origin) override {
-    if (origin != 0 && server_ != nullptr) server_->refuse(origin);
-  }
-  bool submit(CommandBody body, std::uint64_t origin) override {
-    return pipeline_->submit(std::move(body), origin);
-  }
-  void submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch,
-                  std::vector<std::uint64_t>& refused) override {
-    if (!pipeline_->submit_all(batch)) {
-      for (const auto& entry : batch)
-        refused.push_back(entry.second);
-    }
-  }
-  bool verify(const UserId& user, std::string_view token) const override {
-    return accounts_.verify(user, token);
-  }
-
- private:
-  gateway::LotBoard& board_;
-  const AccountStore& accounts_;
-  Pipeline* pipeline_ = nullptr;
-  gateway::Server* server_ = nullptr;
-  std::vector<gateway::Server::Answer> answers_;  // reused per journal batch (writer thread)
-};
-
-gateway::LotView view_of(const LotState& lot) {
-  gateway::LotView view;
-  view.config = lot.config;
-  view.phase = lot.phase;
-  view.price_minor = lot.price_minor;
-  view.leader = lot.leader;
-  if (lot.phase == Phase::timed || lot.phase == Phase::extension)
-    view.deadline_ms = lot.deadline_ms;
-  if (lot.phase == Phase::paused && lot.close_cap_ms != 0) view.deadline_ms = lot.close_cap_ms;
-  view.bid_count = lot.bid_count;
-  view.seq = lot.seq;
-  if (lot.bidding_over()) {
-    view.outcome = lot.outcome;
-    if (lot.outcome == Outcome::sold) view.winner = lot.leader;
-  }
-  return view;
-}
-
 int fail(const std::string& what) {
   std::fprintf(stderr, "auctiond: %s\n", what.c_str());
   return 1;
+}
+
+bool split_address(const std::string& text, std::string& address, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  const std::string digits = text.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos || std::stoul(digits) > 65535) {
+    return false;
+  }
+  address = text.substr(0, colon);
+  port = static_cast<std::uint16_t>(std::stoul(digits));
+  return true;
+}
+
+// The admin token: read from `path`, or made (32 random bytes, base64url) and written there
+// readable by the owner only, the first time. Whoever can read the data directory is an admin.
+Status load_admin_token(const std::string& path, std::string& token) {
+  if (std::ifstream in(path); in) {
+    std::getline(in, token);
+    if (token.size() < 16) {
+      return Status::error(Status::Code::invalid_argument,
+                           path + ": an admin token has at least 16 characters");
+    }
+    return Status::ok();
+  }
+  if (Status s = new_token(token); !s.is_ok()) return s;
+  const mode_t old_mask = umask(077);
+  std::ofstream out(path, std::ios::trunc);
+  out << token << "\n";
+  out.close();
+  umask(old_mask);
+  if (!out) return Status::error(Status::Code::io_error, "cannot write " + path);
+  return Status::ok();
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text << "\n";
 }
 
 void apply_file(const std::string& path, Config& config) {
   const toml::table table = toml::parse_file(path);
   config.data_dir = table["data_dir"].value_or(config.data_dir);
   config.listen = table["listen"].value_or(config.listen);
+  config.admin_listen = table["admin_listen"].value_or(config.admin_listen);
+  config.admin_token_file = table["admin_token_file"].value_or(config.admin_token_file);
   config.io_threads = table["io_threads"].value_or(config.io_threads);
   config.map_size_mib = table["map_size_mib"].value_or(config.map_size_mib);
   config.snapshot_every = table["snapshot_every"].value_or(config.snapshot_every);
@@ -136,6 +118,10 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--data-dir", config.data_dir, "data directory (created if missing)");
   app.add_option("--listen", config.listen, "address:port for HTTP and WebSocket (port 0 = any)");
+  app.add_option("--admin-listen", config.admin_listen,
+                 "address:port of the admin interface for auctionctl (keep it on loopback)");
+  app.add_option("--admin-token-file", config.admin_token_file,
+                 "file holding the admin token (default DATA_DIR/admin.token, made if missing)");
   app.add_option("--io-threads", config.io_threads, "network threads")->check(CLI::Range(1, 64));
   app.add_option("--map-size-mib", config.map_size_mib, "journal map size (grows the map)");
   app.add_option("--snapshot-every", config.snapshot_every, "commands between snapshots");
@@ -177,11 +163,14 @@ int main(int argc, char** argv) {
   }
   config.limits.handshake_timeout = std::chrono::milliseconds(handshake_ms);
   config.limits.idle_timeout = std::chrono::milliseconds(idle_ms);
-  const auto colon = config.listen.rfind(':');
-  if (colon == std::string::npos) return fail("--listen must be address:port");
   gateway::ServerOptions server_options;
-  server_options.address = config.listen.substr(0, colon);
-  server_options.port = static_cast<std::uint16_t>(std::stoi(config.listen.substr(colon + 1)));
+  if (!split_address(config.listen, server_options.address, server_options.port)) {
+    return fail("--listen must be address:port");
+  }
+  gateway::AdminOptions admin_options;
+  if (!split_address(config.admin_listen, admin_options.address, admin_options.port)) {
+    return fail("--admin-listen must be address:port");
+  }
   server_options.io_threads = config.io_threads;
   server_options.limits = config.limits;
   server_options.page_html = std::string(kBidderPage);
@@ -213,9 +202,14 @@ int main(int argc, char** argv) {
   if (Status s = AccountStore::open(config.data_dir + "/users", accounts); !s.is_ok()) {
     return fail(s.message());
   }
+  if (config.admin_token_file.empty()) config.admin_token_file = config.data_dir + "/admin.token";
+  if (Status s = load_admin_token(config.admin_token_file, admin_options.token); !s.is_ok()) {
+    return fail(s.message());
+  }
   Engine engine;
   RecoveryReport report;
-  if (Status s = recover(engine, *journal, snapshots.get(), report); !s.is_ok()) {
+  RecentBidCollector recent_bids;
+  if (Status s = recover(engine, *journal, snapshots.get(), report, &recent_bids); !s.is_ok()) {
     return fail("recovery stopped: " + s.message());
   }
   std::printf("auctiond: recovered seq %llu (snapshot %llu, %llu replayed) in %.1f ms\n",
@@ -226,13 +220,14 @@ int main(int argc, char** argv) {
   gateway::LotBoard board;
   for (const LotState& lot : engine.lots())
     board.load(view_of(lot));
+  recent_bids.load_into(board);
   Snapshotter snapshotter(
       *journal, *snapshots, engine.limits(),
       SnapshotterOptions{config.snapshot_every, std::chrono::milliseconds(500)});
   if (Status s = snapshotter.start(engine.snapshot()); !s.is_ok()) return fail(s.message());
 
-  Wiring wiring(board, *accounts);
   SystemClock clock;
+  Wiring wiring(board, *accounts, *journal, clock);
   PipelineOptions pipeline_options;
   pipeline_options.rebuild = [&](Engine& fresh) {
     RecoveryReport ignored;
@@ -252,18 +247,28 @@ int main(int argc, char** argv) {
            std::to_string(space.free_bytes()) + "\n";
   };
   gateway::Server server(server_options, board, wiring, wiring, status);
-  wiring.attach(&pipeline, &server);
+  gateway::AdminApi admin_api(board, wiring);
+  gateway::AdminServer admin(admin_options, admin_api, wiring);
+  wiring.attach(&pipeline, &server, &admin);
   const bool fresh = engine.lots().empty();  // read before the core thread owns the engine
   pipeline.start(report.last_seq > 0);
+  std::string serving = "--listen " + config.listen;
   try {
     server.start();
+    serving = "--admin-listen " + config.admin_listen;
+    admin.start();
   } catch (const std::exception& e) {
     pipeline.stop();
-    return fail("cannot serve on " + config.listen + ": " + e.what());
+    return fail("cannot serve on " + serving + ": " + e.what());
   }
   const std::string base = "http://" + server_options.address + ":" + std::to_string(server.port());
   std::printf("auctiond: listening %s (bidder page %s/ , WebSocket ws://%s:%u/ws)\n", base.c_str(),
               base.c_str(), server_options.address.c_str(), server.port());
+  const std::string admin_url =
+      "http://" + admin_options.address + ":" + std::to_string(admin.port());
+  write_text_file(config.data_dir + "/admin.url", admin_url);
+  std::printf("auctiond: admin interface %s (token in %s)\n", admin_url.c_str(),
+              config.admin_token_file.c_str());
   if (!server_options.tls_certificate_file.empty()) {
     std::printf("auctiond: TLS on the same port: https://%s:%u/ and wss://%s:%u/ws\n",
                 server_options.address.c_str(), server.port(), server_options.address.c_str(),
@@ -318,6 +323,7 @@ int main(int argc, char** argv) {
   pipeline.stop();  // everything queued is applied, journaled and answered (or refused)
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let answers reach the sockets
   server.stop();
+  admin.stop();
   snapshotter.stop();
   std::printf("auctiond: stopped at seq %llu\n",
               static_cast<unsigned long long>(pipeline.durable_seq()));

@@ -2,6 +2,7 @@
 #include "auction/engine/engine.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "auction/engine/assert.h"
 #include "engine_impl.h"
@@ -304,6 +305,10 @@ void Engine::Impl::handle(const CreateLot& command, Emitter& out) {
         config.id, CommandError::limit_reached, {}, "the engine holds its maximum number of lots"});
     return;
   }
+  add_lot(config, out);
+}
+
+void Engine::Impl::add_lot(const LotConfig& config, Emitter& out) {
   const auto lot = static_cast<std::uint32_t>(lots.size());
   LotState& state = lots.emplace_back();
   state.config = config;
@@ -312,6 +317,40 @@ void Engine::Impl::handle(const CreateLot& command, Emitter& out) {
   lot_index.insert(config.id.hash(), lot);
   sync_timer(lot);
   out.emit(LotConfigured{config, true});
+}
+
+// Every check CreateLot makes, for every lot, before any lot is created: all or nothing.
+bool Engine::Impl::check_catalogue(const CreateLots& command, Emitter& out) {
+  const std::vector<LotConfig>& configs = command.configs;
+  if (configs.empty() || configs.size() > limits.max_catalogue_lots) {
+    out.emit(CommandRejected{configs.empty() ? LotId{} : configs.front().id,
+                             CommandError::invalid_config, "lots",
+                             configs.empty() ? "the catalogue has no lots"
+                                             : "the catalogue has more lots than allowed"});
+    return false;
+  }
+  std::unordered_set<std::string_view> seen;  // admin path: allocation is fine here
+  for (const LotConfig& raw : configs) {
+    const LotConfig config = with_defaults(raw);
+    if (!check_new_config(config, out)) return false;
+    if (find_lot(config.id) || !seen.insert(raw.id.view()).second) {
+      out.emit(CommandRejected{config.id, CommandError::lot_exists, {},
+                               "a lot with this id exists or the catalogue names it twice"});
+      return false;
+    }
+  }
+  if (lots.size() + configs.size() > limits.max_lots) {
+    out.emit(CommandRejected{configs.front().id, CommandError::limit_reached, {},
+                             "the engine cannot hold this many more lots"});
+    return false;
+  }
+  return true;
+}
+
+void Engine::Impl::handle(const CreateLots& command, Emitter& out) {
+  if (!check_catalogue(command, out)) return;
+  for (const LotConfig& config : command.configs)
+    add_lot(with_defaults(config), out);
 }
 
 void Engine::Impl::handle(const EditLot& command, Emitter& out) {

@@ -56,6 +56,13 @@ JsonWriter& JsonWriter::begin_object() {
   return *this;
 }
 
+JsonWriter& JsonWriter::begin_object(std::string_view name) {
+  key(name);
+  out_.push_back('{');
+  first_ = true;
+  return *this;
+}
+
 JsonWriter& JsonWriter::end_object() {
   out_.push_back('}');
   first_ = false;

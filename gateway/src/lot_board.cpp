@@ -83,6 +83,7 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
     view.bid_count = bid->bid_count;
     view.deadline_ms = bid->deadline_ms;
     view.seq = event.seq;
+    view.recent_bids.push(RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor});
     const auto fill = [&](bool plain) {
       return [&, plain](JsonWriter& w) {
         header(w, "bid", now_ms, std::nullopt);
@@ -118,6 +119,7 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
   } else if (const auto* closed = std::get_if<LotClosed>(&event.body)) {
     view.outcome = closed->outcome;
     view.winner = closed->winner;
+    view.closed_at_ms = closed->closed_at_ms;
     view.seq = event.seq;
     const auto fill = [&](bool plain) {
       return [&, plain](JsonWriter& w) {
@@ -178,6 +180,12 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
 void LotBoard::load(const LotView& view) {
   std::lock_guard lock(mutex_);
   lots_[std::string(view.config.id.view())].view = view;
+}
+
+void LotBoard::load_recent_bid(const LotId& lot, const RecentBid& bid) {
+  std::lock_guard lock(mutex_);
+  const auto found = lots_.find(lot.view());
+  if (found != lots_.end()) found->second.view.recent_bids.push(bid);
 }
 
 std::optional<std::string> LotBoard::snapshot(const LotId& lot, const UserId& viewer,
@@ -260,6 +268,15 @@ std::optional<LotView> LotBoard::find(const LotId& lot) const {
   const auto found = lots_.find(lot.view());
   if (found == lots_.end()) return std::nullopt;
   return found->second.view;
+}
+
+std::vector<LotView> LotBoard::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<LotView> views;
+  views.reserve(lots_.size());
+  for (const auto& [id, entry] : lots_)
+    views.push_back(entry.view);
+  return views;
 }
 
 std::size_t LotBoard::lot_count() const {

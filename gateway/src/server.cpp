@@ -103,6 +103,8 @@ class WsSessionBase : public Subscriber {
   virtual void refuse(std::uint32_t slot) = 0;
   // Must run on the session's executor (the single IO thread: see Server::answer_all).
   virtual void answer_now(std::uint32_t slot, Seq seq, std::span<const Event> events) = 0;
+  // Closes the session (1008) because its user's token was revoked. Any thread.
+  virtual void close_revoked() = 0;
 };
 
 struct Server::Impl {
@@ -187,6 +189,11 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
   UserId viewer() const override {
     std::lock_guard lock(user_mutex_);
     return user_;
+  }
+  void close_revoked() override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      self->close(websocket::close_code::policy_error, "token revoked");
+    });
   }
 
   // The durable answer to a request (any thread).
@@ -878,6 +885,14 @@ void Server::answer_all(std::span<const Answer> answers) {
           std::span<const Event>(batch->events.data() + item.first, item.count));
     }
   });
+}
+
+void Server::disconnect_user(const UserId& user) {
+  std::shared_lock lock(impl_->sessions_mutex);
+  for (const auto& [id, weak] : impl_->sessions) {
+    const auto session = weak.lock();
+    if (session && session->viewer() == user) session->close_revoked();
+  }
 }
 
 void Server::refuse(std::uint64_t origin) {

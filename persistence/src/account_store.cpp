@@ -45,6 +45,15 @@ std::string base64url(const unsigned char* bytes, std::size_t size) {
 
 }  // namespace
 
+Status new_token(std::string& token_out) {
+  unsigned char secret[32];
+  if (RAND_bytes(secret, sizeof(secret)) != 1) {
+    return Status::error(Status::Code::io_error, "no randomness for a token");
+  }
+  token_out = base64url(secret, sizeof(secret));
+  return Status::ok();
+}
+
 Status AccountStore::open(const std::string& directory, std::unique_ptr<AccountStore>& out) {
   std::unique_ptr<AccountStore> store(new AccountStore());
   MDB_env* env = nullptr;
@@ -63,22 +72,29 @@ AccountStore::~AccountStore() {
   if (env_ != nullptr) mdb_env_close(env_of(env_));
 }
 
-Status AccountStore::issue(const UserId& user, Role role, std::string& token_out) {
-  unsigned char secret[32];
-  if (RAND_bytes(secret, sizeof(secret)) != 1) {
-    return Status::error(Status::Code::io_error, "no randomness for a token");
-  }
-  const std::string token = base64url(secret, sizeof(secret));
+Status AccountStore::issue(const UserId& user, Role role, std::string& token_out,
+                           IssueMode mode) {
+  std::string token;
+  if (Status s = new_token(token); !s.is_ok()) return s;
   const auto hash = sha256(token);
-  char record[kRecordBytes];
-  record[0] = static_cast<char>(role);
-  record[1] = 0;
-  std::memcpy(record + 2, hash.data(), hash.size());
   MDB_txn* txn = nullptr;
   if (const int rc = mdb_txn_begin(env_of(env_), nullptr, 0, &txn); rc != 0) {
     return lmdb::error(rc, "users: begin");
   }
-  MDB_val key = lmdb::value_of(user.view());
+  MDB_val key = lmdb::value_of(user.view()), existing;
+  const bool exists = mdb_get(txn, dbi_, &key, &existing) == 0 && existing.mv_size == kRecordBytes;
+  if ((mode == IssueMode::create && exists) || (mode == IssueMode::reissue && !exists)) {
+    mdb_txn_abort(txn);
+    return exists ? Status::error(Status::Code::invalid_argument,
+                                  "user " + std::string(user.view()) + " exists")
+                  : Status::error(Status::Code::not_found,
+                                  "no user " + std::string(user.view()));
+  }
+  if (mode == IssueMode::reissue) role = static_cast<Role>(*static_cast<const char*>(existing.mv_data));
+  char record[kRecordBytes];
+  record[0] = static_cast<char>(role);
+  record[1] = 0;
+  std::memcpy(record + 2, hash.data(), hash.size());
   MDB_val value{sizeof(record), record};
   if (const int rc = mdb_put(txn, dbi_, &key, &value, 0); rc != 0) {
     mdb_txn_abort(txn);
@@ -97,7 +113,10 @@ Status AccountStore::revoke(const UserId& user) {
   MDB_val key = lmdb::value_of(user.view()), value;
   if (const int rc = mdb_get(txn, dbi_, &key, &value); rc != 0) {
     mdb_txn_abort(txn);
-    return lmdb::error(rc, "users: no user " + std::string(user.view()));
+    if (rc == MDB_NOTFOUND) {
+      return Status::error(Status::Code::not_found, "no user " + std::string(user.view()));
+    }
+    return lmdb::error(rc, "users: get " + std::string(user.view()));
   }
   std::string record(static_cast<const char*>(value.mv_data), value.mv_size);
   record[1] = 1;
@@ -119,6 +138,36 @@ bool AccountStore::verify(const UserId& user, std::string_view token) const {
   if (record[1] != 0) return false;  // revoked
   const auto hash = sha256(token);
   return CRYPTO_memcmp(hash.data(), record + 2, hash.size()) == 0;
+}
+
+std::optional<Account> AccountStore::find(const UserId& user) const {
+  lmdb::ReadTxn txn(env_of(env_));
+  MDB_val key = lmdb::value_of(user.view()), value;
+  if (txn.rc() != 0 || mdb_get(txn.get(), dbi_, &key, &value) != 0 ||
+      value.mv_size != kRecordBytes) {
+    return std::nullopt;
+  }
+  const auto* record = static_cast<const unsigned char*>(value.mv_data);
+  return Account{user, static_cast<Role>(record[0]), record[1] != 0};
+}
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::bidder:
+      return "bidder";
+    case Role::seller:
+      return "seller";
+    case Role::admin:
+      return "admin";
+  }
+  return "?";
+}
+
+std::optional<Role> parse_role(std::string_view name) {
+  for (const Role role : {Role::bidder, Role::seller, Role::admin}) {
+    if (role_name(role) == name) return role;
+  }
+  return std::nullopt;
 }
 
 std::vector<Account> AccountStore::list() const {

@@ -27,9 +27,10 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
     return s;
   }
   journal->env_ = env;
-  MDB_dbi commands = 0, meta = 0;
-  if (Status s = lmdb::open_dbs(env, options.directory, options.read_only,
-                                {{"commands", MDB_INTEGERKEY, &commands}, {"meta", 0, &meta}});
+  MDB_dbi commands = 0, meta = 0, marks = 0;
+  if (Status s = lmdb::open_dbs(
+          env, options.directory, options.read_only,
+          {{"commands", MDB_INTEGERKEY, &commands}, {"meta", 0, &meta}, {"marks", MDB_INTEGERKEY, &marks}});
       !s.is_ok()) {
     if (s.code() != Status::Code::not_found) return s;
     return Status::error(Status::Code::not_found,
@@ -37,6 +38,7 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
   }
   journal->commands_dbi_ = commands;
   journal->meta_dbi_ = meta;
+  journal->marks_dbi_ = marks;
   out = std::move(journal);
   return Status::ok();
 }
@@ -78,6 +80,13 @@ Status Journal::write(const JournalBatch& batch) {
   MDB_val value{sizeof(chain), chain};
   if (const int rc = mdb_put(txn, meta_dbi_, &key, &value, 0); rc != 0) {
     return fail(rc, "write chain digest");
+  }
+  for (const ChainPoint& mark : batch.marks) {
+    MDB_val mark_key{sizeof(mark.seq), const_cast<Seq*>(&mark.seq)};
+    MDB_val mark_value{mark.digest.size(), const_cast<std::uint8_t*>(mark.digest.data())};
+    if (const int rc = mdb_put(txn, marks_dbi_, &mark_key, &mark_value, 0); rc != 0) {
+      return fail(rc, "write mark of seq " + std::to_string(mark.seq));
+    }
   }
   return Status::ok();
 }
@@ -132,6 +141,19 @@ ChainPoint Journal::chain() const {
     std::memcpy(point.digest.data(), static_cast<const char*>(value.mv_data) + sizeof(Seq), 32);
   }
   return point;
+}
+
+std::optional<Digest256> Journal::mark(Seq seq) const {
+  std::shared_lock lock(resize_mutex_);
+  lmdb::ReadTxn txn(env_of(env_));
+  MDB_val key{sizeof(seq), &seq}, value;
+  if (txn.rc() != 0 || mdb_get(txn.get(), marks_dbi_, &key, &value) != 0 ||
+      value.mv_size != sizeof(Digest256)) {
+    return std::nullopt;
+  }
+  Digest256 digest;
+  std::memcpy(digest.data(), value.mv_data, digest.size());
+  return digest;
 }
 
 JournalSpace Journal::space() const {

@@ -129,6 +129,7 @@ struct Pipeline::Impl {
   Batch work;
   std::vector<std::string_view> views;
   std::vector<Digest256> chain_after;
+  std::vector<ChainPoint> marks;  // records that closed a lot (transaction confirmations)
   std::vector<CommandOutcome> outcomes;
 
   std::thread core_thread;
@@ -242,7 +243,17 @@ bool Pipeline::Impl::commit(Batch& batch) {
     chain_after[i] = chain.add(views.back());
     begin = end;
   }
-  const JournalBatch journal_batch{views, batch.commands.back().seq, chain_after.back()};
+  marks.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    const Batch::Pending& p = batch.commands[i];
+    for (std::size_t e = p.first_event; e < p.first_event + p.event_count; ++e) {
+      if (std::holds_alternative<LotClosed>(batch.events[e].body)) {
+        marks.push_back(ChainPoint{p.seq, chain_after[i]});
+        break;
+      }
+    }
+  }
+  const JournalBatch journal_batch{views, batch.commands.back().seq, chain_after.back(), marks};
   Status status = journal.write(journal_batch);
   if (status.is_ok()) status = journal.sync();
   if (!status.is_ok()) {

@@ -20,6 +20,7 @@ enum class Kind : std::uint8_t {
   cancel = 7,
   tick = 8,
   restart = 9,
+  create_lots = 10,
 };
 
 struct Encoder {
@@ -47,6 +48,12 @@ struct Encoder {
   Kind operator()(const CancelLot& c) const { return out.text(c.lot.view()), Kind::cancel; }
   Kind operator()(const Tick&) const { return Kind::tick; }
   Kind operator()(const Restart&) const { return Kind::restart; }
+  Kind operator()(const CreateLots& c) const {
+    out.integer(static_cast<std::uint32_t>(c.configs.size()));
+    for (const LotConfig& config : c.configs)
+      encode_lot_config(out, config);
+    return Kind::create_lots;
+  }
 };
 
 bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
@@ -97,6 +104,18 @@ bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
     case Kind::restart:
       body = Restart{};
       return true;
+    case Kind::create_lots: {
+      CreateLots c;
+      std::uint32_t count = 0;
+      // A config takes well over 8 bytes: a count beyond that is corruption, not a huge vector.
+      if (!in.integer(count) || count > in.remaining() / 8) return false;
+      c.configs.resize(count);
+      for (LotConfig& config : c.configs) {
+        if (!decode_lot_config(in, config)) return false;
+      }
+      body = std::move(c);
+      return true;
+    }
   }
   return false;
 }
@@ -142,7 +161,7 @@ Status decode_record(std::string_view bytes, Command& out) {
   if (version != kRecordFormatVersion) {
     return corrupt("unknown record format version " + std::to_string(version));
   }
-  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::restart) || reserved != 0) {
+  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::create_lots) || reserved != 0) {
     return corrupt("unknown command kind " + std::to_string(kind));
   }
   if (!is_valid_time(out.ts_ms)) return corrupt("timestamp out of range");

@@ -54,7 +54,7 @@ Status replay_journal(Engine& engine, const Journal& journal, Seq to_seq, EventS
 }
 
 Status recover(Engine& engine, const Journal& journal, const SnapshotStore* snapshots,
-               RecoveryReport& report) {
+               RecoveryReport& report, EventSink* tail_events) {
   const auto started = std::chrono::steady_clock::now();
   report = RecoveryReport{};
   const Seq journal_first = journal.first_seq();
@@ -83,7 +83,7 @@ Status recover(Engine& engine, const Journal& journal, const SnapshotStore* snap
   if (report.snapshot_seq == 0 && journal_first > 1) {
     return corrupt(journal_first, "the journal does not start at seq 1 and there is no snapshot");
   }
-  if (Status s = replay_journal(engine, journal, std::numeric_limits<Seq>::max(), nullptr,
+  if (Status s = replay_journal(engine, journal, std::numeric_limits<Seq>::max(), tail_events,
                                 report.replayed_commands);
       !s.is_ok()) {
     return s;

@@ -20,7 +20,7 @@ const check = (ok, what) => { if (ok) { passed++; } else { failed++; console.err
 // A self-signed certificate: the same server also serves the page over https and wss.
 execSync(`openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 ` +
          `-keyout ${data}/key.pem -out ${data}/cert.pem 2>/dev/null`);
-const server = spawn(auctiond, ["--data-dir", join(data, "db"), "--listen", "127.0.0.1:0", "--demo",
+const server = spawn(auctiond, ["--data-dir", join(data, "db"), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--demo",
                                 "--demo-sprint-ms", "4000", "--tls-cert", join(data, "cert.pem"),
                                 "--tls-key", join(data, "key.pem")]);
 const banner = await new Promise((resolve, reject) => {

@@ -63,6 +63,8 @@ class CommandGenerator {
     } else if (roll < 866) {
       now_ += uniform(0, 120'000);  // the server was down for a while
       body = Restart{};
+    } else if (roll < 872) {
+      body = random_catalogue();
     }
     return Command{++seq_, now_, std::move(body)};
   }
@@ -131,6 +133,16 @@ class CommandGenerator {
         break;
     }
     return c;
+  }
+
+  // A few lots at once; now and then one is defective or named twice (all or nothing).
+  CreateLots random_catalogue() {
+    CreateLots catalogue;
+    const int count = uniform(0, 4);
+    for (int i = 0; i < count; ++i)
+      catalogue.configs.push_back(random_config(true));
+    if (count > 1 && chance(10)) catalogue.configs.back().id = catalogue.configs.front().id;
+    return catalogue;
   }
 
   PlaceBid random_bid(const ReferenceModel& model) {

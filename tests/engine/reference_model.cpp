@@ -148,12 +148,40 @@ void ReferenceModel::on(const CreateLot& command) {
   }
   if (find(c.id.view()) != nullptr) return admin_reject(c.id, CommandError::lot_exists);
   if (lots_.size() >= limits_.max_lots) return admin_reject(c.id, CommandError::limit_reached);
+  create(c);
+}
+
+void ReferenceModel::create(const LotConfig& c) {
   Lot lot;
   lot.config = c;
   lot.cap = c.latest_close_at_ms;
   lot.seq = seq_;
   lots_.push_back(lot);
   emit(LotConfigured{c, true});
+}
+
+void ReferenceModel::on(const CreateLots& command) {
+  std::vector<LotConfig> configs = command.configs;
+  if (configs.empty() || configs.size() > limits_.max_catalogue_lots) {
+    return admin_reject(configs.empty() ? LotId{} : configs[0].id, CommandError::invalid_config,
+                        "lots");
+  }
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    LotConfig& c = configs[i];
+    if (c.reserve_minor == 0) c.reserve_minor = c.start_price_minor;
+    if (const auto field = config_problem(c)) {
+      return admin_reject(c.id, CommandError::invalid_config, *field);
+    }
+    bool twice = false;
+    for (std::size_t j = 0; j < i; ++j)
+      twice = twice || configs[j].id == c.id;
+    if (twice || find(c.id.view()) != nullptr) return admin_reject(c.id, CommandError::lot_exists);
+  }
+  if (lots_.size() + configs.size() > limits_.max_lots) {
+    return admin_reject(configs[0].id, CommandError::limit_reached);
+  }
+  for (const LotConfig& c : configs)
+    create(c);
 }
 
 void ReferenceModel::on(const EditLot& command) {

@@ -62,6 +62,8 @@ class ReferenceModel {
   void on(const CancelLot& c);
   void on(const Tick&) {}
   void on(const Restart&) {}
+  void on(const CreateLots& c);
+  void create(const LotConfig& c);
 
   template <typename Body>
   void emit(Body body) {

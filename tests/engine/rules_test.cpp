@@ -608,6 +608,53 @@ TEST_SUITE("outage rule") {
   }
 }
 
+TEST_SUITE("catalogues") {
+  TEST_CASE("a catalogue creates every lot in order, each announced") {
+    Harness h;
+    const auto events = h.run(kT0, CreateLots{{lot_config("a"), lot_config("b"), lot_config("c")}});
+    const auto configured = bodies<LotConfigured>(events);
+    REQUIRE(configured.size() == 3);
+    CHECK(configured[0].config.id == lot_id("a"));
+    CHECK(configured[2].config.id == lot_id("c"));
+    CHECK(configured[1].created);
+    CHECK(h.engine.lots().size() == 3);
+    CHECK(h.lot("b").config.reserve_minor == 100);  // defaults filled in as for one lot
+  }
+
+  TEST_CASE("one bad lot refuses the whole catalogue, naming that lot and field") {
+    Harness h;
+    LotConfig bad = lot_config("b");
+    bad.increment_minor = 0;
+    const auto events = h.run(kT0, CreateLots{{lot_config("a"), bad, lot_config("c")}});
+    REQUIRE(events.size() == 1);
+    const auto& rejected = std::get<CommandRejected>(events[0].body);
+    CHECK(rejected.lot == lot_id("b"));
+    CHECK(rejected.error == CommandError::invalid_config);
+    CHECK(rejected.field == "increment");
+    CHECK(h.engine.lots().empty());
+  }
+
+  TEST_CASE("an id named twice, an existing id, an empty catalogue, too many lots") {
+    Harness h(EngineLimits{3, 10, 3});
+    CHECK(command_error(h.run(kT0, CreateLots{{lot_config("a"), lot_config("a")}})) ==
+          CommandError::lot_exists);
+    h.create(lot_config("x"));
+    CHECK(command_error(h.run(kT0, CreateLots{{lot_config("b"), lot_config("x")}})) ==
+          CommandError::lot_exists);
+    CHECK(command_error(h.run(kT0, CreateLots{})) == CommandError::invalid_config);
+    CHECK(command_error(h.run(kT0, CreateLots{{lot_config("b"), lot_config("c"),
+                                               lot_config("d"), lot_config("e")}})) ==
+          CommandError::invalid_config);  // more than max_catalogue_lots
+    CHECK(command_error(h.run(kT0, CreateLots{{lot_config("b"), lot_config("c"),
+                                               lot_config("d")}})) ==
+          CommandError::limit_reached);  // 1 + 3 > max_lots
+    CHECK(h.engine.lots().size() == 1);
+    CHECK(bodies<LotConfigured>(h.run(kT0, CreateLots{{lot_config("b"), lot_config("c")}}))
+              .size() == 2);
+    CHECK(h.engine.lots().size() == 3);
+  }
+}
+
 TEST_SUITE("limits and the driver's view") {
   TEST_CASE("max_lots and max_qualifications are refused with limit_reached") {
     Harness h(EngineLimits{2, 1});

@@ -22,8 +22,10 @@ class Auctiond {
  public:
   explicit Auctiond(std::vector<std::string> extra = {}, const std::string* data_dir = nullptr) {
     const std::string dir = data_dir != nullptr ? *data_dir : data_.path();
-    std::vector<std::string> argv = {AUCTIOND,   "--data-dir",  dir,
-                                     "--listen", "127.0.0.1:0", "--demo"};
+    this->data_dir = dir;
+    std::vector<std::string> argv = {AUCTIOND,         "--data-dir",    dir,
+                                     "--listen",       "127.0.0.1:0",   "--admin-listen",
+                                     "127.0.0.1:0",    "--demo"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<Subprocess>(argv);
     while (const auto line = process_->read_line(std::chrono::seconds(20))) {
@@ -33,6 +35,10 @@ class Auctiond {
       if (first == "auctiond:" && second == "listening") {
         const auto colon = line->find("127.0.0.1:");
         port = static_cast<unsigned short>(std::stoi(line->substr(colon + 10)));
+      } else if (first == "auctiond:" && second == "admin") {
+        const auto colon = line->find("127.0.0.1:");
+        admin_url = "http://" + line->substr(colon, line->find(' ', colon) - colon);
+        admin_token_file = dir + "/admin.token";
       } else if (first == "user") {
         in >> word >> token;
         tokens[second] = token;
@@ -74,6 +80,9 @@ class Auctiond {
 
   unsigned short port = 0;
   std::map<std::string, std::string> tokens;
+  std::string data_dir;
+  std::string admin_url;         // http://127.0.0.1:PORT of the admin interface
+  std::string admin_token_file;  // the admin token auctiond made in its data directory
 
  private:
   TempDir data_;

@@ -6,7 +6,7 @@ auctiond=$1
 loadgen=$2
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
-"$auctiond" --data-dir "$work/data" --listen 127.0.0.1:0 --demo --demo-bidders 20 \
+"$auctiond" --data-dir "$work/data" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --demo --demo-bidders 20 \
   --demo-tokens-file "$work/tokens" --demo-open-lots 20 --bids-per-second 100000 \
   --bid-burst 100000 --messages-per-second 100000 --message-burst 100000 >"$work/log" 2>&1 &
 server=$!

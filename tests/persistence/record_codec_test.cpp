@@ -28,6 +28,7 @@ std::vector<Command> one_of_each() {
       Command{8, kT0 + 7, CancelLot{lot_id("vase")}},
       Command{9, kT0 + 8, Tick{}},
       Command{10, kT0 + 9, Restart{}},
+      Command{11, kT0 + 10, CreateLots{{lot_config("a"), config, lot_config("b")}}},
   };
 }
 

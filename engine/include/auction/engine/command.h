@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "auction/engine/lot_config.h"
 #include "auction/engine/types.h"
@@ -18,6 +19,14 @@ namespace auction {
 struct CreateLot {
   LotConfig config;
   friend bool operator==(const CreateLot&, const CreateLot&) = default;
+};
+
+// A catalogue: creates every lot, in order, or none of them. Refused as a whole (naming the first
+// offending lot) when any lot would be refused on its own, when two lots share an id, or when the
+// catalogue is empty or larger than EngineLimits::max_catalogue_lots.
+struct CreateLots {
+  std::vector<LotConfig> configs;
+  friend bool operator==(const CreateLots&, const CreateLots&) = default;
 };
 
 // Replaces the whole configuration of a scheduled lot (`config.id` names the lot).
@@ -70,7 +79,7 @@ struct Restart {
 };
 
 using CommandBody = std::variant<CreateLot, EditLot, QualifyBidder, PlaceBid, PauseLot, ResumeLot,
-                                 CancelLot, Tick, Restart>;
+                                 CancelLot, Tick, Restart, CreateLots>;
 
 struct Command {
   Seq seq = 0;

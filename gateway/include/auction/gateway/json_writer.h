@@ -17,6 +17,7 @@ class JsonWriter {
   explicit JsonWriter(std::string& out) : out_(out) {}
 
   JsonWriter& begin_object();
+  JsonWriter& begin_object(std::string_view key);  // a nested object as a field
   JsonWriter& end_object();
   JsonWriter& begin_array(std::string_view key);
   JsonWriter& end_array();

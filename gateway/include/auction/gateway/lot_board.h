@@ -13,6 +13,7 @@
 // writer); Subscriber::deliver() is called with the board's lock held and must not block.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,37 @@ class Subscriber {
   virtual UserId viewer() const = 0;
 };
 
+// One accepted bid, as the admin's "lots show" lists them.
+struct RecentBid {
+  Seq seq = 0;
+  TimeMs ts_ms = 0;
+  UserId bidder;
+  AmountMinor amount_minor = 0;
+};
+
+// The last few accepted bids of a lot, in a fixed ring (no allocation per bid).
+class RecentBids {
+ public:
+  static constexpr std::size_t kCapacity = 10;
+  void push(const RecentBid& bid) {
+    ring_[next_] = bid;
+    next_ = (next_ + 1) % kCapacity;
+    if (count_ < kCapacity) ++count_;
+  }
+  // Newest first.
+  std::vector<RecentBid> newest_first() const {
+    std::vector<RecentBid> out;
+    for (std::size_t i = 1; i <= count_; ++i)
+      out.push_back(ring_[(next_ + kCapacity - i) % kCapacity]);
+    return out;
+  }
+
+ private:
+  std::array<RecentBid, kCapacity> ring_{};
+  std::size_t next_ = 0;
+  std::size_t count_ = 0;
+};
+
 struct LotView {
   LotConfig config;
   Phase phase = Phase::scheduled;
@@ -45,6 +77,8 @@ struct LotView {
   Seq seq = 0;
   std::optional<Outcome> outcome;
   UserId winner;
+  TimeMs closed_at_ms = 0;  // 0 while bidding is not over
+  RecentBids recent_bids;   // since the newest snapshot at start-up, then live
 
   bool bidding_over() const { return phase == Phase::closed || phase == Phase::cancelled; }
   std::optional<AmountMinor> min_next_minor() const;
@@ -59,6 +93,8 @@ class LotBoard {
   void publish(const Event& event, TimeMs now_ms);
   // Seeds the board with a lot's recovered state (at start-up, before any publish()).
   void load(const LotView& view);
+  // Seeds a lot's recent bids (at start-up, oldest first, after load()).
+  void load_recent_bid(const LotId& lot, const RecentBid& bid);
 
   // The snapshot message for `lot` as `viewer` sees it (none if the lot is unknown).
   std::optional<std::string> snapshot(const LotId& lot, const UserId& viewer,
@@ -71,6 +107,7 @@ class LotBoard {
   void unsubscribe_all(const Subscriber* who);
   std::string lots_message(const std::optional<std::string>& request_id, TimeMs now_ms) const;
   std::optional<LotView> find(const LotId& lot) const;
+  std::vector<LotView> list() const;  // every lot, by id
   std::size_t lot_count() const;
   std::size_t subscriber_count() const;
 

@@ -106,6 +106,8 @@ class Server {
   void answer_all(std::span<const Answer> answers);
   // The command submitted with `origin` was never applied: answer `unavailable`.
   void refuse(std::uint64_t origin);
+  // Closes every session logged in as `user` (1008 "token revoked"). Any thread.
+  void disconnect_user(const UserId& user);
 
   struct Impl;
 

@@ -21,6 +21,18 @@ namespace auction::persistence {
 
 enum class Role : std::uint8_t { bidder = 0, seller = 1, admin = 2 };
 
+std::string_view role_name(Role role);
+// A fresh token: 32 random bytes, base64url (also the admin token's format).
+Status new_token(std::string& token_out);
+std::optional<Role> parse_role(std::string_view name);
+
+// What issue() may do to an existing user.
+enum class IssueMode : std::uint8_t {
+  create,   // only a new user (Code::invalid_argument "exists" otherwise)
+  reissue,  // only an existing user: new token, same role, no longer revoked (not_found otherwise)
+  upsert,   // either
+};
+
 struct Account {
   UserId user;
   Role role = Role::bidder;
@@ -34,10 +46,13 @@ class AccountStore {
   AccountStore(const AccountStore&) = delete;
   AccountStore& operator=(const AccountStore&) = delete;
 
-  // Creates or re-keys `user` and returns the new token (the only time it is visible).
-  Status issue(const UserId& user, Role role, std::string& token_out);
-  Status revoke(const UserId& user);
+  // Creates or re-keys `user` and returns the new token (the only time it is visible). With
+  // IssueMode::reissue the stored role is kept and `role` is ignored.
+  Status issue(const UserId& user, Role role, std::string& token_out,
+               IssueMode mode = IssueMode::upsert);
+  Status revoke(const UserId& user);  // not_found for an unknown user
   bool verify(const UserId& user, std::string_view token) const;
+  std::optional<Account> find(const UserId& user) const;
   std::vector<Account> list() const;
 
  private:

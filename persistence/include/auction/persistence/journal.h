@@ -3,6 +3,8 @@
 // Layout of a journal directory (an LMDB environment):
 //   "commands": seq (u64, native integer key) → record (see record_codec.h)
 //   "meta":     "chain" → u64 seq | 32-byte chain digest after that seq (updated per commit)
+//   "marks":    seq (u64) → 32-byte chain digest after that record (the batches' marks: every
+//               record that closed a lot, so its transaction confirmation can quote the digest)
 //
 // Contract:
 //   - Appends take consecutive sequence numbers following last_seq(); a batch is one write
@@ -39,11 +41,6 @@ struct JournalSpace {
   }
 };
 
-struct ChainPoint {
-  Seq seq = 0;
-  Digest256 digest{};
-};
-
 class Journal final : public JournalBackend {
  public:
   static Status open(const JournalOptions& options, std::unique_ptr<Journal>& out);
@@ -62,6 +59,8 @@ class Journal final : public JournalBackend {
   Seq first_seq() const;     // 0 when empty
   Seq last_seq() const;      // 0 when empty
   ChainPoint chain() const;  // the digest after last_seq() as committed
+  // The chain digest after record `seq`, if the writer marked it (see JournalBatch::marks).
+  std::optional<Digest256> mark(Seq seq) const;
   JournalSpace space() const;
   // Calls visit(seq, record) for every record with seq ≥ from_seq, in order, until visit returns
   // false. The record bytes are valid only during the call.
@@ -77,6 +76,7 @@ class Journal final : public JournalBackend {
   void* env_ = nullptr;  // MDB_env
   unsigned commands_dbi_ = 0;
   unsigned meta_dbi_ = 0;
+  unsigned marks_dbi_ = 0;
   void* write_txn_ = nullptr;  // MDB_txn of the batch being staged
   // Readers share; grow_map() excludes them (LMDB requires no open transaction to resize).
   mutable std::shared_mutex resize_mutex_;

@@ -17,10 +17,19 @@
 
 namespace auction::persistence {
 
+// The chain digest after one record.
+struct ChainPoint {
+  Seq seq = 0;
+  Digest256 digest{};
+};
+
 struct JournalBatch {
   std::span<const std::string_view> records;  // encoded records, consecutive seqs
   Seq last_seq = 0;
   Digest256 chain_after{};  // the chain digest after the last record
+  // Chain digests kept for later lookup (the records that closed a lot: a transaction
+  // confirmation quotes them), written in the same transaction as the records.
+  std::span<const ChainPoint> marks;
 };
 
 class JournalBackend {

@@ -24,8 +24,9 @@ struct RecoveryReport {
 };
 
 // `engine` must be freshly constructed. `snapshots` may be null (replay the whole journal).
+// `tail_events`, if given, receives the events of the commands replayed after the snapshot.
 Status recover(Engine& engine, const Journal& journal, const SnapshotStore* snapshots,
-               RecoveryReport& report);
+               RecoveryReport& report, EventSink* tail_events = nullptr);
 
 // Applies journal records after engine.last_seq() up to `to_seq` (inclusive) to `engine`,
 // emitting the engine's events into `sink` (may be null). The same checks as recover().

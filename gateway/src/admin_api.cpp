@@ -1,0 +1,612 @@
+#include "auction/gateway/admin_api.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
+#include <span>
+
+#include "auction/gateway/json_writer.h"
+
+namespace auction::gateway {
+namespace {
+
+namespace dom = simdjson::dom;
+
+// What was wrong with a request, and where.
+struct Problem {
+  unsigned status = 400;
+  std::string code = "bad_request";
+  std::string message;
+  std::string field;
+  std::string lot;
+  std::optional<std::size_t> index;  // the lot's position in a catalogue
+};
+
+using Check = std::optional<Problem>;
+
+Problem problem(unsigned status, std::string code, std::string message, std::string field = {}) {
+  return Problem{status, std::move(code), std::move(message), std::move(field), {}, {}};
+}
+
+AdminResponse respond(const Problem& p) {
+  AdminResponse response{p.status, {}};
+  JsonWriter w(response.body);
+  w.begin_object().begin_object("error").field("code", p.code).field("message", p.message);
+  if (!p.field.empty()) w.field("field", p.field);
+  if (!p.lot.empty()) w.field("lot", p.lot);
+  if (p.index) w.field("index", std::uint64_t{*p.index});
+  w.end_object().end_object();
+  return response;
+}
+
+AdminResponse unavailable() {
+  return respond(problem(503, "unavailable", "the server did not apply the command (journal "
+                                             "full or failed, or shutting down): nothing changed"));
+}
+
+std::vector<std::string_view> split_path(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  std::vector<std::string_view> parts;
+  while (!target.empty()) {
+    const auto slash = target.find('/');
+    if (slash != 0) parts.push_back(target.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    target.remove_prefix(slash + 1);
+  }
+  return parts;
+}
+
+std::optional<std::int64_t> amount_or_null(AmountMinor amount) {
+  return amount == 0 ? std::nullopt : std::optional<std::int64_t>(amount);
+}
+std::optional<std::int64_t> time_or_null(TimeMs time_ms) {
+  return time_ms == 0 ? std::nullopt : std::optional<std::int64_t>(time_ms);
+}
+
+// The fields of one JSON object, read strictly.
+class Fields {
+ public:
+  explicit Fields(dom::object object) : object_(object) {}
+
+  Check only(std::initializer_list<std::string_view> known) const {
+    return only(std::span<const std::string_view>(known.begin(), known.size()));
+  }
+  Check only(std::span<const std::string_view> known) const {
+    for (const auto field : object_) {
+      if (std::find(known.begin(), known.end(), field.key) == known.end()) {
+        return problem(400, "bad_request", "unknown field \"" + std::string(field.key) + "\"",
+                       std::string(field.key));
+      }
+    }
+    return std::nullopt;
+  }
+  bool has(std::string_view key) const { return object_[key].error() == simdjson::SUCCESS; }
+  bool is_null(std::string_view key) const {
+    dom::element value;
+    return object_[key].get(value) == simdjson::SUCCESS && value.is_null();
+  }
+
+  Check missing(std::string_view key) const {
+    return problem(400, "bad_request", "missing field \"" + std::string(key) + "\"",
+                   std::string(key));
+  }
+  Check text(std::string_view key, std::string_view& out) const {
+    if (object_[key].get(out) != simdjson::SUCCESS) {
+      return problem(400, "bad_request", std::string(key) + " must be a string", std::string(key));
+    }
+    return std::nullopt;
+  }
+  template <class Id>
+  Check id(std::string_view key, Id& out) const {
+    std::string_view text_value;
+    if (Check c = text(key, text_value)) return c;
+    const auto parsed = Id::parse(text_value);
+    if (!parsed) {
+      return problem(400, "invalid_id",
+                     std::string(key) + " must be 1-32 characters of A-Z a-z 0-9 _ -",
+                     std::string(key));
+    }
+    out = *parsed;
+    return std::nullopt;
+  }
+  // A JSON integer in [lo, hi]: a fraction, exponent or string is refused, never rounded.
+  Check integer(std::string_view key, std::int64_t& out, std::int64_t lo, std::int64_t hi,
+                std::string_view code = "bad_request") const {
+    dom::element value;
+    if (object_[key].get(value) != simdjson::SUCCESS) return missing(key);
+    const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    if (value.type() != dom::element_type::INT64 || value.get_int64().value() < lo ||
+        value.get_int64().value() > hi) {
+      return problem(code == "bad_request" ? 400 : 422, std::string(code),
+                     std::string(key) + " must be an integer in " + range, std::string(key));
+    }
+    out = value.get_int64().value();
+    return std::nullopt;
+  }
+  Check amount(std::string_view key, AmountMinor& out, AmountMinor lo = 1) const {
+    return integer(key, out, lo, kMaxAmountMinor, "invalid_amount");
+  }
+
+ private:
+  dom::object object_;
+};
+
+// Parses a JSON body that must be an object.
+Check parse_object(dom::parser& parser, std::string_view body, dom::object& out) {
+  if (parser.parse(body.data(), body.size()).get(out) != simdjson::SUCCESS) {
+    return problem(400, "bad_request", "the body must be a JSON object");
+  }
+  return std::nullopt;
+}
+
+constexpr std::array<std::string_view, 14> kLotFields = {
+    "id",          "title",     "seller",       "currency",     "start_price",
+    "increment",   "reserve",   "deposit",      "starts_at_ms", "starts_in_ms",
+    "timed_ms",    "extension_ms", "latest_close_at_ms", "latest_close_in_ms"};
+
+// A lot configuration from JSON: every field for a new lot (`base` null), or the fields to change
+// on top of `base`. `starts_in_ms` is relative to `now_ms`.
+Check lot_config(const Fields& f, const LotConfig* base, TimeMs now_ms, LotConfig& c) {
+  if (Check bad = f.only(kLotFields)) return bad;
+  if (base == nullptr) {
+    for (const std::string_view key : {"id", "title", "seller", "currency", "start_price",
+                                       "increment", "timed_ms", "extension_ms"}) {
+      if (!f.has(key)) return f.missing(key);
+    }
+    if (!f.has("starts_at_ms") && !f.has("starts_in_ms")) return f.missing("starts_at_ms");
+  } else {
+    c = *base;
+  }
+  if (f.has("starts_at_ms") && f.has("starts_in_ms")) {
+    return problem(400, "bad_request", "give starts_at_ms or starts_in_ms, not both",
+                   "starts_at_ms");
+  }
+  const bool reserve_was_default = base != nullptr && base->reserve_minor == base->start_price_minor;
+  std::string_view text_value;
+  if (f.has("id")) {
+    LotId id;
+    if (Check bad = f.id("id", id)) return bad;
+    if (base != nullptr && id != base->id) {
+      return problem(400, "bad_request", "a lot's id cannot be changed", "id");
+    }
+    c.id = id;
+  }
+  if (f.has("title")) {
+    if (Check bad = f.text("title", text_value)) return bad;
+    const auto title = Title::parse(text_value);
+    if (!title) return problem(422, "invalid_config", "title must be 1-200 UTF-8 bytes", "title");
+    c.title = *title;
+  }
+  if (f.has("seller")) {
+    if (Check bad = f.id("seller", c.seller)) return bad;
+  }
+  if (f.has("currency")) {
+    if (Check bad = f.text("currency", text_value)) return bad;
+    const auto currency = CurrencyCode::parse(text_value);
+    if (!currency) {
+      return problem(422, "invalid_config", "currency must be an ISO 4217 code such as EUR",
+                     "currency");
+    }
+    c.currency = *currency;
+  }
+  if (f.has("start_price")) {
+    if (Check bad = f.amount("start_price", c.start_price_minor)) return bad;
+    if (!f.has("reserve") && reserve_was_default) c.reserve_minor = 0;  // follows the start price
+  }
+  if (f.has("increment")) {
+    if (Check bad = f.amount("increment", c.increment_minor)) return bad;
+  }
+  if (f.has("reserve")) {
+    if (Check bad = f.amount("reserve", c.reserve_minor)) return bad;
+  }
+  if (f.has("deposit")) {
+    if (Check bad = f.amount("deposit", c.deposit_minor, 0)) return bad;
+  }
+  if (f.has("starts_at_ms")) {
+    if (Check bad = f.integer("starts_at_ms", c.starts_at_ms, 0, kMaxTimeMs)) return bad;
+  }
+  if (f.has("starts_in_ms")) {
+    DurationMs in_ms = 0;
+    if (Check bad = f.integer("starts_in_ms", in_ms, 0, kMaxDurationMs)) return bad;
+    c.starts_at_ms = now_ms + in_ms;
+  }
+  if (f.has("timed_ms")) {
+    if (Check bad = f.integer("timed_ms", c.timed_ms, 0, kMaxDurationMs)) return bad;
+  }
+  if (f.has("extension_ms")) {
+    if (Check bad = f.integer("extension_ms", c.extension_ms, 0, kMaxDurationMs)) return bad;
+  }
+  if (f.has("latest_close_at_ms") && f.has("latest_close_in_ms")) {
+    return problem(400, "bad_request", "give latest_close_at_ms or latest_close_in_ms, not both",
+                   "latest_close_at_ms");
+  }
+  if (f.has("latest_close_in_ms")) {
+    DurationMs in_ms = 0;
+    if (Check bad = f.integer("latest_close_in_ms", in_ms, 1, kMaxDurationMs)) return bad;
+    c.latest_close_at_ms = now_ms + in_ms;
+  } else if (f.is_null("latest_close_at_ms")) {
+    c.latest_close_at_ms = 0;
+  } else if (f.has("latest_close_at_ms")) {
+    if (Check bad = f.integer("latest_close_at_ms", c.latest_close_at_ms, 1, kMaxTimeMs)) {
+      return bad;
+    }
+  }
+  return std::nullopt;
+}
+
+unsigned status_of(CommandError error) {
+  switch (error) {
+    case CommandError::invalid_config:
+      return 422;
+    case CommandError::unknown_lot:
+      return 404;
+    default:
+      return 409;
+  }
+}
+
+// The engine's refusal of an admin command, if it refused.
+std::optional<Problem> refusal(const CommandResult& result) {
+  for (const Event& event : result.events) {
+    if (const auto* rejected = std::get_if<CommandRejected>(&event.body)) {
+      Problem p = problem(status_of(rejected->error), std::string(command_error_name(rejected->error)),
+                          std::string(rejected->message), std::string(rejected->field));
+      p.lot = std::string(rejected->lot.view());
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+void write_lot(JsonWriter& w, const LotView& v, bool with_recent_bids) {
+  const LotConfig& c = v.config;
+  w.begin_object()
+      .field("lot", c.id.view())
+      .field("title", c.title.view())
+      .field("seller", c.seller.view())
+      .field("currency", c.currency.view())
+      .field("phase", phase_name(v.phase))
+      .field("start_price", c.start_price_minor)
+      .field("increment", c.increment_minor)
+      .field("reserve", c.reserve_minor)
+      .field("deposit", c.deposit_minor)
+      .field("starts_at_ms", c.starts_at_ms)
+      .field("timed_ms", c.timed_ms)
+      .field("extension_ms", c.extension_ms)
+      .field("latest_close_at_ms", time_or_null(c.latest_close_at_ms))
+      .field("price", amount_or_null(v.price_minor));
+  if (v.leader.empty()) {
+    w.field_null("leader");
+  } else {
+    w.field("leader", v.leader.view());
+  }
+  w.field("min_next", v.min_next_minor())
+      .field("deadline_ms", v.deadline_ms)
+      .field("reserve_met", v.reserve_met())
+      .field("bids", std::int64_t{v.bid_count})
+      .field("seq", v.seq);
+  if (v.outcome) {
+    w.field("outcome", outcome_name(*v.outcome));
+  } else {
+    w.field_null("outcome");
+  }
+  if (v.winner.empty()) {
+    w.field_null("winner");
+  } else {
+    w.field("winner", v.winner.view());
+  }
+  w.field("closed_at_ms", time_or_null(v.closed_at_ms));
+  if (with_recent_bids) {
+    w.begin_array("recent_bids");
+    for (const RecentBid& bid : v.recent_bids.newest_first()) {
+      w.begin_object()
+          .field("seq", bid.seq)
+          .field("ts_ms", bid.ts_ms)
+          .field("bidder", bid.bidder.view())
+          .field("amount", bid.amount_minor)
+          .end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();
+}
+
+AdminResponse lot_response(const LotBoard& board, const LotId& lot, unsigned status = 200) {
+  const auto view = board.find(lot);
+  if (!view) return respond(problem(404, "unknown_lot", "no such lot"));
+  AdminResponse response{status, {}};
+  JsonWriter w(response.body);
+  write_lot(w, *view, true);
+  return response;
+}
+
+}  // namespace
+
+AdminResponse AdminApi::error(unsigned status, std::string_view code, std::string_view message) {
+  return respond(problem(status, std::string(code), std::string(message)));
+}
+
+AdminReply AdminApi::handle(const AdminRequest& request) {
+  const auto path = split_path(request.target);
+  if (path.size() < 2 || path[0] != "v1") {
+    return respond(problem(404, "not_found", "no such route (the API is under /v1/)"));
+  }
+  return route(request, path);
+}
+
+AdminReply AdminApi::route(const AdminRequest& request, const std::vector<std::string_view>& path) {
+  const auto method_not_allowed = [&] {
+    return respond(problem(405, "method_not_allowed",
+                           std::string(request.method) + " is not allowed on this route"));
+  };
+  if (path[1] == "status" && path.size() == 2) {
+    return request.method == "GET" ? AdminReply(status()) : method_not_allowed();
+  }
+  if (path[1] == "users") return users_request(request, path);
+  if (path[1] == "lots") return lots_request(request, path);
+  return respond(problem(404, "not_found", "no such route"));
+}
+
+AdminReply AdminApi::users_request(const AdminRequest& request,
+                                   const std::vector<std::string_view>& path) {
+  const auto write_user = [](std::string_view user, std::string_view role, std::string_view token,
+                             unsigned status) {
+    AdminResponse response{status, {}};
+    JsonWriter w(response.body);
+    w.begin_object().field("user", user).field("role", role).field("token", token).end_object();
+    return response;
+  };
+  if (path.size() == 2 && request.method == "GET") {
+    AdminResponse response;
+    JsonWriter w(response.body);
+    w.begin_object().begin_array("users");
+    for (const UserInfo& info : backend_.users()) {
+      w.begin_object()
+          .field("user", info.user.view())
+          .field("role", info.role)
+          .field("revoked", info.revoked)
+          .end_object();
+    }
+    w.end_array().end_object();
+    return response;
+  }
+  if (path.size() == 2 && request.method == "POST") {
+    dom::parser parser;
+    dom::object object;
+    if (Check bad = parse_object(parser, request.body, object)) return respond(*bad);
+    const Fields f(object);
+    if (Check bad = f.only({"user", "role"})) return respond(*bad);
+    UserId user;
+    if (!f.has("user")) return respond(*f.missing("user"));
+    if (Check bad = f.id("user", user)) return respond(*bad);
+    std::string_view role = "bidder";
+    if (f.has("role")) {
+      if (Check bad = f.text("role", role)) return respond(*bad);
+    }
+    if (role != "bidder" && role != "seller") {
+      return respond(problem(400, "bad_request", "role must be bidder or seller", "role"));
+    }
+    std::string token;
+    const Status s = backend_.add_user(user, role, token);
+    if (s.code() == Status::Code::invalid_argument) {
+      return respond(problem(409, "user_exists", "user " + std::string(user.view()) + " exists"));
+    }
+    if (!s.is_ok()) return respond(problem(500, "internal", s.message()));
+    return write_user(user.view(), role, token, 201);
+  }
+  if (path.size() != 4) return respond(problem(404, "not_found", "no such route"));
+  const auto user = UserId::parse(path[2]);
+  if (!user) return respond(problem(400, "invalid_id", "not a valid user id"));
+  if (request.method != "POST") {
+    return respond(problem(405, "method_not_allowed", "use POST"));
+  }
+  if (path[3] == "token") {
+    UserInfo info;
+    std::string token;
+    const Status s = backend_.reissue_token(*user, info, token);
+    if (s.code() == Status::Code::not_found) {
+      return respond(problem(404, "unknown_user", "no user " + std::string(user->view())));
+    }
+    if (!s.is_ok()) return respond(problem(500, "internal", s.message()));
+    return write_user(user->view(), info.role, token, 200);
+  }
+  if (path[3] == "revoke") {
+    const Status s = backend_.revoke_user(*user);
+    if (s.code() == Status::Code::not_found) {
+      return respond(problem(404, "unknown_user", "no user " + std::string(user->view())));
+    }
+    if (!s.is_ok()) return respond(problem(500, "internal", s.message()));
+    AdminResponse response;
+    JsonWriter(response.body).begin_object().field("user", user->view()).field("revoked", true).end_object();
+    return response;
+  }
+  return respond(problem(404, "not_found", "no such route"));
+}
+
+AdminReply AdminApi::lots_request(const AdminRequest& request,
+                                  const std::vector<std::string_view>& path) {
+  if (path.size() == 2) {
+    if (request.method == "POST") return create_lots(request.body);
+    if (request.method != "GET") return respond(problem(405, "method_not_allowed", "use GET or POST"));
+    AdminResponse response;
+    JsonWriter w(response.body);
+    w.begin_object().begin_array("lots");
+    for (const LotView& view : board_.list())
+      write_lot(w, view, false);
+    w.end_array().end_object();
+    return response;
+  }
+  const auto lot = LotId::parse(path[2]);
+  if (!lot) return respond(problem(400, "invalid_id", "not a valid lot id"));
+  if (path.size() == 3) {
+    if (request.method == "GET") return lot_response(board_, *lot);
+    if (request.method == "PATCH") return edit_lot(*lot, request.body);
+    return respond(problem(405, "method_not_allowed", "use GET or PATCH"));
+  }
+  if (path.size() != 4) return respond(problem(404, "not_found", "no such route"));
+  return lot_request(request, *lot, path[3]);
+}
+
+AdminReply AdminApi::lot_request(const AdminRequest& request, const LotId& lot,
+                                 std::string_view action) {
+  if (action == "confirmation") {
+    if (request.method != "GET") return respond(problem(405, "method_not_allowed", "use GET"));
+    return confirmation(lot);
+  }
+  if (request.method != "POST") return respond(problem(405, "method_not_allowed", "use POST"));
+  if (action == "qualify") return qualify(lot, request.body);
+  std::optional<CommandBody> command;
+  if (action == "pause") command = PauseLot{lot};
+  if (action == "resume") command = ResumeLot{lot};
+  if (action == "cancel") command = CancelLot{lot};
+  if (!command) return respond(problem(404, "not_found", "no such route"));
+  return DeferredCommand{std::move(*command), [this, lot](const CommandResult& result) {
+                           if (result.refused) return unavailable();
+                           if (auto p = refusal(result)) return respond(*p);
+                           return lot_response(board_, lot);
+                         }};
+}
+
+AdminReply AdminApi::create_lots(std::string_view body) {
+  dom::parser parser;
+  dom::object object;
+  if (Check bad = parse_object(parser, body, object)) return respond(*bad);
+  const Fields top(object);
+  if (Check bad = top.only({"lots"})) return respond(*bad);
+  dom::array array;
+  if (object["lots"].get(array) != simdjson::SUCCESS) {
+    return respond(problem(400, "bad_request", "lots must be an array of lot objects", "lots"));
+  }
+  std::vector<LotConfig> configs;
+  const TimeMs now_ms = backend_.now_ms();
+  for (const dom::element element : array) {
+    dom::object lot_object;
+    if (element.get(lot_object) != simdjson::SUCCESS) {
+      Problem bad = problem(400, "bad_request", "each lot must be an object");
+      bad.index = configs.size();
+      return respond(bad);
+    }
+    LotConfig config;
+    if (Check bad = lot_config(Fields(lot_object), nullptr, now_ms, config)) {
+      bad->index = configs.size();
+      std::string_view id;
+      if (lot_object["id"].get(id) == simdjson::SUCCESS) bad->lot = std::string(id);
+      return respond(*bad);
+    }
+    configs.push_back(config);
+  }
+  if (configs.empty()) return respond(problem(422, "invalid_config", "no lots given", "lots"));
+  std::vector<LotId> ids;
+  for (const LotConfig& config : configs)
+    ids.push_back(config.id);
+  CommandBody command = configs.size() == 1 ? CommandBody(CreateLot{configs.front()})
+                                            : CommandBody(CreateLots{std::move(configs)});
+  return DeferredCommand{
+      std::move(command), [this, ids = std::move(ids)](const CommandResult& result) {
+        if (result.refused) return unavailable();
+        if (auto p = refusal(result)) {
+          const auto at = std::find_if(ids.begin(), ids.end(),
+                                       [&](const LotId& id) { return id.view() == p->lot; });
+          if (at != ids.end()) p->index = static_cast<std::size_t>(at - ids.begin());
+          return respond(*p);
+        }
+        AdminResponse response{201, {}};
+        JsonWriter w(response.body);
+        w.begin_object().field("seq", result.seq).begin_array("lots");
+        for (const LotId& id : ids) {
+          if (const auto view = board_.find(id)) write_lot(w, *view, false);
+        }
+        w.end_array().end_object();
+        return response;
+      }};
+}
+
+AdminReply AdminApi::edit_lot(const LotId& lot, std::string_view body) {
+  const auto view = board_.find(lot);
+  if (!view) return respond(problem(404, "unknown_lot", "no such lot"));
+  dom::parser parser;
+  dom::object object;
+  if (Check bad = parse_object(parser, body, object)) return respond(*bad);
+  LotConfig config;
+  if (Check bad = lot_config(Fields(object), &view->config, backend_.now_ms(), config)) {
+    bad->lot = std::string(lot.view());
+    return respond(*bad);
+  }
+  return DeferredCommand{EditLot{config}, [this, lot](const CommandResult& result) {
+                           if (result.refused) return unavailable();
+                           if (auto p = refusal(result)) return respond(*p);
+                           return lot_response(board_, lot);
+                         }};
+}
+
+AdminReply AdminApi::qualify(const LotId& lot, std::string_view body) {
+  dom::parser parser;
+  dom::object object;
+  if (Check bad = parse_object(parser, body, object)) return respond(*bad);
+  const Fields f(object);
+  if (Check bad = f.only({"bidder"})) return respond(*bad);
+  if (!f.has("bidder")) return respond(*f.missing("bidder"));
+  UserId bidder;
+  if (Check bad = f.id("bidder", bidder)) return respond(*bad);
+  return DeferredCommand{
+      QualifyBidder{lot, bidder, QualifySource::waiver},
+      [lot, bidder](const CommandResult& result) {
+        if (result.refused) return unavailable();
+        if (auto p = refusal(result)) return respond(*p);
+        AdminResponse response;
+        JsonWriter(response.body)
+            .begin_object()
+            .field("lot", lot.view())
+            .field("bidder", bidder.view())
+            .field("source", "waiver")
+            .field("seq", result.seq)
+            .end_object();
+        return response;
+      }};
+}
+
+AdminResponse AdminApi::confirmation(const LotId& lot) const {
+  const auto view = board_.find(lot);
+  if (!view) return respond(problem(404, "unknown_lot", "no such lot"));
+  if (!view->outcome) {
+    return respond(problem(409, "lot_not_closed", "the lot has not closed yet"));
+  }
+  if (*view->outcome != Outcome::sold) {
+    return respond(problem(409, "not_sold",
+                           "the lot closed " + std::string(outcome_name(*view->outcome)) +
+                               ": there is no transaction to confirm"));
+  }
+  const auto digest = backend_.journal_digest_hex(view->seq);
+  if (!digest) {
+    return respond(problem(500, "internal", "the journal holds no digest for the close"));
+  }
+  AdminResponse response;
+  JsonWriter(response.body)
+      .begin_object()
+      .field("lot", lot.view())
+      .field("title", view->config.title.view())
+      .field("seller", view->config.seller.view())
+      .field("winner", view->winner.view())
+      .field("price", view->price_minor)
+      .field("currency", view->config.currency.view())
+      .field("closed_at_ms", view->closed_at_ms)
+      .field("seq", view->seq)
+      .field("journal_digest", *digest)
+      .end_object();
+  return response;
+}
+
+AdminResponse AdminApi::status() const {
+  AdminResponse response;
+  JsonWriter(response.body)
+      .begin_object()
+      .field("durable_seq", backend_.durable_seq())
+      .field("lots", std::uint64_t{board_.lot_count()})
+      .field("subscribers", std::uint64_t{board_.subscriber_count()})
+      .field("now_ms", backend_.now_ms())
+      .end_object();
+  return response;
+}
+
+}  // namespace auction::gateway

@@ -1,0 +1,133 @@
+#include "wiring.h"
+
+namespace auction {
+
+using namespace persistence;
+
+void Wiring::attach(Pipeline* pipeline, gateway::Server* server, gateway::AdminServer* admin) {
+  pipeline_ = pipeline;
+  server_ = server;
+  admin_ = admin;
+}
+
+void Wiring::on_durable(std::span<const CommandOutcome> outcomes) {
+  answers_.clear();
+  // The board first: an admin answer reads the lot's state after its command.
+  for (const CommandOutcome& outcome : outcomes) {
+    for (const Event& event : outcome.events)
+      board_.publish(event, outcome.ts_ms);
+  }
+  for (const CommandOutcome& outcome : outcomes) {
+    if (outcome.origin == 0) continue;  // the pipeline's own ticks, start-up demo lots
+    if (gateway::AdminServer::owns(outcome.origin)) {
+      if (admin_ != nullptr) admin_->answer(outcome.origin, outcome.seq, outcome.events);
+    } else {
+      answers_.push_back({outcome.origin, outcome.seq, outcome.events});
+    }
+  }
+  if (server_ != nullptr && !answers_.empty()) server_->answer_all(answers_);
+}
+
+void Wiring::on_refused(std::uint64_t origin) {
+  if (origin == 0) return;
+  if (gateway::AdminServer::owns(origin)) {
+    if (admin_ != nullptr) admin_->refuse(origin);
+  } else if (server_ != nullptr) {
+    server_->refuse(origin);
+  }
+}
+
+bool Wiring::submit(CommandBody body, std::uint64_t origin) {
+  return pipeline_->submit(std::move(body), origin);
+}
+
+void Wiring::submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch,
+                        std::vector<std::uint64_t>& refused) {
+  if (!pipeline_->submit_all(batch)) {
+    for (const auto& entry : batch)
+      refused.push_back(entry.second);
+  }
+}
+
+bool Wiring::verify(const UserId& user, std::string_view token) const {
+  return accounts_.verify(user, token);
+}
+
+Status Wiring::add_user(const UserId& user, std::string_view role, std::string& token_out) {
+  const auto parsed = parse_role(role);
+  if (!parsed) return Status::error(Status::Code::invalid_argument, "unknown role");
+  return accounts_.issue(user, *parsed, token_out, IssueMode::create);
+}
+
+Status Wiring::reissue_token(const UserId& user, gateway::UserInfo& info_out,
+                             std::string& token_out) {
+  if (Status s = accounts_.issue(user, Role::bidder, token_out, IssueMode::reissue); !s.is_ok()) {
+    return s;
+  }
+  const auto account = accounts_.find(user);
+  info_out = {user, account ? std::string(role_name(account->role)) : "", false};
+  return Status::ok();
+}
+
+Status Wiring::revoke_user(const UserId& user) {
+  if (Status s = accounts_.revoke(user); !s.is_ok()) return s;
+  if (server_ != nullptr) server_->disconnect_user(user);
+  return Status::ok();
+}
+
+std::vector<gateway::UserInfo> Wiring::users() const {
+  std::vector<gateway::UserInfo> users;
+  for (const Account& account : accounts_.list())
+    users.push_back({account.user, std::string(role_name(account.role)), account.revoked});
+  return users;
+}
+
+std::optional<std::string> Wiring::journal_digest_hex(Seq seq) const {
+  const auto digest = journal_.mark(seq);
+  if (!digest) return std::nullopt;
+  return to_hex(*digest);
+}
+
+Seq Wiring::durable_seq() const {
+  return pipeline_->durable_seq();
+}
+
+TimeMs Wiring::now_ms() const {
+  return clock_.now_ms();
+}
+
+gateway::LotView view_of(const LotState& lot) {
+  gateway::LotView view;
+  view.config = lot.config;
+  view.phase = lot.phase;
+  view.price_minor = lot.price_minor;
+  view.leader = lot.leader;
+  if (lot.phase == Phase::timed || lot.phase == Phase::extension)
+    view.deadline_ms = lot.deadline_ms;
+  if (lot.phase == Phase::paused && lot.close_cap_ms != 0) view.deadline_ms = lot.close_cap_ms;
+  view.bid_count = lot.bid_count;
+  view.seq = lot.seq;
+  if (lot.bidding_over()) {
+    view.outcome = lot.outcome;
+    view.closed_at_ms = lot.closed_at_ms;
+    if (lot.outcome == Outcome::sold) view.winner = lot.leader;
+  }
+  return view;
+}
+
+void RecentBidCollector::on_event(const Event& event) {
+  const auto* bid = std::get_if<BidAccepted>(&event.body);
+  if (bid == nullptr) return;
+  auto& bids = bids_[std::string(bid->lot.view())];
+  if (bids.size() == gateway::RecentBids::kCapacity) bids.erase(bids.begin());
+  bids.push_back(gateway::RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor});
+}
+
+void RecentBidCollector::load_into(gateway::LotBoard& board) const {
+  for (const auto& [lot, bids] : bids_) {
+    for (const gateway::RecentBid& bid : bids)
+      board.load_recent_bid(*LotId::parse(lot), bid);
+  }
+}
+
+}  // namespace auction

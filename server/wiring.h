@@ -1,0 +1,79 @@
+// How auctiond connects its parts: the pipeline's durable outcomes go to the lot board (events),
+// to the bidder server (answers to bidders) and to the admin server (answers to auctioneers);
+// both servers submit commands to the pipeline through it; it holds the accounts and the
+// journal digests the admin API asks for.
+//
+// Threading: on_durable()/on_refused() on the pipeline's threads; submit() and the Accounts and
+// AdminBackend methods from the servers' IO threads. attach() once, before the pipeline starts.
+#pragma once
+
+#include <unordered_map>
+#include <vector>
+
+#include "auction/gateway/admin_api.h"
+#include "auction/gateway/admin_server.h"
+#include "auction/gateway/lot_board.h"
+#include "auction/gateway/server.h"
+#include "auction/persistence/account_store.h"
+#include "auction/persistence/clock.h"
+#include "auction/persistence/journal.h"
+#include "auction/persistence/pipeline.h"
+
+namespace auction {
+
+class Wiring final : public persistence::OutcomeSink,
+                     public gateway::CommandPort,
+                     public gateway::Accounts,
+                     public gateway::AdminBackend {
+ public:
+  Wiring(gateway::LotBoard& board, persistence::AccountStore& accounts,
+         const persistence::Journal& journal, persistence::Clock& clock)
+      : board_(board), accounts_(accounts), journal_(journal), clock_(clock) {}
+  void attach(persistence::Pipeline* pipeline, gateway::Server* server,
+              gateway::AdminServer* admin);
+
+  // OutcomeSink.
+  void on_durable(std::span<const persistence::CommandOutcome> outcomes) override;
+  void on_refused(std::uint64_t origin) override;
+  // CommandPort.
+  bool submit(CommandBody body, std::uint64_t origin) override;
+  void submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch,
+                  std::vector<std::uint64_t>& refused) override;
+  // Accounts.
+  bool verify(const UserId& user, std::string_view token) const override;
+  // AdminBackend.
+  Status add_user(const UserId& user, std::string_view role, std::string& token_out) override;
+  Status reissue_token(const UserId& user, gateway::UserInfo& info_out,
+                       std::string& token_out) override;
+  Status revoke_user(const UserId& user) override;
+  std::vector<gateway::UserInfo> users() const override;
+  std::optional<std::string> journal_digest_hex(Seq seq) const override;
+  Seq durable_seq() const override;
+  TimeMs now_ms() const override;
+
+ private:
+  gateway::LotBoard& board_;
+  persistence::AccountStore& accounts_;
+  const persistence::Journal& journal_;
+  persistence::Clock& clock_;
+  persistence::Pipeline* pipeline_ = nullptr;
+  gateway::Server* server_ = nullptr;
+  gateway::AdminServer* admin_ = nullptr;
+  std::vector<gateway::Server::Answer> answers_;  // reused per journal batch (writer thread)
+};
+
+// The board's view of a lot the engine recovered.
+gateway::LotView view_of(const LotState& lot);
+
+// Keeps the last accepted bids per lot while recovery replays the journal's tail, to seed the
+// board's "recent bids" (bounded: RecentBids::kCapacity per lot).
+class RecentBidCollector final : public EventSink {
+ public:
+  void on_event(const Event& event) override;
+  void load_into(gateway::LotBoard& board) const;
+
+ private:
+  std::unordered_map<std::string, std::vector<gateway::RecentBid>> bids_;  // oldest first
+};
+
+}  // namespace auction

@@ -1,0 +1,588 @@
+// auctionctl: the auctioneer's command line for auctiond's admin interface.
+//
+//   auctionctl [--data-dir DIR | --server URL --token-file FILE] [--json] COMMAND ...
+//
+// docs/AUCTIONCTL.md is the manual: commands, values, catalogue files, exit codes.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "admin_client.h"
+#include "catalogue.h"
+#include "lot_input.h"
+#include "output.h"
+#include "values.h"
+
+namespace auctionctl {
+namespace {
+
+namespace dom = simdjson::dom;
+
+// Exit codes (docs/AUCTIONCTL.md).
+constexpr int kRefused = 1;
+constexpr int kBadInput = 2;
+constexpr int kUnreachable = 3;
+constexpr int kUnauthorized = 4;
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "auctionctl: %s\n", message.c_str());
+  return code;
+}
+
+std::optional<std::string> first_line_of(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) return std::nullopt;
+  return line;
+}
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : std::move(fallback);
+}
+
+struct Options {
+  std::string data_dir;
+  std::string server;
+  std::string token_file;
+  bool json = false;
+  int timeout_ms = 10'000;
+};
+
+// A parsed reply; `doc` keeps the parser's memory alive.
+struct Reply {
+  dom::parser parser;
+  dom::element root;
+};
+
+// One admin request, with every failure turned into its exit code and one line on stderr.
+class Session {
+ public:
+  explicit Session(const Options& options) : options_(options) {}
+
+  // 0 and `reply` filled, or an exit code after printing why. `explain` rewrites a refusal
+  // (code, message, field, lot index) for people, e.g. with a catalogue's file and line.
+  using Explain = std::function<std::string(const std::string& code, const std::string& message,
+                                            const std::string& field, std::optional<std::size_t>)>;
+  int call(std::string_view method, const std::string& target, const std::string& body,
+           Reply& reply, const Explain& explain = nullptr) {
+    std::string url = options_.server;
+    const std::string dir = options_.data_dir.empty() ? env_or("AUCTION_DATA_DIR", "auction-data")
+                                                      : options_.data_dir;
+    if (url.empty()) url = env_or("AUCTION_ADMIN_URL", "");
+    if (url.empty()) url = first_line_of(dir + "/admin.url").value_or("http://127.0.0.1:8081");
+    std::optional<std::string> token;
+    if (!options_.token_file.empty()) {
+      token = first_line_of(options_.token_file);
+      if (!token) return fail(kUnauthorized, "no admin token in " + options_.token_file);
+    }
+    if (!token && std::getenv("AUCTION_ADMIN_TOKEN") != nullptr) {
+      token = env_or("AUCTION_ADMIN_TOKEN", "");
+    }
+    if (!token) token = first_line_of(dir + "/admin.token");
+    if (!token) {
+      return fail(kUnauthorized, "no admin token: give --token-file, set AUCTION_ADMIN_TOKEN, "
+                                 "or --data-dir of the server (" + dir + "/admin.token)");
+    }
+    const AdminClient client(url, *token, std::chrono::milliseconds(options_.timeout_ms));
+    std::string error;
+    const auto http = client.request(method, target, body, error);
+    if (!http) return fail(kUnreachable, error);
+    if (reply.parser.parse(http->body).get(reply.root) != simdjson::SUCCESS) {
+      return fail(kUnreachable, "auctiond at " + url + " sent a reply that is not JSON (HTTP " +
+                                    std::to_string(http->status) + ")");
+    }
+    if (http->status < 400) return 0;
+    std::string_view code = "error", message;
+    std::string field;
+    std::optional<std::size_t> index;
+    const dom::element problem = reply.root["error"];
+    if (problem["code"].get(code) != simdjson::SUCCESS) code = "error";
+    if (problem["message"].get(message) != simdjson::SUCCESS) message = "refused";
+    std::string_view field_view;
+    if (problem["field"].get(field_view) == simdjson::SUCCESS) field = std::string(field_view);
+    std::uint64_t at = 0;
+    if (problem["index"].get(at) == simdjson::SUCCESS) index = at;
+    if (http->status == 401) {
+      return fail(kUnauthorized, "the admin token was refused by " + url +
+                                     " (check --token-file or the server's admin.token)");
+    }
+    if (http->status == 503) return fail(kUnreachable, std::string(message));
+    std::string text = std::string(message) + " (" + std::string(code) + ")";
+    if (explain) {
+      text = explain(std::string(code), std::string(message), field, index);
+    } else if (!field.empty()) {
+      text = field + ": " + text;
+    }
+    return fail(http->status == 400 && code != "invalid_id" ? kBadInput : kRefused, text);
+  }
+
+  bool json() const { return options_.json; }
+
+ private:
+  const Options& options_;
+};
+
+// Reading fields of a reply for tables.
+std::string text(dom::element object, std::string_view key, std::string none = "-") {
+  std::string_view value;
+  if (object[key].get(value) == simdjson::SUCCESS) return std::string(value);
+  return none;
+}
+std::optional<std::int64_t> number(dom::element object, std::string_view key) {
+  std::int64_t value = 0;
+  if (object[key].get(value) == simdjson::SUCCESS) return value;
+  return std::nullopt;
+}
+std::string amount(dom::element lot, std::string_view key) {
+  const auto value = number(lot, key);
+  return value ? money(*value, text(lot, "currency", "")) : "-";
+}
+std::string when(dom::element object, std::string_view key) {
+  const auto value = number(object, key);
+  return value ? local_time(*value) : "-";
+}
+std::string in_how_long(std::int64_t at_ms, std::int64_t now_ms) {
+  return at_ms > now_ms ? " (in " + duration_text((at_ms - now_ms) / 1'000 * 1'000) + ")" : "";
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lots.
+
+struct LotFlags {
+  std::map<std::string, std::string> values;  // field → text, for the flags given
+  std::string id;                             // `lots edit LOT`
+};
+
+void add_lot_flags(CLI::App& command, LotFlags& flags, bool create) {
+  struct Flag {
+    const char* field;
+    const char* name;
+    const char* help;
+    bool required;
+  };
+  const Flag all[] = {
+      {"id", "--id", "lot id: 1-32 of A-Z a-z 0-9 _ -", true},
+      {"title", "--title", "text shown to bidders (1-200 bytes)", true},
+      {"seller", "--seller", "user id of the seller", true},
+      {"currency", "--currency", "ISO 4217 code, e.g. EUR", true},
+      {"start_price", "--start-price", "first admissible bid, minor units (10000 = 100.00)", true},
+      {"increment", "--increment", "minimum raise, minor units", true},
+      {"reserve", "--reserve", "lowest selling price, minor units (default: the start price)",
+       false},
+      {"deposit", "--deposit", "deposit a bidder must hold, minor units (default 0 = none)",
+       false},
+      {"starts_at", "--starts-at", "now, now+5m or ISO 8601 (default now)", false},
+      {"timed", "--timed", "length of the timed phase: 1500ms, 30s, 5m, 2h, 1d or 0", true},
+      {"extension", "--extension", "extension countdown after each late bid (0 = hard close)",
+       true},
+      {"latest_close_at", "--latest-close-at", "hard cap: now+DURATION or ISO 8601", false},
+  };
+  for (const Flag& flag : all) {
+    if (!create && std::string_view(flag.field) == "id") continue;
+    CLI::Option* option = command.add_option_function<std::string>(
+        flag.name, [&flags, field = std::string(flag.field)](const std::string& value) {
+          flags.values[field] = value;
+        },
+        flag.help);
+    if (create && flag.required) option->required();
+  }
+}
+
+// The lots of a reply as a table (list, import, create).
+void print_lot_table(dom::array lots) {
+  const std::int64_t now_ms = wall_ms();
+  Table table({"LOT", "TITLE", "PHASE", "PRICE", "BIDS", "LEADER", "STARTS", "DEADLINE"});
+  for (const dom::element lot : lots) {
+    std::string title = text(lot, "title");
+    if (title.size() > 32) title = title.substr(0, 29) + "...";
+    const auto deadline = number(lot, "deadline_ms");
+    table.add({text(lot, "lot"), title, text(lot, "phase"),
+               number(lot, "price") ? amount(lot, "price") : "-",
+               std::to_string(number(lot, "bids").value_or(0)), text(lot, "leader"),
+               when(lot, "starts_at_ms"),
+               deadline ? local_time(*deadline) + in_how_long(*deadline, now_ms) : "-"});
+  }
+  table.print();
+}
+
+void print_lot(dom::element lot) {
+  const std::int64_t now_ms = wall_ms();
+  const auto deadline = number(lot, "deadline_ms");
+  const auto cap = number(lot, "latest_close_at_ms");
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"lot", text(lot, "lot")},
+      {"title", text(lot, "title")},
+      {"seller", text(lot, "seller")},
+      {"phase", text(lot, "phase")},
+      {"price", number(lot, "price") ? amount(lot, "price") : "- (no bid yet)"},
+      {"leader", text(lot, "leader")},
+      {"deadline", deadline ? local_time(*deadline) + in_how_long(*deadline, now_ms) : "-"},
+      {"bids", std::to_string(number(lot, "bids").value_or(0))},
+      {"min next bid", number(lot, "min_next") ? amount(lot, "min_next") : "-"},
+      {"reserve", amount(lot, "reserve") +
+                      (lot["reserve_met"].get_bool().value_unsafe() ? " (met)" : " (not met)")},
+      {"start price", amount(lot, "start_price")},
+      {"increment", amount(lot, "increment")},
+      {"deposit", number(lot, "deposit").value_or(0) == 0 ? "none" : amount(lot, "deposit")},
+      {"starts at", when(lot, "starts_at_ms")},
+      {"timed phase", duration_text(number(lot, "timed_ms").value_or(0))},
+      {"extension", duration_text(number(lot, "extension_ms").value_or(0))},
+      {"latest close", cap ? local_time(*cap) : "none"},
+      {"seq", std::to_string(number(lot, "seq").value_or(0))},
+  };
+  if (text(lot, "outcome") != "-") {
+    fields.push_back({"outcome", text(lot, "outcome") + (text(lot, "winner") != "-"
+                                                             ? " to " + text(lot, "winner")
+                                                             : "")});
+    fields.push_back({"closed at", when(lot, "closed_at_ms")});
+  }
+  print_fields(fields);
+  dom::array bids;
+  if (lot["recent_bids"].get(bids) == simdjson::SUCCESS && bids.size() > 0) {
+    std::printf("\nrecent bids (newest first)\n");
+    Table table({"SEQ", "TIME", "BIDDER", "AMOUNT"});
+    for (const dom::element bid : bids) {
+      const auto value = number(bid, "amount");
+      table.add({std::to_string(number(bid, "seq").value_or(0)), when(bid, "ts_ms"),
+                 text(bid, "bidder"), value ? money(*value, text(lot, "currency", "")) : "-"});
+    }
+    table.print();
+  }
+}
+
+std::string target_of_lot(const std::string& lot, const std::string& action = {}) {
+  return "/v1/lots/" + lot + (action.empty() ? "" : "/" + action);
+}
+
+// Parses `flags` into the API's JSON, or prints the first problem (exit code in `code`).
+std::optional<std::string> lot_json(const LotFlags& flags, int& code) {
+  LotInput input;
+  for (const auto& [field, value] : flags.values) {
+    if (auto bad = input.add(field, value)) {
+      code = fail(kBadInput, "--" + std::string(field == "start_price" ? "start-price"
+                                                : field == "starts_at" ? "starts-at"
+                                                : field == "latest_close_at" ? "latest-close-at"
+                                                                             : field) +
+                                 ": " + *bad);
+      return std::nullopt;
+    }
+  }
+  return input.json();
+}
+
+int print_reply(Session& session, const Reply& reply, const std::function<void()>& for_people) {
+  if (session.json()) {
+    print_json(reply.root);
+  } else {
+    for_people();
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+int run(int argc, char** argv) {
+  Options options;
+  CLI::App app{"auctionctl: configure and run auctions on auctiond (admin interface)",
+               "auctionctl"};
+  app.footer(
+      "Exit codes: 0 done, 1 refused by the server, 2 bad usage or input (nothing sent),\n"
+      "3 server unreachable or command not applied, 4 admin token refused.\n"
+      "The server is found through --data-dir (its admin.url and admin.token). Manual: "
+      "docs/AUCTIONCTL.md");
+  app.add_option("--data-dir", options.data_dir,
+                 "the server's data directory (default $AUCTION_DATA_DIR or auction-data)");
+  app.add_option("--server", options.server, "admin URL http://HOST:PORT (or $AUCTION_ADMIN_URL)");
+  app.add_option("--token-file", options.token_file,
+                 "file with the admin token (or $AUCTION_ADMIN_TOKEN; default DATA_DIR/admin.token)");
+  app.add_flag("--json", options.json, "print JSON instead of tables");
+  app.add_option("--timeout-ms", options.timeout_ms, "give up on the server after this long")
+      ->check(CLI::Range(1, 3'600'000));
+  app.require_subcommand(1);
+
+  Session session(options);
+  std::function<int()> action;
+  const auto command = [&](CLI::App& parent, const char* name, const char* help) {
+    CLI::App* sub = parent.add_subcommand(name, help);
+    sub->fallthrough();
+    return sub;
+  };
+
+  // status
+  command(app, "status", "the server's clock, durable sequence number, lots and subscribers")
+      ->callback([&] {
+        action = [&] {
+          Reply reply;
+          if (int code = session.call("GET", "/v1/status", "", reply)) return code;
+          return print_reply(session, reply, [&] {
+            print_fields({{"server time", when(reply.root, "now_ms")},
+                          {"durable seq", std::to_string(number(reply.root, "durable_seq").value_or(0))},
+                          {"lots", std::to_string(number(reply.root, "lots").value_or(0))},
+                          {"subscribers",
+                           std::to_string(number(reply.root, "subscribers").value_or(0))}});
+          });
+        };
+      });
+
+  // users
+  CLI::App* users = command(app, "users", "bidders and sellers: tokens, revocation, waivers");
+  users->require_subcommand(1);
+  std::string user, role = "bidder", lot;
+  const auto print_token = [&](const Reply& reply) {
+    return print_reply(session, reply, [&] {
+      print_fields({{"user", text(reply.root, "user")},
+                    {"role", text(reply.root, "role")},
+                    {"token", text(reply.root, "token")}});
+      std::printf("The token is shown only now: auctiond keeps just its hash.\n");
+    });
+  };
+  CLI::App* users_add = command(*users, "add", "add a user and print a new login token");
+  users_add->add_option("name", user, "user id")->required();
+  users_add->add_option("--role", role, "bidder or seller")
+      ->check(CLI::IsMember({"bidder", "seller"}));
+  users_add->callback([&] {
+    action = [&] {
+      Reply reply;
+      const std::string body = "{\"user\":" + json_string(user) + ",\"role\":" + json_string(role) + "}";
+      const auto explain = [&](const std::string& code, const std::string& message,
+                               const std::string&, std::optional<std::size_t>) {
+        return message + " (" + code + ")" +
+               (code == "user_exists" ? "; a new token: auctionctl users token " + user : "");
+      };
+      if (int code = session.call("POST", "/v1/users", body, reply, explain)) return code;
+      return print_token(reply);
+    };
+  });
+  CLI::App* users_token = command(*users, "token", "issue a new token (the old one stops working)");
+  users_token->add_option("name", user, "user id")->required();
+  users_token->callback([&] {
+    action = [&] {
+      Reply reply;
+      if (int code = session.call("POST", "/v1/users/" + user + "/token", "", reply)) return code;
+      return print_token(reply);
+    };
+  });
+  CLI::App* users_revoke =
+      command(*users, "revoke", "revoke a user's token and close their live sessions");
+  users_revoke->add_option("name", user, "user id")->required();
+  users_revoke->callback([&] {
+    action = [&] {
+      Reply reply;
+      if (int code = session.call("POST", "/v1/users/" + user + "/revoke", "", reply)) return code;
+      return print_reply(session, reply, [&] {
+        std::printf("revoked %s (live sessions closed)\n", user.c_str());
+      });
+    };
+  });
+  command(*users, "list", "list users")->callback([&] {
+    action = [&] {
+      Reply reply;
+      if (int code = session.call("GET", "/v1/users", "", reply)) return code;
+      return print_reply(session, reply, [&] {
+        Table table({"USER", "ROLE", "STATUS"});
+        for (const dom::element entry : reply.root["users"].get_array()) {
+          table.add({text(entry, "user"), text(entry, "role"),
+                     entry["revoked"].get_bool().value_unsafe() ? "revoked" : "active"});
+        }
+        table.print();
+      });
+    };
+  });
+  CLI::App* users_qualify =
+      command(*users, "qualify", "let a bidder bid on a deposit lot without a deposit (waiver)");
+  users_qualify->add_option("name", user, "bidder's user id")->required();
+  users_qualify->add_option("--lot", lot, "the lot")->required();
+  users_qualify->callback([&] {
+    action = [&] {
+      Reply reply;
+      if (int code = session.call("POST", target_of_lot(lot, "qualify"),
+                                  "{\"bidder\":" + json_string(user) + "}", reply)) {
+        return code;
+      }
+      return print_reply(session, reply, [&] {
+        std::printf("qualified %s for lot %s (deposit waived), seq %lld\n", user.c_str(),
+                    lot.c_str(), static_cast<long long>(number(reply.root, "seq").value_or(0)));
+      });
+    };
+  });
+
+  // lots
+  CLI::App* lots = command(app, "lots", "create, import, edit, list, show, pause, resume, cancel");
+  lots->require_subcommand(1);
+  LotFlags create_flags, edit_flags;
+  CLI::App* lots_create = command(*lots, "create", "create one lot from flags");
+  add_lot_flags(*lots_create, create_flags, true);
+  lots_create->callback([&] {
+    action = [&] {
+      int code = 0;
+      if (!create_flags.values.count("starts_at")) create_flags.values["starts_at"] = "now";
+      const auto json = lot_json(create_flags, code);
+      if (!json) return code;
+      Reply reply;
+      if ((code = session.call("POST", "/v1/lots", "{\"lots\":[" + *json + "]}", reply))) {
+        return code;
+      }
+      return print_reply(session, reply, [&] {
+        std::printf("created lot %s (seq %lld)\n", create_flags.values["id"].c_str(),
+                    static_cast<long long>(number(reply.root, "seq").value_or(0)));
+      });
+    };
+  });
+
+  std::string catalogue_path;
+  bool dry_run = false;
+  CLI::App* lots_import =
+      command(*lots, "import", "create every lot of a TOML catalogue, or none (docs/AUCTIONCTL.md)");
+  lots_import->add_option("file", catalogue_path, "catalogue file (TOML)")->required();
+  lots_import->add_flag("--dry-run", dry_run, "check the file only; send nothing");
+  lots_import->callback([&] {
+    action = [&] {
+      CatalogueFile catalogue;
+      if (auto bad = load_catalogue(catalogue_path, catalogue)) return fail(kBadInput, *bad);
+      if (dry_run) {
+        std::printf("%s: %zu lots, all checked; nothing sent (--dry-run)\n",
+                    catalogue_path.c_str(), catalogue.lots.size());
+        return 0;
+      }
+      Reply reply;
+      const auto explain = [&](const std::string& code, const std::string& message,
+                               const std::string& field, std::optional<std::size_t> index) {
+        return catalogue.locate(index, field, message + " (" + code + "); nothing was created");
+      };
+      if (int code = session.call("POST", "/v1/lots", catalogue.body, reply, explain)) return code;
+      return print_reply(session, reply, [&] {
+        std::printf("created %zu lots (seq %lld):\n", catalogue.lots.size(),
+                    static_cast<long long>(number(reply.root, "seq").value_or(0)));
+        print_lot_table(reply.root["lots"].get_array());
+      });
+    };
+  });
+
+  CLI::App* lots_edit = command(*lots, "edit", "change a scheduled lot (only the flags given)");
+  lots_edit->add_option("lot", edit_flags.id, "lot id")->required();
+  add_lot_flags(*lots_edit, edit_flags, false);
+  lots_edit->callback([&] {
+    action = [&] {
+      if (edit_flags.values.empty()) return fail(kBadInput, "nothing to change: give a flag such as --title");
+      int code = 0;
+      const auto json = lot_json(edit_flags, code);
+      if (!json) return code;
+      Reply reply;
+      if ((code = session.call("PATCH", target_of_lot(edit_flags.id), *json, reply))) return code;
+      return print_reply(session, reply, [&] {
+        std::printf("edited lot %s (seq %lld)\n", edit_flags.id.c_str(),
+                    static_cast<long long>(number(reply.root, "seq").value_or(0)));
+      });
+    };
+  });
+
+  std::string phase;
+  CLI::App* lots_list = command(*lots, "list", "every lot with its phase, price and deadline");
+  lots_list->add_option("--phase", phase, "only lots in this phase")
+      ->check(CLI::IsMember({"scheduled", "timed", "extension", "paused", "closed", "cancelled"}));
+  lots_list->callback([&] {
+    action = [&] {
+      Reply reply;
+      if (int code = session.call("GET", "/v1/lots", "", reply)) return code;
+      if (session.json()) return print_reply(session, reply, [] {});
+      if (phase.empty()) {
+        print_lot_table(reply.root["lots"].get_array());
+        return 0;
+      }
+      // Filtering for people only: the JSON is the whole list, for scripts to filter.
+      std::string filtered = "{\"lots\":[";
+      for (const dom::element entry : reply.root["lots"].get_array()) {
+        if (text(entry, "phase") != phase) continue;
+        if (filtered.back() != '[') filtered += ',';
+        filtered += simdjson::to_string(entry);
+      }
+      dom::parser parser;
+      print_lot_table(parser.parse(filtered + "]}")["lots"].get_array());
+      return 0;
+    };
+  });
+
+  CLI::App* lots_show = command(*lots, "show", "a lot's state, configuration and recent bids");
+  lots_show->add_option("lot", lot, "lot id")->required();
+  lots_show->callback([&] {
+    action = [&] {
+      Reply reply;
+      if (int code = session.call("GET", target_of_lot(lot), "", reply)) return code;
+      return print_reply(session, reply, [&] { print_lot(reply.root); });
+    };
+  });
+
+  for (const auto& [name, past, help] :
+       {std::tuple<const char*, const char*, const char*>{
+            "pause", "paused", "freeze a running lot's countdown; bids are refused"},
+        {"resume", "resumed", "restart a paused lot's countdown where it stopped"},
+        {"cancel", "cancelled", "end a lot without a winner (deposits are released)"}}) {
+    CLI::App* sub = command(*lots, name, help);
+    sub->add_option("lot", lot, "lot id")->required();
+    sub->callback([&, verb = std::string(name), done = std::string(past)] {
+      action = [&, verb, done] {
+        Reply reply;
+        if (int code = session.call("POST", target_of_lot(lot, verb), "", reply)) return code;
+        return print_reply(session, reply, [&] {
+          std::printf("%s lot %s: now %s\n", done.c_str(), lot.c_str(),
+                      text(reply.root, "phase").c_str());
+        });
+      };
+    });
+  }
+
+  CLI::App* lots_confirmation =
+      command(*lots, "confirmation", "a sold lot's transaction confirmation (SPEC §5)");
+  lots_confirmation->add_option("lot", lot, "lot id")->required();
+  lots_confirmation->callback([&] {
+    action = [&] {
+      Reply reply;
+      if (int code = session.call("GET", target_of_lot(lot, "confirmation"), "", reply)) {
+        return code;
+      }
+      return print_reply(session, reply, [&] {
+        const dom::element c = reply.root;
+        std::printf("Transaction confirmation\n");
+        print_fields({{"  lot", text(c, "lot") + " - " + text(c, "title")},
+                      {"  seller", text(c, "seller")},
+                      {"  winner", text(c, "winner")},
+                      {"  price", amount(c, "price") + " (" +
+                                      std::to_string(number(c, "price").value_or(0)) +
+                                      " minor units)"},
+                      {"  closed at", when(c, "closed_at_ms")},
+                      {"  sequence", std::to_string(number(c, "seq").value_or(0))},
+                      {"  journal digest", text(c, "journal_digest")}});
+        std::printf("The digest is the journal's SHA-256 chain up to the close: anyone with the "
+                    "journal can recompute it.\n");
+      });
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(kBadInput, std::string(e.what()) + " (see --help)");
+  }
+  return action ? action() : fail(kBadInput, "no command given (see --help)");
+}
+
+}  // namespace
+}  // namespace auctionctl
+
+int main(int argc, char** argv) {
+  return auctionctl::run(argc, argv);
+}

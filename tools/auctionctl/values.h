@@ -1,0 +1,51 @@
+// The values people type and read in auctionctl: amounts, durations, times.
+//
+// Contract: parsers accept exactly the forms docs/AUCTIONCTL.md lists and otherwise return an
+// error sentence naming the value and the accepted forms; nothing is ever rounded. Formatters
+// are for tables (local time zone, major currency units) and JSON (ISO 8601 UTC).
+// Threading: pure functions (the local time zone is read from the environment).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace auctionctl {
+
+using TimeMs = std::int64_t;
+using DurationMs = std::int64_t;
+
+// A parse result: the value or a sentence saying what is wrong.
+template <class T>
+struct Parsed {
+  std::optional<T> value;
+  std::string error;
+  static Parsed fail(std::string why) { return {std::nullopt, std::move(why)}; }
+};
+
+// An integer number of minor units in [min, 10^15].
+Parsed<std::int64_t> parse_amount(std::string_view text, std::int64_t min = 1);
+// "1500ms", "30s", "5m", "2h", "1d", several ("1h30m"), or "0".
+Parsed<DurationMs> parse_duration(std::string_view text);
+
+// A start or close time: relative to the server's clock, or absolute.
+struct RelativeTime {
+  DurationMs after_now_ms = 0;
+};
+using When = std::variant<RelativeTime, TimeMs>;
+// "now", "now+DURATION", ISO 8601 with "Z" or "±HH:MM", or without an offset (local time);
+// 'T' or ' ' between date and time; seconds and milliseconds optional.
+Parsed<When> parse_when(std::string_view text);
+// A calendar time in the given offset from UTC (minutes), or in the local zone when none.
+std::optional<TimeMs> civil_to_ms(int year, int month, int day, int hour, int minute, int second,
+                                  int millisecond, std::optional<int> offset_minutes);
+
+std::string iso_utc(TimeMs ms);     // "2026-11-22T10:00:39.836Z"
+std::string local_time(TimeMs ms);  // "2026-11-22 11:00:39 CET"
+std::string duration_text(DurationMs ms);  // "1h30m", "45s", "1500ms", "0s"
+// 10000 EUR → "100.00 EUR" (ISO 4217 minor units: 0 for JPY and others, 3 for BHD and others).
+std::string money(std::int64_t amount_minor, std::string_view currency);
+
+}  // namespace auctionctl
