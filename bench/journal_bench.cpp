@@ -117,7 +117,7 @@ void fill_journal(Journal& journal, std::vector<Command>& pending, ChainDigest& 
     views.push_back(records[i]);
     chain.add(records[i]);
   }
-  if (!journal.write(JournalBatch{views, pending.back().seq, chain.value()}).is_ok() ||
+  if (!journal.write(JournalBatch{views, pending.back().seq, chain.value(), {}}).is_ok() ||
       !journal.sync().is_ok()) {
     std::abort();
   }
@@ -202,7 +202,7 @@ void BM_JournalWrite(benchmark::State& state) {
       views[i] = records[i];
       chain.add(records[i]);
     }
-    if (!journal->write(JournalBatch{views, seq, chain.value()}).is_ok() ||
+    if (!journal->write(JournalBatch{views, seq, chain.value(), {}}).is_ok() ||
         !journal->sync().is_ok()) {
       state.SkipWithError("journal write failed");
       break;

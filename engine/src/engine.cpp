@@ -334,13 +334,17 @@ bool Engine::Impl::check_catalogue(const CreateLots& command, Emitter& out) {
     const LotConfig config = with_defaults(raw);
     if (!check_new_config(config, out)) return false;
     if (find_lot(config.id) || !seen.insert(raw.id.view()).second) {
-      out.emit(CommandRejected{config.id, CommandError::lot_exists, {},
+      out.emit(CommandRejected{config.id,
+                               CommandError::lot_exists,
+                               {},
                                "a lot with this id exists or the catalogue names it twice"});
       return false;
     }
   }
   if (lots.size() + configs.size() > limits.max_lots) {
-    out.emit(CommandRejected{configs.front().id, CommandError::limit_reached, {},
+    out.emit(CommandRejected{configs.front().id,
+                             CommandError::limit_reached,
+                             {},
                              "the engine cannot hold this many more lots"});
     return false;
   }

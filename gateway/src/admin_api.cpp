@@ -41,8 +41,9 @@ AdminResponse respond(const Problem& p) {
 }
 
 AdminResponse unavailable() {
-  return respond(problem(503, "unavailable", "the server did not apply the command (journal "
-                                             "full or failed, or shutting down): nothing changed"));
+  return respond(problem(503, "unavailable",
+                         "the server did not apply the command (journal "
+                         "full or failed, or shutting down): nothing changed"));
 }
 
 std::vector<std::string_view> split_path(std::string_view target) {
@@ -140,10 +141,20 @@ Check parse_object(dom::parser& parser, std::string_view body, dom::object& out)
   return std::nullopt;
 }
 
-constexpr std::array<std::string_view, 14> kLotFields = {
-    "id",          "title",     "seller",       "currency",     "start_price",
-    "increment",   "reserve",   "deposit",      "starts_at_ms", "starts_in_ms",
-    "timed_ms",    "extension_ms", "latest_close_at_ms", "latest_close_in_ms"};
+constexpr std::array<std::string_view, 14> kLotFields = {"id",
+                                                         "title",
+                                                         "seller",
+                                                         "currency",
+                                                         "start_price",
+                                                         "increment",
+                                                         "reserve",
+                                                         "deposit",
+                                                         "starts_at_ms",
+                                                         "starts_in_ms",
+                                                         "timed_ms",
+                                                         "extension_ms",
+                                                         "latest_close_at_ms",
+                                                         "latest_close_in_ms"};
 
 // A lot configuration from JSON: every field for a new lot (`base` null), or the fields to change
 // on top of `base`. `starts_in_ms` is relative to `now_ms`.
@@ -162,7 +173,8 @@ Check lot_config(const Fields& f, const LotConfig* base, TimeMs now_ms, LotConfi
     return problem(400, "bad_request", "give starts_at_ms or starts_in_ms, not both",
                    "starts_at_ms");
   }
-  const bool reserve_was_default = base != nullptr && base->reserve_minor == base->start_price_minor;
+  const bool reserve_was_default =
+      base != nullptr && base->reserve_minor == base->start_price_minor;
   std::string_view text_value;
   if (f.has("id")) {
     LotId id;
@@ -250,8 +262,9 @@ unsigned status_of(CommandError error) {
 std::optional<Problem> refusal(const CommandResult& result) {
   for (const Event& event : result.events) {
     if (const auto* rejected = std::get_if<CommandRejected>(&event.body)) {
-      Problem p = problem(status_of(rejected->error), std::string(command_error_name(rejected->error)),
-                          std::string(rejected->message), std::string(rejected->field));
+      Problem p =
+          problem(status_of(rejected->error), std::string(command_error_name(rejected->error)),
+                  std::string(rejected->message), std::string(rejected->field));
       p.lot = std::string(rejected->lot.view());
       return p;
     }
@@ -418,7 +431,11 @@ AdminReply AdminApi::users_request(const AdminRequest& request,
     }
     if (!s.is_ok()) return respond(problem(500, "internal", s.message()));
     AdminResponse response;
-    JsonWriter(response.body).begin_object().field("user", user->view()).field("revoked", true).end_object();
+    JsonWriter(response.body)
+        .begin_object()
+        .field("user", user->view())
+        .field("revoked", true)
+        .end_object();
     return response;
   }
   return respond(problem(404, "not_found", "no such route"));
@@ -428,7 +445,8 @@ AdminReply AdminApi::lots_request(const AdminRequest& request,
                                   const std::vector<std::string_view>& path) {
   if (path.size() == 2) {
     if (request.method == "POST") return create_lots(request.body);
-    if (request.method != "GET") return respond(problem(405, "method_not_allowed", "use GET or POST"));
+    if (request.method != "GET")
+      return respond(problem(405, "method_not_allowed", "use GET or POST"));
     AdminResponse response;
     JsonWriter w(response.body);
     w.begin_object().begin_array("lots");
@@ -549,21 +567,20 @@ AdminReply AdminApi::qualify(const LotId& lot, std::string_view body) {
   if (!f.has("bidder")) return respond(*f.missing("bidder"));
   UserId bidder;
   if (Check bad = f.id("bidder", bidder)) return respond(*bad);
-  return DeferredCommand{
-      QualifyBidder{lot, bidder, QualifySource::waiver},
-      [lot, bidder](const CommandResult& result) {
-        if (result.refused) return unavailable();
-        if (auto p = refusal(result)) return respond(*p);
-        AdminResponse response;
-        JsonWriter(response.body)
-            .begin_object()
-            .field("lot", lot.view())
-            .field("bidder", bidder.view())
-            .field("source", "waiver")
-            .field("seq", result.seq)
-            .end_object();
-        return response;
-      }};
+  return DeferredCommand{QualifyBidder{lot, bidder, QualifySource::waiver},
+                         [lot, bidder](const CommandResult& result) {
+                           if (result.refused) return unavailable();
+                           if (auto p = refusal(result)) return respond(*p);
+                           AdminResponse response;
+                           JsonWriter(response.body)
+                               .begin_object()
+                               .field("lot", lot.view())
+                               .field("bidder", bidder.view())
+                               .field("source", "waiver")
+                               .field("seq", result.seq)
+                               .end_object();
+                           return response;
+                         }};
 }
 
 AdminResponse AdminApi::confirmation(const LotId& lot) const {

@@ -96,9 +96,9 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return send(AdminApi::error(413, "too_large",
-                                  "the request body exceeds " +
-                                      std::to_string(server_.options.max_body_bytes) + " bytes"));
+      return send(AdminApi::error(
+          413, "too_large",
+          "the request body exceeds " + std::to_string(server_.options.max_body_bytes) + " bytes"));
     }
     if (ec) return close();
     request_ = parser_->release();
@@ -109,9 +109,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     }
     const auto method = request_.method_string();
     const auto target = request_.target();
-    AdminReply reply = server_.api.handle(AdminRequest{{method.data(), method.size()},
-                                                       {target.data(), target.size()},
-                                                       request_.body()});
+    AdminReply reply = server_.api.handle(AdminRequest{
+        {method.data(), method.size()}, {target.data(), target.size()}, request_.body()});
     if (auto* response = std::get_if<AdminResponse>(&reply)) return send(std::move(*response));
     auto& deferred = std::get<DeferredCommand>(reply);
     server_.enqueue(std::move(deferred.command),
@@ -244,15 +243,17 @@ std::uint16_t AdminServer::port() const {
 }
 
 void AdminServer::answer(std::uint64_t origin, Seq seq, std::span<const Event> events) {
-  asio::post(impl_->io, [impl = impl_.get(), origin,
-                         result = CommandResult{false, seq, {events.begin(), events.end()}}]() mutable {
-    impl->finish(origin, std::move(result));
-  });
+  asio::post(impl_->io,
+             [impl = impl_.get(), origin,
+              result = CommandResult{false, seq, {events.begin(), events.end()}}]() mutable {
+               impl->finish(origin, std::move(result));
+             });
 }
 
 void AdminServer::refuse(std::uint64_t origin) {
-  asio::post(impl_->io,
-             [impl = impl_.get(), origin] { impl->finish(origin, CommandResult{true, 0, {}}); });
+  asio::post(impl_->io, [impl = impl_.get(), origin] {
+    impl->finish(origin, CommandResult{true, 0, {}});
+  });
 }
 
 }  // namespace auction::gateway

@@ -72,8 +72,7 @@ AccountStore::~AccountStore() {
   if (env_ != nullptr) mdb_env_close(env_of(env_));
 }
 
-Status AccountStore::issue(const UserId& user, Role role, std::string& token_out,
-                           IssueMode mode) {
+Status AccountStore::issue(const UserId& user, Role role, std::string& token_out, IssueMode mode) {
   std::string token;
   if (Status s = new_token(token); !s.is_ok()) return s;
   const auto hash = sha256(token);
@@ -87,10 +86,10 @@ Status AccountStore::issue(const UserId& user, Role role, std::string& token_out
     mdb_txn_abort(txn);
     return exists ? Status::error(Status::Code::invalid_argument,
                                   "user " + std::string(user.view()) + " exists")
-                  : Status::error(Status::Code::not_found,
-                                  "no user " + std::string(user.view()));
+                  : Status::error(Status::Code::not_found, "no user " + std::string(user.view()));
   }
-  if (mode == IssueMode::reissue) role = static_cast<Role>(*static_cast<const char*>(existing.mv_data));
+  if (mode == IssueMode::reissue)
+    role = static_cast<Role>(*static_cast<const char*>(existing.mv_data));
   char record[kRecordBytes];
   record[0] = static_cast<char>(role);
   record[1] = 0;

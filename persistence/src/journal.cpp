@@ -28,9 +28,10 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
   }
   journal->env_ = env;
   MDB_dbi commands = 0, meta = 0, marks = 0;
-  if (Status s = lmdb::open_dbs(
-          env, options.directory, options.read_only,
-          {{"commands", MDB_INTEGERKEY, &commands}, {"meta", 0, &meta}, {"marks", MDB_INTEGERKEY, &marks}});
+  if (Status s = lmdb::open_dbs(env, options.directory, options.read_only,
+                                {{"commands", MDB_INTEGERKEY, &commands},
+                                 {"meta", 0, &meta},
+                                 {"marks", MDB_INTEGERKEY, &marks}});
       !s.is_ok()) {
     if (s.code() != Status::Code::not_found) return s;
     return Status::error(Status::Code::not_found,

@@ -642,15 +642,16 @@ TEST_SUITE("catalogues") {
     CHECK(command_error(h.run(kT0, CreateLots{{lot_config("b"), lot_config("x")}})) ==
           CommandError::lot_exists);
     CHECK(command_error(h.run(kT0, CreateLots{})) == CommandError::invalid_config);
-    CHECK(command_error(h.run(kT0, CreateLots{{lot_config("b"), lot_config("c"),
-                                               lot_config("d"), lot_config("e")}})) ==
+    CHECK(command_error(h.run(kT0, CreateLots{{lot_config("b"), lot_config("c"), lot_config("d"),
+                                               lot_config("e")}})) ==
           CommandError::invalid_config);  // more than max_catalogue_lots
-    CHECK(command_error(h.run(kT0, CreateLots{{lot_config("b"), lot_config("c"),
-                                               lot_config("d")}})) ==
+    CHECK(command_error(
+              h.run(kT0, CreateLots{{lot_config("b"), lot_config("c"), lot_config("d")}})) ==
           CommandError::limit_reached);  // 1 + 3 > max_lots
     CHECK(h.engine.lots().size() == 1);
-    CHECK(bodies<LotConfigured>(h.run(kT0, CreateLots{{lot_config("b"), lot_config("c")}}))
-              .size() == 2);
+    CHECK(
+        bodies<LotConfigured>(h.run(kT0, CreateLots{{lot_config("b"), lot_config("c")}})).size() ==
+        2);
     CHECK(h.engine.lots().size() == 3);
   }
 }

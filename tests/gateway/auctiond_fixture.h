@@ -20,12 +20,11 @@ namespace auction::testing {
 
 class Auctiond {
  public:
-  explicit Auctiond(std::vector<std::string> extra = {}, const std::string* data_dir = nullptr) {
-    const std::string dir = data_dir != nullptr ? *data_dir : data_.path();
+  explicit Auctiond(std::vector<std::string> extra = {}, const std::string* use_dir = nullptr) {
+    const std::string dir = use_dir != nullptr ? *use_dir : data_.path();
     this->data_dir = dir;
-    std::vector<std::string> argv = {AUCTIOND,         "--data-dir",    dir,
-                                     "--listen",       "127.0.0.1:0",   "--admin-listen",
-                                     "127.0.0.1:0",    "--demo"};
+    std::vector<std::string> argv = {AUCTIOND,      "--data-dir",     dir,           "--listen",
+                                     "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--demo"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<Subprocess>(argv);
     while (const auto line = process_->read_line(std::chrono::seconds(20))) {

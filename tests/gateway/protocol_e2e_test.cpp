@@ -290,8 +290,9 @@ TEST_CASE("TLS: with a certificate and key the same port serves https (and plain
 
 TEST_CASE("auctiond refuses a missing or mismatched TLS file with a clear error") {
   TempDir dir;
-  Subprocess bad({AUCTIOND, "--data-dir", dir.sub("data"), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tls-cert",
-                  "/nonexistent.pem", "--tls-key", "/nonexistent.pem"});
+  Subprocess bad({AUCTIOND, "--data-dir", dir.sub("data"), "--listen", "127.0.0.1:0",
+                  "--admin-listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem", "--tls-key",
+                  "/nonexistent.pem"});
   CHECK(bad.wait() != 0);
 }
 

@@ -36,7 +36,7 @@ Status append(Journal& journal, const std::vector<Command>& commands, ChainDiges
     views.push_back(records[i]);
     chain.add(records[i]);
   }
-  if (Status s = journal.write(JournalBatch{views, commands.back().seq, chain.value()});
+  if (Status s = journal.write(JournalBatch{views, commands.back().seq, chain.value(), {}});
       !s.is_ok()) {
     return s;
   }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -96,8 +97,8 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   CommandResult result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const auto left_ms = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               deadline - std::chrono::steady_clock::now())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now())
         .count();
   };
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
@@ -109,7 +110,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
       timed_out = true;
       break;
     }
-    const int ready = poll(fds, 2, static_cast<int>(std::min<decltype(left)>(left, 60'000)));
+    const int ready = poll(fds, 2, static_cast<int>(std::min<std::int64_t>(left, 60'000)));
     if (ready < 0 && errno != EINTR) throw std::runtime_error("run_command: poll");
     if (ready <= 0) continue;
     for (std::size_t i = 0; i < 2; ++i) {

@@ -17,7 +17,8 @@ using tcp = asio::ip::tcp;
 
 AdminClient::AdminClient(std::string url, std::string token, std::chrono::milliseconds timeout)
     : url_(std::move(url)), token_(std::move(token)), timeout_(timeout) {
-  while (!url_.empty() && url_.back() == '/') url_.pop_back();
+  while (!url_.empty() && url_.back() == '/')
+    url_.pop_back();
   std::string_view rest = url_;
   if (rest.starts_with("http://")) rest.remove_prefix(7);
   const auto colon = rest.rfind(':');
@@ -37,8 +38,7 @@ std::optional<HttpReply> AdminClient::request(std::string_view method, std::stri
     beast::tcp_stream stream(io);
     stream.expires_after(timeout_);
     stream.connect(resolver.resolve(host_, port_));
-    http::request<http::string_body> request{http::string_to_verb(method),
-                                             std::string(target), 11};
+    http::request<http::string_body> request{http::string_to_verb(method), std::string(target), 11};
     request.set(http::field::host, host_);
     request.set(http::field::user_agent, "auctionctl");
     request.set(http::field::authorization, "Bearer " + token_);

@@ -36,8 +36,8 @@ std::string text_of(const toml::node& node) {
 // (or a TOML date-time for times, or 0 for durations).
 std::optional<std::string> value_text(std::string_view field, const toml::node& node,
                                       std::string& text) {
-  const bool amount = field == "start_price" || field == "increment" || field == "reserve" ||
-                      field == "deposit";
+  const bool amount =
+      field == "start_price" || field == "increment" || field == "reserve" || field == "deposit";
   if (amount) {
     if (!node.is_integer()) {
       return "bad amount " + text_of(node) +
@@ -48,10 +48,10 @@ std::optional<std::string> value_text(std::string_view field, const toml::node& 
   }
   if (const auto* date_time = node.as_date_time()) {
     const toml::date_time& dt = date_time->get();
-    const auto ms = civil_to_ms(dt.date.year, dt.date.month, dt.date.day, dt.time.hour,
-                                dt.time.minute, dt.time.second,
-                                static_cast<int>(dt.time.nanosecond / 1'000'000),
-                                dt.offset ? std::optional<int>(dt.offset->minutes) : std::nullopt);
+    const auto ms =
+        civil_to_ms(dt.date.year, dt.date.month, dt.date.day, dt.time.hour, dt.time.minute,
+                    dt.time.second, static_cast<int>(dt.time.nanosecond / 1'000'000),
+                    dt.offset ? std::optional<int>(dt.offset->minutes) : std::nullopt);
     if (!ms) return "bad time " + text_of(node);
     text = iso_utc(*ms);
     return std::nullopt;

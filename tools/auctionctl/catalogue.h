@@ -18,7 +18,7 @@ namespace auctionctl {
 struct CatalogueFile {
   struct Lot {
     std::string id;
-    std::uint32_t line = 0;                             // of its [[lots]] table
+    std::uint32_t line = 0;                            // of its [[lots]] table
     std::map<std::string, std::uint32_t> field_lines;  // fields it sets itself
   };
   std::string path;

@@ -9,11 +9,10 @@ namespace auctionctl {
 namespace {
 
 bool valid_id(std::string_view text) {
-  return !text.empty() && text.size() <= 32 &&
-         std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-';
-         });
+  return !text.empty() && text.size() <= 32 && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
 }
 
 }  // namespace
@@ -53,8 +52,8 @@ std::optional<std::string> LotInput::add(std::string_view field, std::string_vie
     if (text.empty() || text.size() > 200) return std::string("bad title: 1-200 bytes of text");
     json_[name] = json_string(text);
   } else if (field == "currency") {
-    if (text.size() != 3 || !std::all_of(text.begin(), text.end(),
-                                         [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    if (text.size() != 3 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
       return "bad currency \"" + std::string(text) + "\": an ISO 4217 code such as EUR";
     }
     json_[name] = json_string(text);

@@ -15,8 +15,8 @@ namespace auctionctl {
 
 // The lot fields people use, in the order tables and errors list them.
 inline constexpr std::string_view kLotFieldNames[] = {
-    "id",       "title",     "seller",    "currency", "start_price",    "increment",
-    "reserve",  "deposit",   "starts_at", "timed",    "extension",      "latest_close_at"};
+    "id",      "title",   "seller",    "currency", "start_price", "increment",
+    "reserve", "deposit", "starts_at", "timed",    "extension",   "latest_close_at"};
 
 bool is_lot_field(std::string_view name);
 

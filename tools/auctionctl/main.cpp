@@ -70,8 +70,8 @@ class Session {
   int call(std::string_view method, const std::string& target, const std::string& body,
            Reply& reply, const Explain& explain = nullptr) {
     std::string url = options_.server;
-    const std::string dir = options_.data_dir.empty() ? env_or("AUCTION_DATA_DIR", "auction-data")
-                                                      : options_.data_dir;
+    const std::string dir =
+        options_.data_dir.empty() ? env_or("AUCTION_DATA_DIR", "auction-data") : options_.data_dir;
     if (url.empty()) url = env_or("AUCTION_ADMIN_URL", "");
     if (url.empty()) url = first_line_of(dir + "/admin.url").value_or("http://127.0.0.1:8081");
     std::optional<std::string> token;
@@ -84,8 +84,10 @@ class Session {
     }
     if (!token) token = first_line_of(dir + "/admin.token");
     if (!token) {
-      return fail(kUnauthorized, "no admin token: give --token-file, set AUCTION_ADMIN_TOKEN, "
-                                 "or --data-dir of the server (" + dir + "/admin.token)");
+      return fail(kUnauthorized,
+                  "no admin token: give --token-file, set AUCTION_ADMIN_TOKEN, "
+                  "or --data-dir of the server (" +
+                      dir + "/admin.token)");
     }
     const AdminClient client(url, *token, std::chrono::milliseconds(options_.timeout_ms));
     std::string error;
@@ -179,8 +181,7 @@ void add_lot_flags(CLI::App& command, LotFlags& flags, bool create) {
       {"increment", "--increment", "minimum raise, minor units", true},
       {"reserve", "--reserve", "lowest selling price, minor units (default: the start price)",
        false},
-      {"deposit", "--deposit", "deposit a bidder must hold, minor units (default 0 = none)",
-       false},
+      {"deposit", "--deposit", "deposit a bidder must hold, minor units (default 0 = none)", false},
       {"starts_at", "--starts-at", "now, now+5m or ISO 8601 (default now)", false},
       {"timed", "--timed", "length of the timed phase: 1500ms, 30s, 5m, 2h, 1d or 0", true},
       {"extension", "--extension", "extension countdown after each late bid (0 = hard close)",
@@ -190,7 +191,8 @@ void add_lot_flags(CLI::App& command, LotFlags& flags, bool create) {
   for (const Flag& flag : all) {
     if (!create && std::string_view(flag.field) == "id") continue;
     CLI::Option* option = command.add_option_function<std::string>(
-        flag.name, [&flags, field = std::string(flag.field)](const std::string& value) {
+        flag.name,
+        [&flags, field = std::string(flag.field)](const std::string& value) {
           flags.values[field] = value;
         },
         flag.help);
@@ -241,9 +243,9 @@ void print_lot(dom::element lot) {
       {"seq", std::to_string(number(lot, "seq").value_or(0))},
   };
   if (text(lot, "outcome") != "-") {
-    fields.push_back({"outcome", text(lot, "outcome") + (text(lot, "winner") != "-"
-                                                             ? " to " + text(lot, "winner")
-                                                             : "")});
+    fields.push_back(
+        {"outcome",
+         text(lot, "outcome") + (text(lot, "winner") != "-" ? " to " + text(lot, "winner") : "")});
     fields.push_back({"closed at", when(lot, "closed_at_ms")});
   }
   print_fields(fields);
@@ -269,10 +271,11 @@ std::optional<std::string> lot_json(const LotFlags& flags, int& code) {
   LotInput input;
   for (const auto& [field, value] : flags.values) {
     if (auto bad = input.add(field, value)) {
-      code = fail(kBadInput, "--" + std::string(field == "start_price" ? "start-price"
-                                                : field == "starts_at" ? "starts-at"
-                                                : field == "latest_close_at" ? "latest-close-at"
-                                                                             : field) +
+      code = fail(kBadInput, "--" +
+                                 std::string(field == "start_price"       ? "start-price"
+                                             : field == "starts_at"       ? "starts-at"
+                                             : field == "latest_close_at" ? "latest-close-at"
+                                                                          : field) +
                                  ": " + *bad);
       return std::nullopt;
     }
@@ -303,8 +306,9 @@ int run(int argc, char** argv) {
   app.add_option("--data-dir", options.data_dir,
                  "the server's data directory (default $AUCTION_DATA_DIR or auction-data)");
   app.add_option("--server", options.server, "admin URL http://HOST:PORT (or $AUCTION_ADMIN_URL)");
-  app.add_option("--token-file", options.token_file,
-                 "file with the admin token (or $AUCTION_ADMIN_TOKEN; default DATA_DIR/admin.token)");
+  app.add_option(
+      "--token-file", options.token_file,
+      "file with the admin token (or $AUCTION_ADMIN_TOKEN; default DATA_DIR/admin.token)");
   app.add_flag("--json", options.json, "print JSON instead of tables");
   app.add_option("--timeout-ms", options.timeout_ms, "give up on the server after this long")
       ->check(CLI::Range(1, 3'600'000));
@@ -325,11 +329,11 @@ int run(int argc, char** argv) {
           Reply reply;
           if (int code = session.call("GET", "/v1/status", "", reply)) return code;
           return print_reply(session, reply, [&] {
-            print_fields({{"server time", when(reply.root, "now_ms")},
-                          {"durable seq", std::to_string(number(reply.root, "durable_seq").value_or(0))},
-                          {"lots", std::to_string(number(reply.root, "lots").value_or(0))},
-                          {"subscribers",
-                           std::to_string(number(reply.root, "subscribers").value_or(0))}});
+            print_fields(
+                {{"server time", when(reply.root, "now_ms")},
+                 {"durable seq", std::to_string(number(reply.root, "durable_seq").value_or(0))},
+                 {"lots", std::to_string(number(reply.root, "lots").value_or(0))},
+                 {"subscribers", std::to_string(number(reply.root, "subscribers").value_or(0))}});
           });
         };
       });
@@ -353,7 +357,8 @@ int run(int argc, char** argv) {
   users_add->callback([&] {
     action = [&] {
       Reply reply;
-      const std::string body = "{\"user\":" + json_string(user) + ",\"role\":" + json_string(role) + "}";
+      const std::string body =
+          "{\"user\":" + json_string(user) + ",\"role\":" + json_string(role) + "}";
       const auto explain = [&](const std::string& code, const std::string& message,
                                const std::string&, std::optional<std::size_t>) {
         return message + " (" + code + ")" +
@@ -379,9 +384,8 @@ int run(int argc, char** argv) {
     action = [&] {
       Reply reply;
       if (int code = session.call("POST", "/v1/users/" + user + "/revoke", "", reply)) return code;
-      return print_reply(session, reply, [&] {
-        std::printf("revoked %s (live sessions closed)\n", user.c_str());
-      });
+      return print_reply(session, reply,
+                         [&] { std::printf("revoked %s (live sessions closed)\n", user.c_str()); });
     };
   });
   command(*users, "list", "list users")->callback([&] {
@@ -441,8 +445,8 @@ int run(int argc, char** argv) {
 
   std::string catalogue_path;
   bool dry_run = false;
-  CLI::App* lots_import =
-      command(*lots, "import", "create every lot of a TOML catalogue, or none (docs/AUCTIONCTL.md)");
+  CLI::App* lots_import = command(
+      *lots, "import", "create every lot of a TOML catalogue, or none (docs/AUCTIONCTL.md)");
   lots_import->add_option("file", catalogue_path, "catalogue file (TOML)")->required();
   lots_import->add_flag("--dry-run", dry_run, "check the file only; send nothing");
   lots_import->callback([&] {
@@ -450,8 +454,8 @@ int run(int argc, char** argv) {
       CatalogueFile catalogue;
       if (auto bad = load_catalogue(catalogue_path, catalogue)) return fail(kBadInput, *bad);
       if (dry_run) {
-        std::printf("%s: %zu lots, all checked; nothing sent (--dry-run)\n",
-                    catalogue_path.c_str(), catalogue.lots.size());
+        std::printf("%s: %zu lots, all checked; nothing sent (--dry-run)\n", catalogue_path.c_str(),
+                    catalogue.lots.size());
         return 0;
       }
       Reply reply;
@@ -473,7 +477,8 @@ int run(int argc, char** argv) {
   add_lot_flags(*lots_edit, edit_flags, false);
   lots_edit->callback([&] {
     action = [&] {
-      if (edit_flags.values.empty()) return fail(kBadInput, "nothing to change: give a flag such as --title");
+      if (edit_flags.values.empty())
+        return fail(kBadInput, "nothing to change: give a flag such as --title");
       int code = 0;
       const auto json = lot_json(edit_flags, code);
       if (!json) return code;
@@ -553,17 +558,18 @@ int run(int argc, char** argv) {
       return print_reply(session, reply, [&] {
         const dom::element c = reply.root;
         std::printf("Transaction confirmation\n");
-        print_fields({{"  lot", text(c, "lot") + " - " + text(c, "title")},
-                      {"  seller", text(c, "seller")},
-                      {"  winner", text(c, "winner")},
-                      {"  price", amount(c, "price") + " (" +
-                                      std::to_string(number(c, "price").value_or(0)) +
-                                      " minor units)"},
-                      {"  closed at", when(c, "closed_at_ms")},
-                      {"  sequence", std::to_string(number(c, "seq").value_or(0))},
-                      {"  journal digest", text(c, "journal_digest")}});
-        std::printf("The digest is the journal's SHA-256 chain up to the close: anyone with the "
-                    "journal can recompute it.\n");
+        print_fields(
+            {{"  lot", text(c, "lot") + " - " + text(c, "title")},
+             {"  seller", text(c, "seller")},
+             {"  winner", text(c, "winner")},
+             {"  price", amount(c, "price") + " (" +
+                             std::to_string(number(c, "price").value_or(0)) + " minor units)"},
+             {"  closed at", when(c, "closed_at_ms")},
+             {"  sequence", std::to_string(number(c, "seq").value_or(0))},
+             {"  journal digest", text(c, "journal_digest")}});
+        std::printf(
+            "The digest is the journal's SHA-256 chain up to the close: anyone with the "
+            "journal can recompute it.\n");
       });
     };
   });

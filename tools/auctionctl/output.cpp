@@ -17,7 +17,8 @@ bool is_time_field(std::string_view key) {
 
 std::size_t display_width(std::string_view text) {
   std::size_t width = 0;
-  for (const char c : text) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  for (const char c : text)
+    width += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return width;
 }
 
@@ -100,7 +101,8 @@ void Table::print() const {
 
 void print_fields(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::size_t width = 0;
-  for (const auto& field : fields) width = std::max(width, field.first.size());
+  for (const auto& field : fields)
+    width = std::max(width, field.first.size());
   for (const auto& [key, value] : fields) {
     std::printf("%-*s  %s\n", static_cast<int>(width), key.c_str(), value.c_str());
   }

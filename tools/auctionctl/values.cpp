@@ -17,7 +17,8 @@ std::string quoted(std::string_view text) {
 // Reads an unsigned decimal number at the front of `text`; advances past it.
 std::optional<std::int64_t> take_number(std::string_view& text, std::size_t max_digits = 18) {
   std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+    ++digits;
   if (digits == 0 || digits > max_digits) return std::nullopt;
   std::int64_t value = 0;
   std::from_chars(text.data(), text.data() + digits, value);
@@ -48,8 +49,8 @@ int days_in_month(int year, int month) {
 }
 
 int minor_digits(std::string_view currency) {
-  for (const std::string_view none : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW",
-                                      "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}) {
+  for (const std::string_view none : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+                                      "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}) {
     if (currency == none) return 0;
   }
   for (const std::string_view three : {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}) {
@@ -62,8 +63,8 @@ int minor_digits(std::string_view currency) {
 
 Parsed<std::int64_t> parse_amount(std::string_view text, std::int64_t min) {
   const std::string why = "bad amount " + quoted(text) +
-                          ": an integer number of minor units (cents) from " +
-                          std::to_string(min) + " to 10^15";
+                          ": an integer number of minor units (cents) from " + std::to_string(min) +
+                          " to 10^15";
   std::string_view rest = text;
   const auto value = take_number(rest);
   if (!value || !rest.empty() || *value < min || *value > kMaxAmount) {
@@ -123,10 +124,9 @@ std::optional<TimeMs> civil_to_ms(int year, int month, int day, int hour, int mi
     return std::nullopt;
   }
   if (offset_minutes) {
-    const std::int64_t seconds = days_from_civil(year, static_cast<unsigned>(month),
-                                                 static_cast<unsigned>(day)) *
-                                     86'400 +
-                                 hour * 3'600 + minute * 60 + second - *offset_minutes * 60;
+    const std::int64_t seconds =
+        days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86'400 +
+        hour * 3'600 + minute * 60 + second - *offset_minutes * 60;
     return seconds * 1'000 + millisecond;
   }
   std::tm local{};
@@ -174,7 +174,9 @@ Parsed<When> parse_when(std::string_view text) {
       const std::size_t before = rest.size();
       const auto fraction = take_number(rest, 3);
       if (!fraction) return fail();
-      millisecond = *fraction * (before - rest.size() == 1 ? 100 : before - rest.size() == 2 ? 10 : 1);
+      millisecond = *fraction * (before - rest.size() == 1   ? 100
+                                 : before - rest.size() == 2 ? 10
+                                                             : 1);
     }
   }
   std::optional<int> offset;
@@ -190,10 +192,10 @@ Parsed<When> parse_when(std::string_view text) {
     offset = sign * static_cast<int>(*hours * 60 + *minutes);
   }
   if (!rest.empty()) return fail();
-  const auto ms = civil_to_ms(static_cast<int>(*year), static_cast<int>(*month),
-                              static_cast<int>(*day), static_cast<int>(*hour),
-                              static_cast<int>(*minute), static_cast<int>(second),
-                              static_cast<int>(millisecond), offset);
+  const auto ms =
+      civil_to_ms(static_cast<int>(*year), static_cast<int>(*month), static_cast<int>(*day),
+                  static_cast<int>(*hour), static_cast<int>(*minute), static_cast<int>(second),
+                  static_cast<int>(millisecond), offset);
   if (!ms) return fail();
   return {When{*ms}, {}};
 }

@@ -42,8 +42,8 @@ Parsed<When> parse_when(std::string_view text);
 std::optional<TimeMs> civil_to_ms(int year, int month, int day, int hour, int minute, int second,
                                   int millisecond, std::optional<int> offset_minutes);
 
-std::string iso_utc(TimeMs ms);     // "2026-11-22T10:00:39.836Z"
-std::string local_time(TimeMs ms);  // "2026-11-22 11:00:39 CET"
+std::string iso_utc(TimeMs ms);            // "2026-11-22T10:00:39.836Z"
+std::string local_time(TimeMs ms);         // "2026-11-22 11:00:39 CET"
 std::string duration_text(DurationMs ms);  // "1h30m", "45s", "1500ms", "0s"
 // 10000 EUR → "100.00 EUR" (ISO 4217 minor units: 0 for JPY and others, 3 for BHD and others).
 std::string money(std::int64_t amount_minor, std::string_view currency);

@@ -89,8 +89,7 @@ class AdminApi {
   AdminReply route(const AdminRequest& request, const std::vector<std::string_view>& path);
   AdminReply users_request(const AdminRequest& request, const std::vector<std::string_view>& path);
   AdminReply lots_request(const AdminRequest& request, const std::vector<std::string_view>& path);
-  AdminReply lot_request(const AdminRequest& request, const LotId& lot,
-                         std::string_view action);
+  AdminReply lot_request(const AdminRequest& request, const LotId& lot, std::string_view action);
   AdminReply create_lots(std::string_view body);
   AdminReply edit_lot(const LotId& lot, std::string_view body);
   AdminReply qualify(const LotId& lot, std::string_view body);

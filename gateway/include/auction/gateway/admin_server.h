@@ -28,8 +28,8 @@ namespace auction::gateway {
 
 struct AdminOptions {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 8081;  // 0 = any free port (see AdminServer::port())
-  std::string token;          // the admin bearer token; must not be empty
+  std::uint16_t port = 8081;                          // 0 = any free port (see AdminServer::port())
+  std::string token;                                  // the admin bearer token; must not be empty
   std::size_t max_body_bytes = std::size_t{8} << 20;  // a catalogue of 10,000 lots fits
   std::size_t max_connections = 64;
   std::size_t max_waiting_commands = 256;  // queued behind the one in flight; then 503
