@@ -6,7 +6,6 @@
 #include "values.h"
 
 namespace auctionctl {
-namespace {
 
 bool valid_id(std::string_view text) {
   return !text.empty() && text.size() <= 32 && std::all_of(text.begin(), text.end(), [](char c) {
@@ -14,8 +13,6 @@ bool valid_id(std::string_view text) {
            c == '-';
   });
 }
-
-}  // namespace
 
 bool is_lot_field(std::string_view name) {
   return std::find(std::begin(kLotFieldNames), std::end(kLotFieldNames), name) !=

@@ -69,6 +69,12 @@ class Session {
                                             const std::string& field, std::optional<std::size_t>)>;
   int call(std::string_view method, const std::string& target, const std::string& body,
            Reply& reply, const Explain& explain = nullptr) {
+    // Ids go into the path: check them here so a bad one is bad input, never a stray route.
+    for (const std::string* id : ids_) {
+      if (!valid_id(*id)) {
+        return fail(kBadInput, "bad id \"" + *id + "\": 1-32 characters of A-Z a-z 0-9 _ -");
+      }
+    }
     std::string url = options_.server;
     const std::string dir =
         options_.data_dir.empty() ? env_or("AUCTION_DATA_DIR", "auction-data") : options_.data_dir;
@@ -119,13 +125,16 @@ class Session {
     } else if (!field.empty()) {
       text = field + ": " + text;
     }
-    return fail(http->status == 400 && code != "invalid_id" ? kBadInput : kRefused, text);
+    return fail(kRefused, text);  // the server saw the request and refused it
   }
 
   bool json() const { return options_.json; }
+  // Ids the command names (user, lot), checked before anything is sent.
+  void check_ids(std::vector<const std::string*> ids) { ids_ = std::move(ids); }
 
  private:
   const Options& options_;
+  std::vector<const std::string*> ids_;
 };
 
 // Reading fields of a reply for tables.
@@ -316,6 +325,7 @@ int run(int argc, char** argv) {
 
   Session session(options);
   std::function<int()> action;
+  std::string user, role = "bidder", lot;
   const auto command = [&](CLI::App& parent, const char* name, const char* help) {
     CLI::App* sub = parent.add_subcommand(name, help);
     sub->fallthrough();
@@ -341,7 +351,6 @@ int run(int argc, char** argv) {
   // users
   CLI::App* users = command(app, "users", "bidders and sellers: tokens, revocation, waivers");
   users->require_subcommand(1);
-  std::string user, role = "bidder", lot;
   const auto print_token = [&](const Reply& reply) {
     return print_reply(session, reply, [&] {
       print_fields({{"user", text(reply.root, "user")},
@@ -583,6 +592,11 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return fail(kBadInput, std::string(e.what()) + " (see --help)");
   }
+  std::vector<const std::string*> ids;
+  for (const std::string* id : {&user, &lot, &edit_flags.id}) {
+    if (!id->empty()) ids.push_back(id);
+  }
+  session.check_ids(std::move(ids));
   return action ? action() : fail(kBadInput, "no command given (see --help)");
 }
 
