@@ -272,7 +272,8 @@ std::optional<Problem> refusal(const CommandResult& result) {
   return std::nullopt;
 }
 
-void write_lot(JsonWriter& w, const LotView& v, bool with_recent_bids) {
+// `recent_bids`, when given, are listed too (a single lot's view).
+void write_lot(JsonWriter& w, const LotView& v, const std::vector<RecentBid>* recent_bids) {
   const LotConfig& c = v.config;
   w.begin_object()
       .field("lot", c.id.view())
@@ -310,9 +311,9 @@ void write_lot(JsonWriter& w, const LotView& v, bool with_recent_bids) {
     w.field("winner", v.winner.view());
   }
   w.field("closed_at_ms", time_or_null(v.closed_at_ms));
-  if (with_recent_bids) {
+  if (recent_bids != nullptr) {
     w.begin_array("recent_bids");
-    for (const RecentBid& bid : v.recent_bids.newest_first()) {
+    for (const RecentBid& bid : *recent_bids) {
       w.begin_object()
           .field("seq", bid.seq)
           .field("ts_ms", bid.ts_ms)
@@ -330,7 +331,8 @@ AdminResponse lot_response(const LotBoard& board, const LotId& lot, unsigned sta
   if (!view) return respond(problem(404, "unknown_lot", "no such lot"));
   AdminResponse response{status, {}};
   JsonWriter w(response.body);
-  write_lot(w, *view, true);
+  const std::vector<RecentBid> bids = board.recent_bids(lot);
+  write_lot(w, *view, &bids);
   return response;
 }
 
@@ -451,7 +453,7 @@ AdminReply AdminApi::lots_request(const AdminRequest& request,
     JsonWriter w(response.body);
     w.begin_object().begin_array("lots");
     for (const LotView& view : board_.list())
-      write_lot(w, view, false);
+      write_lot(w, view, nullptr);
     w.end_array().end_object();
     return response;
   }
@@ -533,7 +535,7 @@ AdminReply AdminApi::create_lots(std::string_view body) {
         JsonWriter w(response.body);
         w.begin_object().field("seq", result.seq).begin_array("lots");
         for (const LotId& id : ids) {
-          if (const auto view = board_.find(id)) write_lot(w, *view, false);
+          if (const auto view = board_.find(id)) write_lot(w, *view, nullptr);
         }
         w.end_array().end_object();
         return response;

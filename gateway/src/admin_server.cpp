@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "auction/engine/assert.h"
+#include "listen.h"
 
 namespace auction::gateway {
 namespace {
@@ -220,11 +221,7 @@ AdminServer::~AdminServer() {
 
 void AdminServer::start() {
   Impl& impl = *impl_;
-  const tcp::endpoint endpoint(asio::ip::make_address(impl.options.address), impl.options.port);
-  impl.acceptor.open(endpoint.protocol());
-  impl.acceptor.set_option(asio::socket_base::reuse_address(true));
-  impl.acceptor.bind(endpoint);
-  impl.acceptor.listen(asio::socket_base::max_listen_connections);
+  listen_on(impl.acceptor, impl.options.address, impl.options.port);
   impl.do_accept();
   impl.thread = std::thread([&impl] { impl.io.run(); });
 }

@@ -83,7 +83,7 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
     view.bid_count = bid->bid_count;
     view.deadline_ms = bid->deadline_ms;
     view.seq = event.seq;
-    view.recent_bids.push(RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor});
+    entry.recent_bids.push(RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor});
     const auto fill = [&](bool plain) {
       return [&, plain](JsonWriter& w) {
         header(w, "bid", now_ms, std::nullopt);
@@ -185,7 +185,7 @@ void LotBoard::load(const LotView& view) {
 void LotBoard::load_recent_bid(const LotId& lot, const RecentBid& bid) {
   std::lock_guard lock(mutex_);
   const auto found = lots_.find(lot.view());
-  if (found != lots_.end()) found->second.view.recent_bids.push(bid);
+  if (found != lots_.end()) found->second.recent_bids.push(bid);
 }
 
 std::optional<std::string> LotBoard::snapshot(const LotId& lot, const UserId& viewer,
@@ -268,6 +268,13 @@ std::optional<LotView> LotBoard::find(const LotId& lot) const {
   const auto found = lots_.find(lot.view());
   if (found == lots_.end()) return std::nullopt;
   return found->second.view;
+}
+
+std::vector<RecentBid> LotBoard::recent_bids(const LotId& lot) const {
+  std::lock_guard lock(mutex_);
+  const auto found = lots_.find(lot.view());
+  if (found == lots_.end()) return {};
+  return found->second.recent_bids.newest_first();
 }
 
 std::vector<LotView> LotBoard::list() const {

@@ -24,6 +24,7 @@
 
 #include "auction/gateway/json_writer.h"
 #include "auction/gateway/protocol.h"
+#include "listen.h"
 
 namespace auction::gateway {
 namespace {
@@ -809,11 +810,7 @@ void Server::start() {
     impl.tls->use_certificate_chain_file(impl.options.tls_certificate_file);
     impl.tls->use_private_key_file(impl.options.tls_private_key_file, asio::ssl::context::pem);
   }
-  const tcp::endpoint endpoint(asio::ip::make_address(impl.options.address), impl.options.port);
-  impl.acceptor.open(endpoint.protocol());
-  impl.acceptor.set_option(asio::socket_base::reuse_address(true));
-  impl.acceptor.bind(endpoint);
-  impl.acceptor.listen(asio::socket_base::max_listen_connections);
+  listen_on(impl.acceptor, impl.options.address, impl.options.port);
   impl.do_accept();
   for (unsigned i = 0; i < std::max(1u, impl.options.io_threads); ++i) {
     impl.threads.emplace_back([&impl] { impl.io.run(); });

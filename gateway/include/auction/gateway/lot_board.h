@@ -78,7 +78,6 @@ struct LotView {
   std::optional<Outcome> outcome;
   UserId winner;
   TimeMs closed_at_ms = 0;  // 0 while bidding is not over
-  RecentBids recent_bids;   // since the newest snapshot at start-up, then live
 
   bool bidding_over() const { return phase == Phase::closed || phase == Phase::cancelled; }
   std::optional<AmountMinor> min_next_minor() const;
@@ -107,6 +106,8 @@ class LotBoard {
   void unsubscribe_all(const Subscriber* who);
   std::string lots_message(const std::optional<std::string>& request_id, TimeMs now_ms) const;
   std::optional<LotView> find(const LotId& lot) const;
+  // The lot's last accepted bids, newest first (since the newest snapshot at start-up).
+  std::vector<RecentBid> recent_bids(const LotId& lot) const;
   std::vector<LotView> list() const;  // every lot, by id
   std::size_t lot_count() const;
   std::size_t subscriber_count() const;
@@ -114,6 +115,7 @@ class LotBoard {
  private:
   struct Entry {
     LotView view;
+    RecentBids recent_bids;
     std::vector<std::weak_ptr<Subscriber>> subscribers;
   };
   void fan_out(Entry& entry, const Frame& masked, const Frame& plain, const UserId& plain_for);
