@@ -4,6 +4,7 @@
 //
 // docs/AUCTIONCTL.md is the manual: commands, values, catalogue files, exit codes.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -210,10 +211,12 @@ void add_lot_flags(CLI::App& command, LotFlags& flags, bool create) {
 }
 
 // The lots of a reply as a table (list, import, create).
-void print_lot_table(dom::array lots) {
+// `phase`, when not empty, keeps only the lots in that phase.
+void print_lot_table(dom::array lots, const std::string& phase = {}) {
   const std::int64_t now_ms = wall_ms();
   Table table({"LOT", "TITLE", "PHASE", "PRICE", "BIDS", "LEADER", "STARTS", "DEADLINE"});
   for (const dom::element lot : lots) {
+    if (!phase.empty() && text(lot, "phase") != phase) continue;
     std::string title = text(lot, "title");
     if (title.size() > 32) title = title.substr(0, 29) + "...";
     const auto deadline = number(lot, "deadline_ms");
@@ -280,12 +283,9 @@ std::optional<std::string> lot_json(const LotFlags& flags, int& code) {
   LotInput input;
   for (const auto& [field, value] : flags.values) {
     if (auto bad = input.add(field, value)) {
-      code = fail(kBadInput, "--" +
-                                 std::string(field == "start_price"       ? "start-price"
-                                             : field == "starts_at"       ? "starts-at"
-                                             : field == "latest_close_at" ? "latest-close-at"
-                                                                          : field) +
-                                 ": " + *bad);
+      std::string flag = "--" + field;
+      std::replace(flag.begin(), flag.end(), '_', '-');  // start_price → --start-price
+      code = fail(kBadInput, flag + ": " + *bad);
       return std::nullopt;
     }
   }
@@ -508,21 +508,9 @@ int run(int argc, char** argv) {
     action = [&] {
       Reply reply;
       if (int code = session.call("GET", "/v1/lots", "", reply)) return code;
-      if (session.json()) return print_reply(session, reply, [] {});
-      if (phase.empty()) {
-        print_lot_table(reply.root["lots"].get_array());
-        return 0;
-      }
-      // Filtering for people only: the JSON is the whole list, for scripts to filter.
-      std::string filtered = "{\"lots\":[";
-      for (const dom::element entry : reply.root["lots"].get_array()) {
-        if (text(entry, "phase") != phase) continue;
-        if (filtered.back() != '[') filtered += ',';
-        filtered += simdjson::to_string(entry);
-      }
-      dom::parser parser;
-      print_lot_table(parser.parse(filtered + "]}")["lots"].get_array());
-      return 0;
+      // --phase filters the table for people; the JSON is the whole list, for scripts.
+      return print_reply(session, reply,
+                         [&] { print_lot_table(reply.root["lots"].get_array(), phase); });
     };
   });
 
