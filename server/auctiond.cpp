@@ -16,7 +16,9 @@
 #include <fstream>
 
 #include "auction/persistence/recovery.h"
+#include "auction/persistence/settler.h"
 #include "auction/persistence/snapshotter.h"
+#include "auctionctl/values.h"
 #include "demo_catalogue.h"
 #include "page.h"
 #include "wiring.h"
@@ -40,6 +42,13 @@ struct Config {
   unsigned demo_open_lots = 0;    // open-0..open-N-1: extension-only lots open for a day
   DurationMs demo_sprint_ms = 0;  // a lot "sprint" with this timed phase and extension
   gateway::ServerLimits limits;
+  // Settlement (SPEC §6); durations in the SPEC's forms (1500ms, 30s, 5m, 2h, 1d).
+  std::string payment_window = "72h";
+  std::string confirm_window = "10d";
+  std::uint32_t fee_bps = 500;
+  std::string forfeit_to = "seller";
+  std::string webhook_secret_file;  // default: DATA_DIR/webhook.secret, made if missing
+  std::string webhook_tolerance = "5m";
 };
 
 int fail(const std::string& what) {
@@ -103,6 +112,47 @@ void apply_file(const std::string& path, Config& config) {
   l.message_burst = table["limits"]["message_burst"].value_or(l.message_burst);
   l.max_outbound_bytes = table["limits"]["max_outbound_bytes"].value_or(l.max_outbound_bytes);
   l.max_connections = table["limits"]["max_connections"].value_or(l.max_connections);
+  const auto settlement = table["settlement"];
+  config.payment_window = settlement["payment_window"].value_or(config.payment_window);
+  config.confirm_window = settlement["confirm_window"].value_or(config.confirm_window);
+  config.fee_bps = settlement["fee_bps"].value_or(config.fee_bps);
+  config.forfeit_to = settlement["forfeit_to"].value_or(config.forfeit_to);
+  config.webhook_secret_file =
+      settlement["webhook_secret_file"].value_or(config.webhook_secret_file);
+  config.webhook_tolerance = settlement["webhook_tolerance"].value_or(config.webhook_tolerance);
+}
+
+// The settlement configuration from the options, or the reason it is invalid.
+Status settlement_config(const Config& config, settlement::SettlementConfig& out,
+                         DurationMs& webhook_tolerance_ms) {
+  const auto duration = [](const std::string& text, const char* option, DurationMs& value) {
+    const auto parsed = auctionctl::parse_duration(text);
+    if (!parsed.value) return Status::error(std::string(option) + ": " + parsed.error);
+    value = *parsed.value;
+    return Status::ok();
+  };
+  if (Status s = duration(config.payment_window, "--payment-window", out.payment_window_ms);
+      !s.is_ok()) {
+    return s;
+  }
+  if (Status s = duration(config.confirm_window, "--confirm-window", out.confirm_window_ms);
+      !s.is_ok()) {
+    return s;
+  }
+  if (Status s = duration(config.webhook_tolerance, "--webhook-tolerance", webhook_tolerance_ms);
+      !s.is_ok()) {
+    return s;
+  }
+  out.fee_bps = config.fee_bps;
+  if (config.forfeit_to != "seller" && config.forfeit_to != "platform") {
+    return Status::error("--forfeit-to must be seller or platform");
+  }
+  out.forfeit_to = config.forfeit_to == "seller" ? settlement::ForfeitTo::seller
+                                                 : settlement::ForfeitTo::platform;
+  if (!settlement::is_valid(out)) {
+    return Status::error("settlement: windows must be 1ms..366d and --fee-bps at most 10000");
+  }
+  return Status::ok();
 }
 
 }  // namespace
@@ -152,6 +202,17 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", server_options_tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
   app.add_option("--idle-timeout-ms", idle_ms, "silence before a connection is closed");
+  app.add_option("--payment-window", config.payment_window,
+                 "time a buyer has to pay after the close (e.g. 72h)");
+  app.add_option("--confirm-window", config.confirm_window,
+                 "receipt is confirmed automatically this long after shipping (e.g. 10d)");
+  app.add_option("--fee-bps", config.fee_bps, "platform fee in basis points of the price");
+  app.add_option("--forfeit-to", config.forfeit_to,
+                 "who receives a defaulted buyer's deposit: seller (less the fee) or platform");
+  app.add_option("--webhook-secret-file", config.webhook_secret_file,
+                 "shared secret of the payment webhook (default DATA_DIR/webhook.secret)");
+  app.add_option("--webhook-tolerance", config.webhook_tolerance,
+                 "how far a webhook's timestamp may be from now (e.g. 5m)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (!config_file.empty()) {
@@ -179,6 +240,11 @@ int main(int argc, char** argv) {
   }
   server_options.tls_certificate_file = server_options_tls_cert;
   server_options.tls_private_key_file = server_options_tls_key;
+  settlement::SettlementConfig settlement_options;
+  if (Status s = settlement_config(config, settlement_options, server_options.webhook_tolerance_ms);
+      !s.is_ok()) {
+    return fail(s.message());
+  }
 
   // Signals are taken by this thread only (sigwait below); block them before threads start.
   sigset_t signals;
@@ -190,6 +256,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<Journal> journal;
   std::unique_ptr<SnapshotStore> snapshots;
   std::unique_ptr<AccountStore> accounts;
+  std::unique_ptr<SettlementStore> settlement_store;
   if (Status s = Journal::open(
           JournalOptions{config.data_dir + "/journal", config.map_size_mib << 20}, journal);
       !s.is_ok()) {
@@ -202,8 +269,19 @@ int main(int argc, char** argv) {
   if (Status s = AccountStore::open(config.data_dir + "/users", accounts); !s.is_ok()) {
     return fail(s.message());
   }
+  if (Status s = SettlementStore::open(config.data_dir + "/settlement", false, settlement_store);
+      !s.is_ok()) {
+    return fail(s.message());
+  }
   if (config.admin_token_file.empty()) config.admin_token_file = config.data_dir + "/admin.token";
   if (Status s = load_admin_token(config.admin_token_file, admin_options.token); !s.is_ok()) {
+    return fail(s.message());
+  }
+  if (config.webhook_secret_file.empty()) {
+    config.webhook_secret_file = config.data_dir + "/webhook.secret";
+  }
+  if (Status s = load_admin_token(config.webhook_secret_file, server_options.webhook_secret);
+      !s.is_ok()) {
     return fail(s.message());
   }
   Engine engine;
@@ -227,7 +305,13 @@ int main(int argc, char** argv) {
   if (Status s = snapshotter.start(engine.snapshot()); !s.is_ok()) return fail(s.message());
 
   SystemClock clock;
-  Wiring wiring(board, *accounts, *journal, clock);
+  Wiring wiring(board, *accounts, *journal, *settlement_store, clock);
+  // Settlement catches up with the journal before anything new is sequenced.
+  SettlerOptions settler_options;
+  settler_options.config = settlement_options;
+  Settler settler(*journal, snapshots.get(), *settlement_store, clock, engine.limits(),
+                  settler_options, &wiring);
+  if (Status s = settler.start(); !s.is_ok()) return fail("settlement: " + s.message());
   PipelineOptions pipeline_options;
   pipeline_options.rebuild = [&](Engine& fresh) {
     RecoveryReport ignored;
@@ -235,23 +319,33 @@ int main(int argc, char** argv) {
   };
   Pipeline pipeline(engine, *journal, clock, wiring, journal->chain().digest, pipeline_options);
   gateway::StatusSource status;
-  status.healthy = [&] { return !pipeline.stats().journal_failed; };
+  status.healthy = [&] { return !pipeline.stats().journal_failed && !settler.stats().failed; };
   status.metrics_text = [&] {
     const PipelineStats stats = pipeline.stats();
+    const SettlerStats settled = settler.stats();
     const JournalSpace space = journal->space();
     return "# TYPE auction_journal_durable_seq gauge\nauction_journal_durable_seq " +
            std::to_string(stats.durable_seq) +
            "\n# TYPE auction_journal_commits_total counter\nauction_journal_commits_total " +
            std::to_string(stats.batches) +
            "\n# TYPE auction_journal_free_bytes gauge\nauction_journal_free_bytes " +
-           std::to_string(space.free_bytes()) + "\n";
+           std::to_string(space.free_bytes()) +
+           "\n# TYPE auction_settlement_cursor gauge\nauction_settlement_cursor " +
+           std::to_string(settled.engine_cursor) +
+           "\n# TYPE auction_settlement_inputs_total counter\nauction_settlement_inputs_total " +
+           std::to_string(settled.inputs) + "\n";
   };
-  gateway::Server server(server_options, board, wiring, wiring, status);
-  gateway::AdminApi admin_api(board, wiring);
-  gateway::AdminServer admin(admin_options, admin_api, wiring);
-  wiring.attach(&pipeline, &server, &admin);
+  gateway::Server server(server_options, board, wiring, wiring, status, &wiring);
+  gateway::AdminApi admin_api(board, wiring, &wiring);
+  gateway::AdminServer admin(admin_options, admin_api, wiring, &wiring);
+  wiring.attach(&pipeline, &settler, &server, &admin);
   const bool fresh = engine.lots().empty();  // read before the core thread owns the engine
   pipeline.start(report.last_seq > 0);
+  // A crash between a deposit hold and the bidder's qualification: qualify again (harmless if
+  // the engine already has it).
+  for (const auto& [user, lot] : settler.holds_to_qualify()) {
+    pipeline.submit(QualifyBidder{lot, user, QualifySource::deposit_held}, 0);
+  }
   std::string serving = "--listen " + config.listen;
   try {
     server.start();
@@ -321,6 +415,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal_number);
   std::printf("auctiond: signal %d, shutting down\n", signal_number);
   pipeline.stop();  // everything queued is applied, journaled and answered (or refused)
+  settler.stop();   // settles what was submitted and what the journal holds
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let answers reach the sockets
   server.stop();
   admin.stop();

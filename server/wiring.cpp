@@ -4,8 +4,10 @@ namespace auction {
 
 using namespace persistence;
 
-void Wiring::attach(Pipeline* pipeline, gateway::Server* server, gateway::AdminServer* admin) {
+void Wiring::attach(Pipeline* pipeline, Settler* settler, gateway::Server* server,
+                    gateway::AdminServer* admin) {
   pipeline_ = pipeline;
+  settler_ = settler;
   server_ = server;
   admin_ = admin;
 }
@@ -26,6 +28,7 @@ void Wiring::on_durable(std::span<const CommandOutcome> outcomes) {
     }
   }
   if (server_ != nullptr && !answers_.empty()) server_->answer_all(answers_);
+  if (settler_ != nullptr && !outcomes.empty()) settler_->notify(outcomes.back().seq);
 }
 
 void Wiring::on_refused(std::uint64_t origin) {
@@ -94,6 +97,42 @@ Seq Wiring::durable_seq() const {
 
 TimeMs Wiring::now_ms() const {
   return clock_.now_ms();
+}
+
+bool Wiring::submit(settlement::InputBody body,
+                    std::function<void(const settlement::Answer&)> done) {
+  return settler_ != nullptr && settler_->submit(std::move(body), std::move(done));
+}
+
+std::vector<std::pair<std::string, settlement::Account>> Wiring::accounts_of(
+    const UserId& user) const {
+  return settlement_.accounts_of(user);
+}
+
+std::vector<std::pair<std::string, settlement::Account>> Wiring::accounts(
+    std::string_view prefix) const {
+  return settlement_.accounts(prefix);
+}
+
+std::optional<settlement::Order> Wiring::order(const LotId& lot) const {
+  return settlement_.order(lot);
+}
+
+std::vector<settlement::Order> Wiring::orders(const UserId* user) const {
+  return settlement_.orders(user);
+}
+
+Status Wiring::audit(settlement::LedgerAudit& out) const {
+  return settlement_.audit(out);
+}
+
+bool Wiring::user_exists(const UserId& user) const {
+  const auto account = accounts_.find(user);
+  return account && !account->revoked;
+}
+
+void Wiring::on_orders(std::span<const settlement::Order> orders) {
+  if (server_ != nullptr) server_->notify_orders(orders);
 }
 
 gateway::LotView view_of(const LotState& lot) {

@@ -1,10 +1,12 @@
 // How auctiond connects its parts: the pipeline's durable outcomes go to the lot board (events),
-// to the bidder server (answers to bidders) and to the admin server (answers to auctioneers);
-// both servers submit commands to the pipeline through it; it holds the accounts and the
-// journal digests the admin API asks for.
+// to the bidder server (answers to bidders), to the admin server (answers to auctioneers) and
+// wake the settlement consumer; both servers submit commands to the pipeline and settlement
+// inputs to the settler through it; settled orders are pushed to their buyers and sellers; it
+// holds the accounts, the journal digests and the settlement store the servers read.
 //
-// Threading: on_durable()/on_refused() on the pipeline's threads; submit() and the Accounts and
-// AdminBackend methods from the servers' IO threads. attach() once, before the pipeline starts.
+// Threading: on_durable()/on_refused() on the pipeline's threads; on_orders() on the settler's;
+// submit() and the Accounts, AdminBackend and SettlementPort methods from the servers' IO
+// threads. attach() once, before the pipeline starts.
 #pragma once
 
 #include <unordered_map>
@@ -18,19 +20,27 @@
 #include "auction/persistence/clock.h"
 #include "auction/persistence/journal.h"
 #include "auction/persistence/pipeline.h"
+#include "auction/persistence/settler.h"
 
 namespace auction {
 
 class Wiring final : public persistence::OutcomeSink,
                      public gateway::CommandPort,
                      public gateway::Accounts,
-                     public gateway::AdminBackend {
+                     public gateway::AdminBackend,
+                     public gateway::SettlementPort,
+                     public persistence::SettlementListener {
  public:
   Wiring(gateway::LotBoard& board, persistence::AccountStore& accounts,
-         const persistence::Journal& journal, persistence::Clock& clock)
-      : board_(board), accounts_(accounts), journal_(journal), clock_(clock) {}
-  void attach(persistence::Pipeline* pipeline, gateway::Server* server,
-              gateway::AdminServer* admin);
+         const persistence::Journal& journal, const persistence::SettlementStore& settlement,
+         persistence::Clock& clock)
+      : board_(board),
+        accounts_(accounts),
+        journal_(journal),
+        settlement_(settlement),
+        clock_(clock) {}
+  void attach(persistence::Pipeline* pipeline, persistence::Settler* settler,
+              gateway::Server* server, gateway::AdminServer* admin);
 
   // OutcomeSink.
   void on_durable(std::span<const persistence::CommandOutcome> outcomes) override;
@@ -50,13 +60,28 @@ class Wiring final : public persistence::OutcomeSink,
   std::optional<std::string> journal_digest_hex(Seq seq) const override;
   Seq durable_seq() const override;
   TimeMs now_ms() const override;
+  // SettlementPort.
+  bool submit(settlement::InputBody body,
+              std::function<void(const settlement::Answer&)> done) override;
+  std::vector<std::pair<std::string, settlement::Account>> accounts_of(
+      const UserId& user) const override;
+  std::vector<std::pair<std::string, settlement::Account>> accounts(
+      std::string_view prefix) const override;
+  std::optional<settlement::Order> order(const LotId& lot) const override;
+  std::vector<settlement::Order> orders(const UserId* user) const override;
+  Status audit(settlement::LedgerAudit& out) const override;
+  bool user_exists(const UserId& user) const override;
+  // SettlementListener.
+  void on_orders(std::span<const settlement::Order> orders) override;
 
  private:
   gateway::LotBoard& board_;
   persistence::AccountStore& accounts_;
   const persistence::Journal& journal_;
+  const persistence::SettlementStore& settlement_;
   persistence::Clock& clock_;
   persistence::Pipeline* pipeline_ = nullptr;
+  persistence::Settler* settler_ = nullptr;
   gateway::Server* server_ = nullptr;
   gateway::AdminServer* admin_ = nullptr;
   std::vector<gateway::Server::Answer> answers_;  // reused per journal batch (writer thread)

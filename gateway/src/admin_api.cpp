@@ -6,45 +6,13 @@
 #include <array>
 #include <span>
 
+#include "admin_checks.h"
 #include "auction/gateway/json_writer.h"
 
 namespace auction::gateway {
 namespace {
 
-namespace dom = simdjson::dom;
-
-// What was wrong with a request, and where.
-struct Problem {
-  unsigned status = 400;
-  std::string code = "bad_request";
-  std::string message;
-  std::string field;
-  std::string lot;
-  std::optional<std::size_t> index;  // the lot's position in a catalogue
-};
-
-using Check = std::optional<Problem>;
-
-Problem problem(unsigned status, std::string code, std::string message, std::string field = {}) {
-  return Problem{status, std::move(code), std::move(message), std::move(field), {}, {}};
-}
-
-AdminResponse respond(const Problem& p) {
-  AdminResponse response{p.status, {}};
-  JsonWriter w(response.body);
-  w.begin_object().begin_object("error").field("code", p.code).field("message", p.message);
-  if (!p.field.empty()) w.field("field", p.field);
-  if (!p.lot.empty()) w.field("lot", p.lot);
-  if (p.index) w.field("index", std::uint64_t{*p.index});
-  w.end_object().end_object();
-  return response;
-}
-
-AdminResponse unavailable() {
-  return respond(problem(503, "unavailable",
-                         "the server did not apply the command (journal "
-                         "full or failed, or shutting down): nothing changed"));
-}
+using namespace admin;  // Problem, Check, Fields, respond(): the shared request checks
 
 std::vector<std::string_view> split_path(std::string_view target) {
   target = target.substr(0, target.find('?'));
@@ -63,82 +31,6 @@ std::optional<std::int64_t> amount_or_null(AmountMinor amount) {
 }
 std::optional<std::int64_t> time_or_null(TimeMs time_ms) {
   return time_ms == 0 ? std::nullopt : std::optional<std::int64_t>(time_ms);
-}
-
-// The fields of one JSON object, read strictly.
-class Fields {
- public:
-  explicit Fields(dom::object object) : object_(object) {}
-
-  Check only(std::initializer_list<std::string_view> known) const {
-    return only(std::span<const std::string_view>(known.begin(), known.size()));
-  }
-  Check only(std::span<const std::string_view> known) const {
-    for (const auto field : object_) {
-      if (std::find(known.begin(), known.end(), field.key) == known.end()) {
-        return problem(400, "bad_request", "unknown field \"" + std::string(field.key) + "\"",
-                       std::string(field.key));
-      }
-    }
-    return std::nullopt;
-  }
-  bool has(std::string_view key) const { return object_[key].error() == simdjson::SUCCESS; }
-  bool is_null(std::string_view key) const {
-    dom::element value;
-    return object_[key].get(value) == simdjson::SUCCESS && value.is_null();
-  }
-
-  Check missing(std::string_view key) const {
-    return problem(400, "bad_request", "missing field \"" + std::string(key) + "\"",
-                   std::string(key));
-  }
-  Check text(std::string_view key, std::string_view& out) const {
-    if (object_[key].get(out) != simdjson::SUCCESS) {
-      return problem(400, "bad_request", std::string(key) + " must be a string", std::string(key));
-    }
-    return std::nullopt;
-  }
-  template <class Id>
-  Check id(std::string_view key, Id& out) const {
-    std::string_view text_value;
-    if (Check c = text(key, text_value)) return c;
-    const auto parsed = Id::parse(text_value);
-    if (!parsed) {
-      return problem(400, "invalid_id",
-                     std::string(key) + " must be 1-32 characters of A-Z a-z 0-9 _ -",
-                     std::string(key));
-    }
-    out = *parsed;
-    return std::nullopt;
-  }
-  // A JSON integer in [lo, hi]: a fraction, exponent or string is refused, never rounded.
-  Check integer(std::string_view key, std::int64_t& out, std::int64_t lo, std::int64_t hi,
-                std::string_view code = "bad_request") const {
-    dom::element value;
-    if (object_[key].get(value) != simdjson::SUCCESS) return missing(key);
-    const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-    if (value.type() != dom::element_type::INT64 || value.get_int64().value() < lo ||
-        value.get_int64().value() > hi) {
-      return problem(code == "bad_request" ? 400 : 422, std::string(code),
-                     std::string(key) + " must be an integer in " + range, std::string(key));
-    }
-    out = value.get_int64().value();
-    return std::nullopt;
-  }
-  Check amount(std::string_view key, AmountMinor& out, AmountMinor lo = 1) const {
-    return integer(key, out, lo, kMaxAmountMinor, "invalid_amount");
-  }
-
- private:
-  dom::object object_;
-};
-
-// Parses a JSON body that must be an object.
-Check parse_object(dom::parser& parser, std::string_view body, dom::object& out) {
-  if (parser.parse(body.data(), body.size()).get(out) != simdjson::SUCCESS) {
-    return problem(400, "bad_request", "the body must be a JSON object");
-  }
-  return std::nullopt;
 }
 
 constexpr std::array<std::string_view, 14> kLotFields = {"id",
@@ -360,6 +252,14 @@ AdminReply AdminApi::route(const AdminRequest& request, const std::vector<std::s
   }
   if (path[1] == "users") return users_request(request, path);
   if (path[1] == "lots") return lots_request(request, path);
+  if (path[1] == "wallets") return wallets_request(request, path);
+  if (path[1] == "balances" && path.size() == 2) {
+    return request.method == "GET" ? AdminReply(balances(request)) : method_not_allowed();
+  }
+  if (path[1] == "orders") return orders_request(request, path);
+  if (path[1] == "ledger" && path.size() == 3 && path[2] == "check") {
+    return request.method == "GET" ? AdminReply(ledger_check(request)) : method_not_allowed();
+  }
   return respond(problem(404, "not_found", "no such route"));
 }
 

@@ -12,6 +12,8 @@
 
 #include <deque>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "auction/engine/assert.h"
@@ -36,10 +38,11 @@ Digest sha256(std::string_view text) {
 }  // namespace
 
 struct AdminServer::Impl {
-  Impl(AdminOptions o, AdminApi& a, CommandPort& c)
+  Impl(AdminOptions o, AdminApi& a, CommandPort& c, SettlementPort* s)
       : options(std::move(o)),
         api(a),
         commands(c),
+        settlement(s),
         token_hash(sha256(options.token)),
         acceptor(io) {}
 
@@ -53,9 +56,22 @@ struct AdminServer::Impl {
   void run_next();
   void finish(std::uint64_t origin, CommandResult result);
 
+  // Settlement inputs: submitted at once; false when refused (answer 503). IO thread only.
+  using Settled = std::function<void(const settlement::Answer&)>;
+  bool settle(settlement::InputBody input, Settled done);
+  void settled(std::uint64_t id, const settlement::Answer& answer);
+
+  // Settlement's answers come back through the gate; stop() closes it, so an answer arriving
+  // later (settlement thread) is dropped instead of touching a stopped server.
+  struct Gate {
+    std::mutex mutex;
+    Impl* impl = nullptr;
+  };
+
   AdminOptions options;
   AdminApi& api;
   CommandPort& commands;
+  SettlementPort* settlement;
   Digest token_hash;
   std::size_t open_sessions = 0;  // before io: sessions still queued in io count down on exit
   asio::io_context io{1};
@@ -70,6 +86,11 @@ struct AdminServer::Impl {
   std::uint64_t running_origin = 0;  // 0 = none in flight
   Done running_done;
   std::uint64_t next_origin = 1;
+
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
+  // After io: the sessions these hold close their sockets before io goes.
+  std::map<std::uint64_t, Settled> settling;
+  std::uint64_t next_settle = 1;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -113,6 +134,18 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     AdminReply reply = server_.api.handle(AdminRequest{
         {method.data(), method.size()}, {target.data(), target.size()}, request_.body()});
     if (auto* response = std::get_if<AdminResponse>(&reply)) return send(std::move(*response));
+    if (auto* input = std::get_if<DeferredSettlement>(&reply)) {
+      const bool taken =
+          server_.settle(std::move(input->input),
+                         [self = shared_from_this(), finish = std::move(input->finish)](
+                             const settlement::Answer& answer) { self->send(finish(answer)); });
+      if (!taken) {
+        send(AdminApi::error(503, "unavailable",
+                             "settlement did not take the request (queue full, stopping or "
+                             "failed): nothing changed"));
+      }
+      return;
+    }
     auto& deferred = std::get<DeferredCommand>(reply);
     server_.enqueue(std::move(deferred.command),
                     [self = shared_from_this(), finish = std::move(deferred.finish)](
@@ -208,11 +241,35 @@ void AdminServer::Impl::finish(std::uint64_t origin, CommandResult result) {
   run_next();
 }
 
+bool AdminServer::Impl::settle(settlement::InputBody input, Settled done) {
+  if (settlement == nullptr || settling.size() >= options.max_waiting_commands) return false;
+  const std::uint64_t id = next_settle++;
+  settling.emplace(id, std::move(done));  // before submit: the answer may come back at once
+  const bool taken =
+      settlement->submit(std::move(input), [back = gate, id](const settlement::Answer& answer) {
+        const std::lock_guard lock(back->mutex);
+        if (back->impl == nullptr) return;
+        asio::post(back->impl->io, [impl = back->impl, id, answer] { impl->settled(id, answer); });
+      });
+  if (!taken) settling.erase(id);
+  return taken;
+}
+
+void AdminServer::Impl::settled(std::uint64_t id, const settlement::Answer& answer) {
+  const auto found = settling.find(id);
+  AUCTION_ASSERT(found != settling.end());  // the port answers each input exactly once
+  Settled done = std::move(found->second);
+  settling.erase(found);
+  done(answer);
+}
+
 // ---------------------------------------------------------------------------------------------
 
-AdminServer::AdminServer(AdminOptions options, AdminApi& api, CommandPort& commands)
-    : impl_(std::make_unique<Impl>(std::move(options), api, commands)) {
+AdminServer::AdminServer(AdminOptions options, AdminApi& api, CommandPort& commands,
+                         SettlementPort* settlement)
+    : impl_(std::make_unique<Impl>(std::move(options), api, commands, settlement)) {
   AUCTION_ASSERT(!impl_->options.token.empty());
+  impl_->gate->impl = impl_.get();
 }
 
 AdminServer::~AdminServer() {
@@ -228,6 +285,10 @@ void AdminServer::start() {
 
 void AdminServer::stop() {
   Impl& impl = *impl_;
+  {
+    const std::lock_guard lock(impl.gate->mutex);
+    impl.gate->impl = nullptr;
+  }
   if (!impl.thread.joinable()) return;
   impl.io.stop();
   impl.thread.join();

@@ -110,6 +110,12 @@ JsonWriter& JsonWriter::field(std::string_view name, bool value) {
   return *this;
 }
 
+JsonWriter& JsonWriter::value(std::string_view text) {
+  separator();
+  string(text);
+  return *this;
+}
+
 JsonWriter& JsonWriter::field_null(std::string_view name) {
   key(name);
   out_ += "null";

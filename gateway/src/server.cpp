@@ -24,6 +24,8 @@
 
 #include "auction/gateway/json_writer.h"
 #include "auction/gateway/protocol.h"
+#include "auction/gateway/settlement_json.h"
+#include "auction/gateway/webhook.h"
 #include "listen.h"
 
 namespace auction::gateway {
@@ -109,12 +111,14 @@ class WsSessionBase : public Subscriber {
 };
 
 struct Server::Impl {
-  Impl(ServerOptions o, LotBoard& b, CommandPort& c, const Accounts& a, StatusSource s)
+  Impl(ServerOptions o, LotBoard& b, CommandPort& c, const Accounts& a, StatusSource s,
+       SettlementPort* p)
       : options(std::move(o)),
         board(b),
         commands(c),
         accounts(a),
         status(std::move(s)),
+        settlement(p),
         io(static_cast<int>(std::max(1u, options.io_threads))),
         acceptor(io) {}
 
@@ -131,6 +135,7 @@ struct Server::Impl {
   CommandPort& commands;
   const Accounts& accounts;
   StatusSource status;
+  SettlementPort* settlement;  // null: settlement is not enabled
   Metrics metrics;
   asio::io_context io;
   tcp::acceptor acceptor;
@@ -300,11 +305,11 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
       case RequestType::register_lot:
         return handle_register(request);
       case RequestType::orders:
+        return handle_orders(request);
       case RequestType::pay:
       case RequestType::confirm_receipt:
       case RequestType::dispute:
-        return send_text(
-            error_message("unavailable", "settlement is not enabled on this server", request.id));
+        return handle_order_request(request);
     }
   }
 
@@ -382,7 +387,94 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
     if (view->config.deposit_minor == 0) {
       return send_text(simple_message("registered", request.id, "lot", request.lot.view()));
     }
-    send_text(error_message("unavailable", "deposits need the settlement service", request.id));
+    // The deposit is held first (durable), and only then is the bidder qualified (SPEC §6.2).
+    settle(request, settlement::Register{viewer(), request.lot});
+  }
+
+  void handle_orders(const Request& request) {
+    if (!logged_in()) return send_text(error_message("not_logged_in", "log in first", request.id));
+    if (server_.settlement == nullptr) return send_text(settlement_off(request));
+    const UserId user = viewer();
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().field("type", "orders").field("ts", wall_ms());
+    if (request.id) w.field("id", *request.id);
+    w.begin_array("orders");
+    for (const settlement::Order& order : server_.settlement->orders(&user)) {
+      w.begin_object();
+      write_order_fields(w, order);
+      w.end_object();
+    }
+    w.end_array().end_object();
+    send_text(std::move(out));
+  }
+
+  void handle_order_request(const Request& request) {
+    if (!logged_in()) return send_text(error_message("not_logged_in", "log in first", request.id));
+    const LotId order = *LotId::parse(request.order);  // checked by the decoder
+    if (request.type == RequestType::pay) return settle(request, settlement::Pay{viewer(), order});
+    if (request.type == RequestType::confirm_receipt) {
+      return settle(request, settlement::ConfirmReceipt{viewer(), order});
+    }
+    settle(request, settlement::OpenDispute{viewer(), order, request.reason});
+  }
+
+  std::string settlement_off(const Request& request) {
+    return error_message("unavailable", "settlement is not enabled on this server", request.id);
+  }
+
+  // Hands a settlement input over; its answer comes back to this session's executor.
+  void settle(const Request& request, settlement::InputBody input) {
+    if (server_.settlement == nullptr) return send_text(settlement_off(request));
+    if (settling_ >= limits_.max_pending_answers) {
+      return send_text(error_message("rate_limited", "too many requests in flight", request.id));
+    }
+    ++settling_;
+    auto done = [self = this->shared_from_this(), request](const settlement::Answer& answer) {
+      asio::post(self->ws_.get_executor(),
+                 [self, request, answer] { self->on_settled(request, answer); });
+    };
+    if (!server_.settlement->submit(std::move(input), std::move(done))) {
+      --settling_;
+      send_text(error_message("unavailable", "settlement cannot take requests now", request.id));
+    }
+  }
+
+  void on_settled(const Request& request, const settlement::Answer& answer) {
+    --settling_;
+    if (!answer.ok()) {
+      return send_text(
+          error_message(settlement::settle_error_name(answer.error), answer.message, request.id));
+    }
+    if (request.type == RequestType::register_lot) return qualify(request, answer.held_minor);
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().field("type", "order").field("ts", wall_ms());
+    if (request.id) w.field("id", *request.id);
+    if (answer.order) write_order_fields(w, *answer.order);
+    w.end_object();
+    send_text(std::move(out));
+  }
+
+  // The deposit is held: the engine qualifies the bidder; `registered` once that is journaled.
+  void qualify(const Request& request, AmountMinor held_minor) {
+    Request pending = request;
+    pending.amount_minor = held_minor;
+    const auto slot = take_slot(pending);
+    const auto unavailable = [&] {
+      send_text(error_message("unavailable",
+                              "the deposit is held; register again to be "
+                              "qualified",
+                              request.id));
+    };
+    if (!slot) return unavailable();
+    const std::uint64_t origin = (id_ << kSlotBits) | *slot;
+    if (!server_.commands.submit(QualifyBidder{request.lot, viewer(), QualifySource::deposit_held},
+                                 origin)) {
+      pending_[*slot].used = false;
+      --pending_count_;
+      unavailable();
+    }
   }
 
   // Slots for requests awaiting durability: grown on demand (an idle connection holds none),
@@ -411,6 +503,7 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
     Pending pending = std::move(pending_[slot]);
     pending_[slot].used = false;
     --pending_count_;
+    if (pending.type == RequestType::register_lot) return on_qualified(pending, events);
     for (const Event& event : events) {
       if (const auto* accepted = std::get_if<BidAccepted>(&event.body)) {
         server_.metrics.bids_accepted.fetch_add(1);
@@ -439,11 +532,32 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
     }
   }
 
+  void on_qualified(const Pending& pending, std::span<const Event> events) {
+    for (const Event& event : events) {
+      if (const auto* refused = std::get_if<CommandRejected>(&event.body)) {
+        return send_text(
+            error_message(command_error_name(refused->error), refused->message, pending.id));
+      }
+      if (std::holds_alternative<BidderQualified>(event.body)) {
+        std::string out;
+        JsonWriter w(out);
+        w.begin_object().field("type", "registered").field("ts", wall_ms());
+        if (pending.id) w.field("id", *pending.id);
+        w.field("lot", pending.lot.view()).field("deposit", pending.amount_minor).end_object();
+        return send_text(std::move(out));
+      }
+    }
+  }
+
   void on_refused(std::uint32_t slot) {
     if (slot >= pending_.size() || !pending_[slot].used) return;
     Pending pending = std::move(pending_[slot]);
     pending_[slot].used = false;
     --pending_count_;
+    if (pending.type == RequestType::register_lot) {
+      return send_text(error_message(
+          "unavailable", "the deposit is held; register again to be qualified", pending.id));
+    }
     server_.metrics.bids_unavailable.fetch_add(1);
     Request echo;
     echo.id = pending.id;
@@ -521,6 +635,7 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
   TokenBucket bids_;
   TokenBucket messages_;
   std::uint32_t rate_limited_in_row_ = 0;
+  std::size_t settling_ = 0;  // settlement requests awaiting their answer
   std::vector<Pending> pending_;
   std::size_t pending_count_ = 0;
   std::uint32_t next_slot_ = 0;
@@ -593,7 +708,94 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     respond(std::move(request));
   }
 
+  // The payment provider's notice: checked, then booked through settlement; answered once the
+  // credit is durable (or refused, booking nothing).
+  void handle_webhook(http::request<http::string_body>&& request) {
+    const unsigned version = request.version();
+    const bool keep_alive = request.keep_alive();
+    SettlementPort* settlement = server_.settlement;
+    if (settlement == nullptr || server_.options.webhook_secret.empty()) {
+      return write_json(503, webhook_error("unavailable", "payments are not enabled"), version,
+                        keep_alive);
+    }
+    const auto header = request[kWebhookSignatureHeader];
+    auto checked = check_webhook(request.body(), std::string_view(header.data(), header.size()),
+                                 server_.options.webhook_secret, wall_ms(),
+                                 server_.options.webhook_tolerance_ms);
+    if (const auto* problem = std::get_if<WebhookError>(&checked)) {
+      return write_json(problem->status, webhook_error(problem->code, problem->message), version,
+                        keep_alive);
+    }
+    settlement::Credit credit = std::move(std::get<settlement::Credit>(checked));
+    if (!settlement->user_exists(credit.user)) {
+      return write_json(404, webhook_error("unknown_user", "no such user"), version, keep_alive);
+    }
+    const std::string reference = credit.reference;
+    auto done = [self = this->shared_from_this(), version, keep_alive,
+                 reference](const settlement::Answer& answer) {
+      asio::post(self->stream_.get_executor(), [self, version, keep_alive, reference, answer] {
+        self->on_booked(answer, reference, version, keep_alive);
+      });
+    };
+    if (!settlement->submit(std::move(credit), std::move(done))) {
+      write_json(503, webhook_error("unavailable", "payments cannot be booked now"), version,
+                 keep_alive);
+    }
+  }
+
+  void on_booked(const settlement::Answer& answer, const std::string& reference, unsigned version,
+                 bool keep_alive) {
+    if (!answer.ok()) {
+      const unsigned status = answer.error == settlement::SettleError::duplicate_reference ? 409
+                              : answer.error == settlement::SettleError::unavailable       ? 503
+                                                                                           : 400;
+      return write_json(status,
+                        webhook_error(settlement::settle_error_name(answer.error), answer.message),
+                        version, keep_alive);
+    }
+    std::string body;
+    JsonWriter w(body);
+    w.begin_object()
+        .field("booked", true)
+        .field("reference", reference)
+        .field("transfer", answer.transfer_id)
+        .end_object();
+    write_json(200, std::move(body), version, keep_alive);
+  }
+
+  static std::string webhook_error(std::string_view code, std::string_view message) {
+    std::string body;
+    JsonWriter w(body);
+    w.begin_object().begin_object("error").field("code", code).field("message", message);
+    w.end_object().end_object();
+    return body;
+  }
+
+  void write_json(unsigned status, std::string body, unsigned version, bool keep_alive) {
+    auto response = std::make_shared<http::response<http::string_body>>();
+    response->version(version);
+    response->keep_alive(keep_alive);
+    response->result(status);
+    response->set(http::field::server, "auctiond");
+    response->set(http::field::content_type, "application/json");
+    response->body() = std::move(body) + "\n";
+    send(response);
+  }
+
+  void send(const std::shared_ptr<http::response<http::string_body>>& response) {
+    response->prepare_payload();
+    http::async_write(
+        stream_, *response,
+        [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
+          if (ec || !response->keep_alive()) return self->close();
+          self->do_read();
+        });
+  }
+
   void respond(http::request<http::string_body>&& request) {
+    if (request.method() == http::verb::post && request.target() == kWebhookPath) {
+      return handle_webhook(std::move(request));
+    }
     auto response = std::make_shared<http::response<http::string_body>>();
     response->version(request.version());
     response->keep_alive(request.keep_alive());
@@ -626,13 +828,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       response->result(http::status::not_found);
       response->body() = "not found\n";
     }
-    response->prepare_payload();
-    http::async_write(
-        stream_, *response,
-        [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
-          if (ec || !response->keep_alive()) return self->close();
-          self->do_read();
-        });
+    send(response);
   }
 
   void close() {
@@ -791,9 +987,9 @@ std::string Server::Impl::metrics_text() const {
 }
 
 Server::Server(ServerOptions options, LotBoard& board, CommandPort& commands,
-               const Accounts& accounts, StatusSource status)
-    : impl_(std::make_unique<Impl>(std::move(options), board, commands, accounts,
-                                   std::move(status))) {}
+               const Accounts& accounts, StatusSource status, SettlementPort* settlement)
+    : impl_(std::make_unique<Impl>(std::move(options), board, commands, accounts, std::move(status),
+                                   settlement)) {}
 
 Server::~Server() {
   stop();
@@ -889,6 +1085,26 @@ void Server::disconnect_user(const UserId& user) {
   for (const auto& [id, weak] : impl_->sessions) {
     const auto session = weak.lock();
     if (session && session->viewer() == user) session->close_revoked();
+  }
+}
+
+void Server::notify_orders(std::span<const settlement::Order> orders) {
+  Impl& impl = *impl_;
+  for (const settlement::Order& order : orders) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().field("type", "order").field("ts", wall_ms());
+    write_order_fields(w, order);
+    w.end_object();
+    const Frame frame = std::make_shared<const std::string>(std::move(out));
+    // Order updates are rare (a few per sale): one pass over the sessions is affordable.
+    std::shared_lock lock(impl.sessions_mutex);
+    for (const auto& [id, weak] : impl.sessions) {
+      const auto session = weak.lock();
+      if (!session) continue;
+      const UserId viewer = session->viewer();
+      if (viewer == order.buyer || viewer == order.seller) session->deliver(frame);
+    }
   }
 }
 

@@ -377,7 +377,7 @@ TEST_CASE("auctiond reads a TOML configuration file, flags override it, and --he
   CHECK(text.find("--max-frame-bytes") != std::string::npos);
 }
 
-TEST_CASE("register: at once for a lot without deposit; settlement messages await escrow") {
+TEST_CASE("register: at once for a lot without deposit; settlement messages answer for orders") {
   Auctiond server;
   auto c = server.client();
   CHECK(ask(*c, R"({"type":"register","lot":"lamp"})").str("code") == "not_logged_in");
@@ -387,13 +387,19 @@ TEST_CASE("register: at once for a lot without deposit; settlement messages awai
   CHECK(registered.str("lot") == "lamp");
   CHECK(registered.str("id") == "r");
   CHECK(ask(*alice, R"({"type":"register","lot":"ghost"})").str("code") == "unknown_lot");
-  // Recognized (not unknown_type), answered `unavailable` until escrow and settlement exist.
-  for (const char* request : {R"({"type":"orders"})", R"({"type":"pay","order":"o1"})",
-                              R"({"type":"confirm_receipt","order":"o1"})",
-                              R"({"type":"dispute","order":"o1","reason":"broken"})"}) {
+  const Message orders = ask(*alice, R"({"type":"orders","id":"o"})");
+  CHECK(orders.str("type") == "orders");
+  CHECK(orders.root()["orders"].get_array().size() == 0);
+  // Orders that do not exist are refused by settlement with its code and the request's id.
+  for (const char* request : {R"({"type":"pay","order":"o1","id":"x"})",
+                              R"({"type":"confirm_receipt","order":"o1","id":"x"})",
+                              R"({"type":"dispute","order":"o1","reason":"broken","id":"x"})"}) {
     CAPTURE(request);
-    CHECK(ask(*alice, request).str("code") == "unavailable");
+    const Message refused = ask(*alice, request);
+    CHECK(refused.str("code") == "unknown_order");
+    CHECK(refused.str("id") == "x");
   }
+  CHECK(ask(*alice, R"({"type":"pay","order":"bad id!"})").str("code") == "invalid_id");
   CHECK(ask(*alice, R"({"type":"pay"})").str("code") == "bad_request");  // missing order
 }
 

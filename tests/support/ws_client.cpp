@@ -134,6 +134,27 @@ std::pair<int, std::string> http_get(unsigned short port, const std::string& tar
   return get(stream, target);
 }
 
+std::pair<int, std::string> http_request(
+    unsigned short port, const std::string& method, const std::string& target,
+    const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(tcp::resolver(io).resolve("127.0.0.1", std::to_string(port)));
+  beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method),
+                                                         target, 11);
+  request.set(beast::http::field::host, "127.0.0.1");
+  request.set(beast::http::field::content_type, "application/json");
+  for (const auto& [name, value] : headers)
+    request.set(name, value);
+  request.body() = body;
+  request.prepare_payload();
+  beast::http::write(stream, request);
+  beast::flat_buffer buffer;
+  beast::http::response<beast::http::string_body> response;
+  beast::http::read(stream, buffer, response);
+  return {static_cast<int>(response.result_int()), response.body()};
+}
+
 std::pair<int, std::string> https_get(unsigned short port, const std::string& target) {
   asio::io_context io;
   asio::ssl::context tls(asio::ssl::context::tls_client);

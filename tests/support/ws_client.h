@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace auction::testing {
 
@@ -30,6 +31,11 @@ class WsClient {
 
 // HTTP GET on loopback; returns status code and body.
 std::pair<int, std::string> http_get(unsigned short port, const std::string& target);
+// An HTTP request ("GET", "POST", ...) with a body and extra header fields on loopback; returns
+// status code and body.
+std::pair<int, std::string> http_request(
+    unsigned short port, const std::string& method, const std::string& target,
+    const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers);
 // The same over TLS (the server's certificate is not verified: tests use a self-signed one).
 std::pair<int, std::string> https_get(unsigned short port, const std::string& target);
 

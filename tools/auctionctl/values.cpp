@@ -1,5 +1,6 @@
 #include "values.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -48,17 +49,6 @@ int days_in_month(int year, int month) {
   return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
-int minor_digits(std::string_view currency) {
-  for (const std::string_view none : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
-                                      "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}) {
-    if (currency == none) return 0;
-  }
-  for (const std::string_view three : {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}) {
-    if (currency == three) return 3;
-  }
-  return 2;
-}
-
 }  // namespace
 
 Parsed<std::int64_t> parse_amount(std::string_view text, std::int64_t min) {
@@ -70,6 +60,56 @@ Parsed<std::int64_t> parse_amount(std::string_view text, std::int64_t min) {
   if (!value || !rest.empty() || *value < min || *value > kMaxAmount) {
     return Parsed<std::int64_t>::fail(why);
   }
+  return {value, {}};
+}
+
+int minor_digits(std::string_view currency) {
+  for (const std::string_view none : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+                                      "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}) {
+    if (currency == none) return 0;
+  }
+  for (const std::string_view three : {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}) {
+    if (currency == three) return 3;
+  }
+  return 2;
+}
+
+bool is_currency(std::string_view text) {
+  return text.size() == 3 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+bool is_reference(std::string_view text) {
+  return !text.empty() && text.size() <= 64 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+}
+
+Parsed<std::int64_t> parse_major_amount(std::string_view text, std::string_view currency) {
+  const int digits = minor_digits(currency);
+  const std::string example = digits == 0 ? "1000" : digits == 2 ? "123.45" : "12.345";
+  const std::string why = "bad amount " + quoted(text) + ": " + std::string(currency) +
+                          " in major units with at most " + std::to_string(digits) +
+                          " decimals, e.g. " + example + " (or --amount-minor in minor units)";
+  std::string_view rest = text;
+  const auto whole = take_number(rest, 16);
+  if (!whole || *whole > kMaxAmount) return Parsed<std::int64_t>::fail(why);
+  std::int64_t value = *whole;  // ≤ 10^15: times 10^3 below cannot overflow
+  std::size_t decimals = 0;
+  std::int64_t fraction = 0;
+  if (take(rest, '.')) {
+    const std::size_t before = rest.size();
+    const auto taken = take_number(rest, static_cast<std::size_t>(digits));
+    if (!taken) return Parsed<std::int64_t>::fail(why);  // "5." or too many decimals
+    decimals = before - rest.size();
+    fraction = *taken;
+  }
+  for (int i = 0; i < digits; ++i)
+    value *= 10;
+  // "123.4" EUR: the decimals given are the leading minor digits (40 cents).
+  for (std::size_t i = decimals; i < static_cast<std::size_t>(digits); ++i)
+    fraction *= 10;
+  value += fraction;
+  if (!rest.empty() || value < 1 || value > kMaxAmount) return Parsed<std::int64_t>::fail(why);
   return {value, {}};
 }
 
@@ -238,14 +278,17 @@ std::string duration_text(DurationMs ms) {
 
 std::string money(std::int64_t amount_minor, std::string_view currency) {
   const int digits = minor_digits(currency);
+  // The sign apart, so that -60 cents is "-0.60" (the world account is negative).
+  const bool negative = amount_minor < 0;
   std::string text = std::to_string(amount_minor);
+  if (negative) text.erase(0, 1);
   if (digits > 0) {
     if (text.size() <= static_cast<std::size_t>(digits)) {
       text.insert(0, static_cast<std::size_t>(digits) + 1 - text.size(), '0');
     }
     text.insert(text.size() - static_cast<std::size_t>(digits), ".");
   }
-  return text + " " + std::string(currency);
+  return (negative ? "-" : "") + text + " " + std::string(currency);
 }
 
 }  // namespace auctionctl

@@ -27,6 +27,15 @@ struct Parsed {
 
 // An integer number of minor units in [min, 10^15].
 Parsed<std::int64_t> parse_amount(std::string_view text, std::int64_t min = 1);
+// An amount in the currency's major unit ("123.45" EUR → 12345 minor units): digits, then
+// optionally "." and at most minor_digits(currency) digits; the result in [1, 10^15] minor units.
+Parsed<std::int64_t> parse_major_amount(std::string_view text, std::string_view currency);
+// Digits of the minor unit (ISO 4217): 2 mostly, 0 for JPY and others, 3 for BHD and others.
+int minor_digits(std::string_view currency);
+// SPEC §1: an ISO 4217 code's shape, three capital letters.
+bool is_currency(std::string_view text);
+// An external payment reference: 1-64 printable ASCII characters, no spaces.
+bool is_reference(std::string_view text);
 // "1500ms", "30s", "5m", "2h", "1d", several ("1h30m"), or "0".
 Parsed<DurationMs> parse_duration(std::string_view text);
 

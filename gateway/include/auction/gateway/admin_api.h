@@ -8,11 +8,16 @@
 //     command's durable outcome into the response; the transport submits the command through the
 //     same sequenced, journaled pipeline as bids and calls finish() once it is durable (or with
 //     `refused` when it was never applied).
+//   - A money or order request (SPEC §6, §8) becomes exactly one settlement input, returned with
+//     a `finish` that turns settlement's answer (given once the input is durable) into the
+//     response. Balances, orders and the ledger audit are read from settlement's committed
+//     state. Without a SettlementPort those routes answer 503 `unavailable`.
 //   - Every input is checked before anything is submitted: ids, amounts (JSON integers 1..10^15
-//     only: no fraction, exponent, sign or string), times, durations, unknown fields. An error is
-//     {"error":{"code","message"[,"field"][,"lot"][,"index"]}} with a matching HTTP status.
+//     only: no fraction, exponent, sign or string), currencies, references, times, durations,
+//     unknown fields. An error is {"error":{"code","message"[,"field"][,"lot"][,"index"]}} with
+//     a matching HTTP status.
 // Threading: handle() and finish() run on the admin server's thread; the board is thread-safe
-// and the backend must be.
+// and the backend and the settlement port must be.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +31,8 @@
 #include "auction/engine/event.h"
 #include "auction/engine/status.h"
 #include "auction/gateway/lot_board.h"
+#include "auction/gateway/settlement_port.h"
+#include "auction/settlement/input.h"
 
 namespace auction::gateway {
 
@@ -75,11 +82,20 @@ struct DeferredCommand {
   std::function<AdminResponse(const CommandResult&)> finish;
 };
 
-using AdminReply = std::variant<AdminResponse, DeferredCommand>;
+// A settlement input to submit; finish() gets settlement's answer once the input is durable
+// (the transport answers 503 `unavailable` itself when the port refuses the input at once).
+struct DeferredSettlement {
+  settlement::InputBody input;
+  std::function<AdminResponse(const settlement::Answer&)> finish;
+};
+
+using AdminReply = std::variant<AdminResponse, DeferredCommand, DeferredSettlement>;
 
 class AdminApi {
  public:
-  AdminApi(LotBoard& board, AdminBackend& backend) : board_(board), backend_(backend) {}
+  // `settlement` null: the money and order routes answer 503 `unavailable`.
+  AdminApi(LotBoard& board, AdminBackend& backend, SettlementPort* settlement = nullptr)
+      : board_(board), backend_(backend), settlement_(settlement) {}
   AdminReply handle(const AdminRequest& request);
 
   // The error body every failure uses.
@@ -96,8 +112,19 @@ class AdminApi {
   AdminResponse confirmation(const LotId& lot) const;
   AdminResponse status() const;
 
+  // Settlement (admin_settlement.cpp).
+  AdminReply wallets_request(const AdminRequest& request,
+                             const std::vector<std::string_view>& path);
+  AdminReply credit(const UserId& user, std::string_view body);
+  AdminResponse balances(const AdminRequest& request) const;
+  AdminReply orders_request(const AdminRequest& request, const std::vector<std::string_view>& path);
+  AdminResponse list_orders(const AdminRequest& request) const;
+  AdminReply order_action(const LotId& order, std::string_view action, std::string_view body);
+  AdminResponse ledger_check(const AdminRequest& request) const;
+
   LotBoard& board_;
   AdminBackend& backend_;
+  SettlementPort* settlement_;
 };
 
 }  // namespace auction::gateway

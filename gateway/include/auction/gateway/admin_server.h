@@ -9,6 +9,11 @@
 //     CommandPort (the same sequenced, journaled path as bids) one at a time, in arrival order,
 //     so an edit's read-modify-write never races another admin command; the response leaves once
 //     the command is durable.
+//   - Settlement inputs (DeferredSettlement) go to the SettlementPort at once (settlement
+//     sequences them itself); its answer arrives on the settlement thread and is posted back to
+//     this server's thread, which writes the response. Refused at once, or more than
+//     max_waiting_commands in flight: 503 unavailable. An answer arriving after stop() is
+//     dropped safely.
 //   - Limits: connections, header and body size (413), time to send a request.
 // Threading: answer() and refuse() from any thread (the journal's writer); start()/stop() from
 // the owner. One IO thread of its own: admin traffic never competes with bidders' IO threads.
@@ -23,6 +28,7 @@
 #include "auction/engine/event.h"
 #include "auction/gateway/admin_api.h"
 #include "auction/gateway/server.h"
+#include "auction/gateway/settlement_port.h"
 
 namespace auction::gateway {
 
@@ -42,7 +48,9 @@ class AdminServer {
   static constexpr std::uint64_t kOriginBit = std::uint64_t{1} << 63;
   static bool owns(std::uint64_t origin) { return (origin & kOriginBit) != 0; }
 
-  AdminServer(AdminOptions options, AdminApi& api, CommandPort& commands);
+  // `settlement` null: DeferredSettlement replies are answered 503 unavailable.
+  AdminServer(AdminOptions options, AdminApi& api, CommandPort& commands,
+              SettlementPort* settlement = nullptr);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;

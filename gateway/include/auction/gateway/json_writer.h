@@ -29,6 +29,8 @@ class JsonWriter {
   JsonWriter& field(std::string_view key, std::uint64_t value);
   JsonWriter& field(std::string_view key, bool value);
   JsonWriter& field_null(std::string_view key);
+  // A string element of the open array.
+  JsonWriter& value(std::string_view text);
   // An optional: the value, or null.
   JsonWriter& field(std::string_view key, const std::optional<std::int64_t>& value);
   // A value that is already JSON text (e.g. a client's raw token echoed back).

@@ -9,6 +9,10 @@
 //     (token bucket: `rate_limited`, then close 1008 on sustained abuse), outbound queue per
 //     connection (a client that does not read is disconnected; it never stalls others), number
 //     of connections, handshake and idle timeouts.
+//   - Settlement requests (register for a lot with a deposit, orders, pay, confirm_receipt,
+//     dispute) and the payment webhook go to the SettlementPort; their answers leave once the
+//     settlement input is durable. A deposit registration is answered `registered` only after
+//     the hold is durable AND the engine has journaled the bidder's qualification.
 //   - stop() stops accepting, closes connections after their pending answers were sent or
 //     refused, and joins the IO threads.
 // Threading: answer() and refuse() from any thread; start()/stop() from the owner.
@@ -25,6 +29,7 @@
 
 #include "auction/engine/event.h"
 #include "auction/gateway/lot_board.h"
+#include "auction/gateway/settlement_port.h"
 
 namespace auction::gateway {
 
@@ -54,6 +59,10 @@ struct ServerOptions {
   // Optional TLS: with both set, the same port also speaks https and wss (PEM files).
   std::string tls_certificate_file;
   std::string tls_private_key_file;
+  // The payment provider's webhook (POST /webhooks/payment, see webhook.h): its shared secret
+  // (empty = no webhook) and how far a notice's timestamp may be from now.
+  std::string webhook_secret;
+  DurationMs webhook_tolerance_ms = 5 * 60 * 1000;
 };
 
 // Where the gateway sends commands (the pipeline). False = refused at once (`unavailable`).
@@ -85,8 +94,9 @@ struct StatusSource {
 
 class Server {
  public:
+  // Without `settlement`, deposits, orders and the webhook answer `unavailable`.
   Server(ServerOptions options, LotBoard& board, CommandPort& commands, const Accounts& accounts,
-         StatusSource status = {});
+         StatusSource status = {}, SettlementPort* settlement = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -108,6 +118,8 @@ class Server {
   void refuse(std::uint64_t origin);
   // Closes every session logged in as `user` (1008 "token revoked"). Any thread.
   void disconnect_user(const UserId& user);
+  // Pushes an `order` message about each order to its buyer's and seller's sessions. Any thread.
+  void notify_orders(std::span<const settlement::Order> orders);
 
   struct Impl;
 
