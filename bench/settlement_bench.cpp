@@ -78,7 +78,8 @@ struct JournalFixture {
         after = chain.add(views.back());
         begin = end;
       }
-      if (!journal->write(JournalBatch{views, seq, after, {}}).is_ok() || !journal->sync().is_ok()) {
+      if (!journal->write(JournalBatch{views, seq, after, {}}).is_ok() ||
+          !journal->sync().is_ok()) {
         std::abort();
       }
       records.clear();
@@ -96,8 +97,8 @@ struct JournalFixture {
     const UserId bidders[] = {*UserId::parse("alice"), *UserId::parse("bob")};
     for (int n = 0; seq < kCommands - 1; ++n) {
       const int i = n % kLots, round = n / kLots;
-      add(kT0 + 1 + n / 100, PlaceBid{*LotId::parse("lot-" + std::to_string(i)),
-                                      bidders[round % 2], 1'000 + 50 * round});
+      add(kT0 + 1 + n / 100, PlaceBid{*LotId::parse("lot-" + std::to_string(i)), bidders[round % 2],
+                                      1'000 + 50 * round});
     }
     add(kT0 + 3 * kDayMs, Tick{});  // every lot closes, sold: 1,000 orders
     flush();
@@ -140,13 +141,18 @@ void BM_SettlerCatchUp(benchmark::State& state) {
     std::filesystem::remove_all(directory);
     state.ResumeTiming();
   }
-  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events),
-                                                      benchmark::Counter::kIsRate);
-  state.counters["commits"] = static_cast<double>(commits) / static_cast<double>(state.iterations());
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["commits"] =
+      static_cast<double>(commits) / static_cast<double>(state.iterations());
   state.counters["orders"] = static_cast<double>(orders) / static_cast<double>(state.iterations());
   state.counters["events_per_run"] = static_cast<double>(f.counting.events);
 }
-BENCHMARK(BM_SettlerCatchUp)->Arg(1'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SettlerCatchUp)
+    ->Arg(1'000)
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_SettleInputs(benchmark::State& state) {
   const std::string journal_dir = fresh_dir("settle-empty-journal");
@@ -168,19 +174,21 @@ void BM_SettleInputs(benchmark::State& state) {
       std::atomic<int> answered{0};
       for (int i = 0; i < kBatch;) {
         settlement::Credit credit{*UserId::parse("alice"), *CurrencyCode::parse("EUR"), 100,
-                                  "r" + std::to_string(reference), settlement::CreditSource::webhook};
+                                  "r" + std::to_string(reference),
+                                  settlement::CreditSource::webhook};
         if (settler.submit(std::move(credit), [&](const settlement::Answer&) { ++answered; })) {
           ++i;
           ++reference;
         }
       }
-      while (answered.load() < kBatch) std::this_thread::yield();
+      while (answered.load() < kBatch)
+        std::this_thread::yield();
       answered_total += kBatch;
     }
     settler.stop();
   }
-  state.counters["inputs_per_s"] = benchmark::Counter(static_cast<double>(answered_total),
-                                                      benchmark::Counter::kIsRate);
+  state.counters["inputs_per_s"] =
+      benchmark::Counter(static_cast<double>(answered_total), benchmark::Counter::kIsRate);
   std::filesystem::remove_all(journal_dir);
   std::filesystem::remove_all(directory);
 }

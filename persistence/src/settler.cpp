@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "auction/engine/assert.h"
 #include "auction/persistence/record_codec.h"
 #include "auction/persistence/recovery.h"
 
@@ -212,6 +213,7 @@ bool Settler::step(std::deque<Pending>& inputs, bool force_commit) {
   if (const auto due = state_.next_timer_ms(); answers.empty() && due && clock_.now_ms() >= *due) {
     sequence(SettleTick{}, nullptr);
   }
+  if (options_.check_every_batch) AUCTION_ASSERT(state_.check().empty());
   const Changes changes = state_.take_changes();
   const auto now = std::chrono::steady_clock::now();
   if (journaled.empty() && changes.empty()) {

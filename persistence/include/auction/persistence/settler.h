@@ -55,6 +55,13 @@ struct SettlerOptions {
   std::chrono::milliseconds poll_interval{100};  // also bounds a sleep if the clock jumps
   // The configuration to run with; journaled (Configure) when it differs from the stored one.
   std::optional<settlement::SettlementConfig> config;
+  // Every ledger invariant checked after every batch, before its commit (a violation stops the
+  // process: AUCTION_ASSERT). On in debug builds; O(state) per batch.
+#ifdef NDEBUG
+  bool check_every_batch = false;
+#else
+  bool check_every_batch = true;
+#endif
 };
 
 using SettleDone = std::function<void(const settlement::Answer&)>;
