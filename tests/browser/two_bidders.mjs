@@ -1,12 +1,15 @@
 // Two bidders in headless Chromium bid against each other on the bidder page served by auctiond:
 // login, the lot view, the countdown synchronized to server time, bidding the next valid amount
 // and k increments more, feedback, a countdown that visibly resets on a bid in the extension
-// phase, and the same result on both pages at the close. Saves screenshots.
+// phase, the same result on both pages at the close, and the winner's order: paying is refused
+// without funds, and works after the payment provider's (signed webhook) credit. Saves
+// screenshots.
 //
 //   node two_bidders.mjs <auctiond binary> <screenshot dir>
 import { chromium } from "playwright-core";
 import { execSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import readline from "node:readline";
@@ -56,6 +59,7 @@ try {
   const alice = await open("alice");
   const bob = await open("bob");
   check((await alice.textContent("#phase")) === "timed", "the lot opens in its timed phase");
+  check(await alice.isHidden("#deposit-row"), "a lot without deposit offers no deposit registration");
 
   // Timed phase: alice bids the next valid amount.
   await alice.click("#bid");
@@ -95,6 +99,23 @@ try {
         `both pages show the same winner and price (${aliceResult} | ${bobResult})`);
   await alice.screenshot({ path: join(shots, "alice-closed.png") });
   await bob.screenshot({ path: join(shots, "bob-closed.png") });
+
+  // The winner's order: refused without funds; paid after the payment provider's credit.
+  await bob.waitForSelector("#orders li:has-text('awaiting payment')", { timeout: 10000 });
+  await bob.click("#orders button:has-text('Pay')");
+  await bob.waitForSelector("#feedback:has-text('does not hold enough')", { timeout: 5000 });
+  check(true, "paying with an empty wallet is refused with a clear message");
+  const secret = readFileSync(join(data, "db", "webhook.secret"), "utf8").trim();
+  const body = JSON.stringify({ reference: "browser-1", user: "bob", currency: "EUR",
+                                amount: 1000000, timestamp_ms: Date.now() });
+  const signature = "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
+  const booked = await fetch(banner.url + "webhooks/payment", {
+    method: "POST", body, headers: { "content-type": "application/json", "X-Auction-Signature": signature } });
+  check(booked.status === 200, "the payment provider's signed credit is booked: " + booked.status);
+  await bob.click("#orders button:has-text('Pay')");
+  await bob.waitForSelector("#orders li:has-text('Confirm receipt')", { timeout: 5000 });
+  check((await bob.textContent("#orders")).includes("paid"), "the order shows paid after paying");
+  await bob.screenshot({ path: join(shots, "bob-order-paid.png") });
 
   // The same page over https, logging in over wss.
   const secure = await browser.newContext({ ignoreHTTPSErrors: true });
