@@ -103,15 +103,17 @@ Status SettlementStore::open(const std::string& directory, bool read_only,
   store->read_only_ = read_only;
   store->directory_ = directory;
   MDB_env* env = nullptr;
-  if (Status s = lmdb::open_env(directory, map_size_bytes, 8, read_only, &env); !s.is_ok()) {
+  if (Status s = lmdb::open_env(directory, map_size_bytes, 9, read_only, &env); !s.is_ok()) {
     return s;
   }
   store->env_ = env;
-  MDB_dbi inputs = 0, accounts = 0, orders = 0, lots = 0, refs = 0, transfers = 0, meta = 0;
+  MDB_dbi inputs = 0, accounts = 0, orders = 0, by_user = 0, lots = 0, refs = 0, transfers = 0,
+          meta = 0;
   if (Status s = lmdb::open_dbs(env, directory, read_only,
                                 {{"inputs", MDB_INTEGERKEY, &inputs},
                                  {"accounts", 0, &accounts},
                                  {"orders", 0, &orders},
+                                 {"by_user", 0, &by_user},
                                  {"lots", 0, &lots},
                                  {"refs", 0, &refs},
                                  {"transfers", MDB_INTEGERKEY, &transfers},
@@ -122,6 +124,7 @@ Status SettlementStore::open(const std::string& directory, bool read_only,
   store->inputs_ = inputs;
   store->accounts_ = accounts;
   store->orders_ = orders;
+  store->by_user_ = by_user;
   store->lots_ = lots;
   store->refs_ = refs;
   store->transfers_ = transfers;
@@ -250,10 +253,17 @@ Status SettlementStore::commit(const std::vector<std::string>& records, const Se
     if (rc != 0) return fail(rc, "write account " + name);
   }
   for (const LotId& lot : changes.orders) {
+    const Order& order = *state.find_order(lot);
     bytes.clear();
-    encode_order(w, *state.find_order(lot));
+    encode_order(w, order);
     if (const int rc = put(orders_, lmdb::value_of(lot.view()), bytes); rc != 0) {
       return fail(rc, "write order " + std::string(lot.view()));
+    }
+    for (const UserId& user : {order.buyer, order.seller}) {
+      const std::string key = std::string(user.view()) + "/" + std::string(lot.view());
+      if (const int rc = put(by_user_, lmdb::value_of(key), {}); rc != 0) {
+        return fail(rc, "index order " + key);
+      }
     }
   }
   for (const LotId& lot : changes.lots) {
@@ -389,12 +399,21 @@ std::vector<Order> SettlementStore::orders(const UserId* user) const {
   std::vector<Order> out;
   lmdb::ReadTxn txn(env_of(env_));
   if (txn.rc() != 0) return out;
-  for_each(txn.get(), orders_, "", [&](std::string_view, std::string_view bytes) {
+  const auto add = [&](std::string_view bytes) {
     Order order;
-    if (decode_value(bytes, order, decode_order) &&
-        (user == nullptr || order.buyer == *user || order.seller == *user)) {
-      out.push_back(std::move(order));
-    }
+    if (decode_value(bytes, order, decode_order)) out.push_back(std::move(order));
+  };
+  if (user == nullptr) {
+    for_each(txn.get(), orders_, "", [&](std::string_view, std::string_view bytes) {
+      add(bytes);
+      return true;
+    });
+    return out;
+  }
+  const std::string prefix = std::string(user->view()) + "/";
+  for_each(txn.get(), by_user_, prefix, [&](std::string_view key, std::string_view) {
+    MDB_val lot = lmdb::value_of(key.substr(prefix.size())), value;
+    if (mdb_get(txn.get(), orders_, &lot, &value) == 0) add(lmdb::view_of(value));
     return true;
   });
   return out;

@@ -96,6 +96,12 @@ TEST_CASE("settler: answers after commit, resumes exactly once, replays to the s
   REQUIRE(loaded.find_order(lot_id("lot1")) != nullptr);
   CHECK(loaded.find_order(lot_id("lot1"))->state == OrderState::paid);
   CHECK(loaded.check().empty());
+  // The per-user index: the buyer and the seller see the order, nobody else does.
+  const UserId alice = user("alice"), seller = user("seller"), bob = user("bob");
+  CHECK(store->orders(&alice).size() == 1);
+  CHECK(store->orders(&seller).size() == 1);
+  CHECK(store->orders(&bob).empty());
+  CHECK(store->orders().size() == 1);
   digest = loaded.digest();
   transfers = loaded.transfer_count();
 

@@ -4,6 +4,7 @@
 //   "inputs":    settlement seq (u64) → input record (below): settlement's own journal
 //   "accounts":  account name → currency | i64 balance
 //   "orders":    lot id → order
+//   "by_user":   "USER/LOT" → nothing, for the buyer and the seller of every order (an index)
 //   "lots":      lot id → what settlement knows of the lot
 //   "refs":      external payment reference → u64 id of the transfer that booked it
 //   "transfers": transfer id (u64) → transfer (append-only: the ledger's history)
@@ -67,7 +68,7 @@ class SettlementStore {
   // A user's accounts: wallets, holds, payables.
   std::vector<std::pair<std::string, settlement::Account>> accounts_of(const UserId& user) const;
   std::optional<settlement::Order> order(const LotId& lot) const;
-  // Every order, or those `user` bought or sold.
+  // Every order, or those `user` bought or sold (through the index: O(the user's orders)).
   std::vector<settlement::Order> orders(const UserId* user = nullptr) const;
 
   // Loads everything, checks every invariant, and re-adds the transfer log from zero to check
@@ -77,7 +78,8 @@ class SettlementStore {
  private:
   SettlementStore() = default;
   void* env_ = nullptr;  // MDB_env
-  unsigned inputs_ = 0, accounts_ = 0, orders_ = 0, lots_ = 0, refs_ = 0, transfers_ = 0, meta_ = 0;
+  unsigned inputs_ = 0, accounts_ = 0, orders_ = 0, by_user_ = 0, lots_ = 0, refs_ = 0,
+           transfers_ = 0, meta_ = 0;
   bool read_only_ = false;
   std::string directory_;
 };
