@@ -128,7 +128,15 @@ class Fields {
 
 // Parses a JSON body that must be an object.
 inline Check parse_object(dom::parser& parser, std::string_view body, dom::object& out) {
-  if (parser.parse(body.data(), body.size()).get(out) != simdjson::SUCCESS) {
+  const auto error = parser.parse(body.data(), body.size()).get(out);
+  // simdjson refuses the whole document for a number beyond 64 bits; SPEC §1 wants such an
+  // amount named invalid_amount, not "not JSON".
+  if (error == simdjson::NUMBER_ERROR) {
+    return problem(422, "invalid_amount",
+                   "a number in the body is malformed or out of range: amounts are JSON "
+                   "integers 1..10^15");
+  }
+  if (error != simdjson::SUCCESS) {
     return problem(400, "bad_request", "the body must be a JSON object");
   }
   return std::nullopt;

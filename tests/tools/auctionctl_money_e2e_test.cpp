@@ -93,30 +93,37 @@ void create_quick_lot(const Auctiond& server, const std::string& id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bidders' settlement requests over WebSocket: the answer is the message echoing `id` (order
-// notices without an id may arrive first).
+// Bidders over WebSocket.
 
-std::unique_ptr<Message> ask_settlement(WsClient& client, const std::string& type,
-                                        const std::string& order, const std::string& id,
-                                        const std::string& extra = {}) {
-  client.send(R"({"type":")" + type + R"(","order":")" + order + R"(","id":")" + id + "\"" + extra +
-              "}");
+// The answer to `request`: the message echoing `id` (order notices may come first).
+std::unique_ptr<Message> answer_to(WsClient& client, const std::string& request,
+                                   const std::string& id) {
+  client.send(request);
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
     auto message = std::make_unique<Message>(client.receive(10s));
     if (message->str("id") == id) return message;
   }
-  FAIL("no answer to " << type << " " << order);
+  FAIL("no answer to " << request);
   return nullptr;
+}
+
+std::unique_ptr<Message> ask_settlement(WsClient& client, const std::string& type,
+                                        const std::string& order, const std::string& id,
+                                        const std::string& extra = {}) {
+  return answer_to(
+      client,
+      R"({"type":")" + type + R"(","order":")" + order + R"(","id":")" + id + "\"" + extra + "}",
+      id);
 }
 
 // A lot `id` sold to `winner` (who bids 1200 after `other` bid 1100), closed.
 void sell(const Auctiond& server, const std::string& id, WsClient& winner, WsClient& other) {
   create_quick_lot(server, id);
-  const Message first = ask(other, bid_request(id, 1100, id + "-o"));
-  REQUIRE_MESSAGE(first.str("type") == "accepted", first.text());
-  const Message second = ask(winner, bid_request(id, 1200, id + "-w"));
-  REQUIRE_MESSAGE(second.str("type") == "accepted", second.text());
+  const auto first = answer_to(other, bid_request(id, 1100, id + "-o"), id + "-o");
+  REQUIRE_MESSAGE(first->str("type") == "accepted", first->text());
+  const auto second = answer_to(winner, bid_request(id, 1200, id + "-w"), id + "-w");
+  REQUIRE_MESSAGE(second->str("type") == "accepted", second->text());
   REQUIRE(wait_for_phase(server, id, "closed") == "closed");
 }
 

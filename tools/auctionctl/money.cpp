@@ -116,7 +116,7 @@ std::string next_step(dom::element order) {
   if (state == "paid") return "seller to ship";
   if (state == "shipped" && number(order, "confirm_due_ms")) {
     const std::int64_t due = *number(order, "confirm_due_ms");
-    return "auto-confirmed " + local_time(due) + in_how_long(due, now_ms);
+    return "receipt auto-confirmed " + local_time(due) + in_how_long(due, now_ms);
   }
   if (state == "disputed") return "operator to resolve";
   return "-";
@@ -257,12 +257,16 @@ std::vector<const std::string*> MoneyArgs::ids() const {
   return out;
 }
 
-void add_money_commands(CLI::App& app, Session& session, MoneyArgs& args,
-                        std::function<int()>& action) {
-  const auto on = [&action](CLI::App* command, std::function<int()> run) {
-    command->callback([&action, run = std::move(run)] { action = run; });
-  };
+namespace {
 
+using Action = std::function<int()>;
+
+// `command`, when picked, sets `action` to `run`.
+void on(CLI::App* command, Action& action, Action run) {
+  command->callback([&action, run = std::move(run)] { action = run; });
+}
+
+void add_wallet_commands(CLI::App& app, Session& session, MoneyArgs& args, Action& action) {
   CLI::App* wallets = subcommand(app, "wallets", "money into users' wallets");
   wallets->require_subcommand(1);
   CLI::App* credit_cmd = subcommand(*wallets, "credit",
@@ -277,13 +281,15 @@ void add_money_commands(CLI::App& app, Session& session, MoneyArgs& args,
   major->excludes(minor);
   credit_cmd->add_option("--reference", args.reference, "the payment's external reference")
       ->required();
-  on(credit_cmd, [&] { return credit(session, args); });
+  on(credit_cmd, action, [&] { return credit(session, args); });
 
   CLI::App* balances_cmd = subcommand(
       app, "balances", "ledger accounts and their balances: wallets, holds, escrows, payables");
   balances_cmd->add_option("--user", args.user, "only this user's accounts");
-  on(balances_cmd, [&] { return balances(session, args); });
+  on(balances_cmd, action, [&] { return balances(session, args); });
+}
 
+void add_order_commands(CLI::App& app, Session& session, MoneyArgs& args, Action& action) {
   CLI::App* orders = subcommand(app, "orders", "orders of sold lots: list, show, ship, resolve");
   orders->require_subcommand(1);
   CLI::App* list_cmd = subcommand(*orders, "list", "orders with their state and amounts");
@@ -291,25 +297,32 @@ void add_money_commands(CLI::App& app, Session& session, MoneyArgs& args,
   list_cmd->add_option("--state", args.state, "only orders in this state")
       ->check(CLI::IsMember(
           std::vector<std::string>(std::begin(kOrderStates), std::end(kOrderStates))));
-  on(list_cmd, [&] { return list_orders(session, args); });
+  on(list_cmd, action, [&] { return list_orders(session, args); });
   CLI::App* show_cmd = subcommand(*orders, "show", "an order's amounts, deadlines and tracking");
   show_cmd->add_option("order", args.order, "order id (the lot's id)")->required();
-  on(show_cmd, [&] { return show_order(session, args); });
+  on(show_cmd, action, [&] { return show_order(session, args); });
   CLI::App* ship_cmd = subcommand(*orders, "ship", "mark a paid order shipped");
   ship_cmd->add_option("order", args.order, "order id (the lot's id)")->required();
   ship_cmd->add_option("--tracking", args.tracking, "the carrier's tracking reference")->required();
-  on(ship_cmd, [&] { return ship_order(session, args); });
+  on(ship_cmd, action, [&] { return ship_order(session, args); });
   CLI::App* resolve_cmd = subcommand(*orders, "resolve", "end a dispute: refund or release");
   resolve_cmd->add_option("order", args.order, "order id (the lot's id)")->required();
   resolve_cmd->add_flag("--refund", args.refund, "give the escrow back to the buyer");
   resolve_cmd->add_flag("--release", args.release, "pay the seller (less the fee)");
-  on(resolve_cmd, [&] { return resolve_order(session, args); });
+  on(resolve_cmd, action, [&] { return resolve_order(session, args); });
+}
 
+}  // namespace
+
+void add_money_commands(CLI::App& app, Session& session, MoneyArgs& args,
+                        std::function<int()>& action) {
+  add_wallet_commands(app, session, args, action);
+  add_order_commands(app, session, args, action);
   CLI::App* ledger = subcommand(app, "ledger", "the escrow ledger");
   ledger->require_subcommand(1);
   CLI::App* check_cmd = subcommand(
       *ledger, "check", "check every ledger invariant (exit 1 and one line when one fails)");
-  on(check_cmd, [&] { return ledger_check(session); });
+  on(check_cmd, action, [&] { return ledger_check(session); });
 }
 
 }  // namespace auctionctl
