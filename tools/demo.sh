@@ -37,6 +37,9 @@ token_of() {  # a fresh token for a demo user, made if missing
 bidders=""
 for user in alice bob carol; do
   bidders+="$(printf "  user %-6s token %s" "$user" "$(token_of "$user")")"$'\n'
+  # 500 EUR each, once (a second start finds the reference booked), to hold deposits and pay.
+  ctl wallets credit "$user" --currency EUR --amount 500.00 --reference "demo-$user" \
+    >/dev/null 2>&1 || true
 done
 
 grep 'listening\|admin interface' "$data/auctiond.log"
@@ -44,5 +47,7 @@ echo
 echo "Bidder page: $(sed -n 's/.*bidder page \([^ ]*\) .*/\1/p' "$data/auctiond.log")"
 echo "Demo bidders (new tokens each start):"
 printf '%s' "$bidders"
+echo "Each has 500.00 EUR to hold deposits (lot \"clock\") and pay for what they win."
 echo "Auctioneer: build/release/tools/auctionctl --data-dir $data lots list   (Ctrl-C stops the server)"
+echo "Orders and money: auctionctl --data-dir $data orders list | balances | ledger check"
 wait $server
