@@ -6,10 +6,6 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -137,30 +133,14 @@ struct HttpAnswer {
 
 HttpAnswer admin_http(const Auctiond& server, const std::string& method, const std::string& target,
                       const std::string& body) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
   std::ifstream token_file(server.admin_token_file);
   std::string token;
   std::getline(token_file, token);
-  const std::string host_port = server.admin_url.substr(std::string("http://").size());
-  const std::string port = host_port.substr(host_port.find(':') + 1);
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  stream.connect(resolver.resolve("127.0.0.1", port));
-  http::request<http::string_body> request(http::string_to_verb(method), target, 11);
-  request.set(http::field::host, host_port);
-  request.set(http::field::authorization, "Bearer " + token);
-  request.set(http::field::content_type, "application/json");
-  request.body() = body;
-  request.prepare_payload();
-  http::write(stream, request);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(stream, buffer, response);
-  beast::error_code ignored;
-  stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  return {response.result_int(), response.body()};
+  const auto port = static_cast<unsigned short>(
+      std::stoi(server.admin_url.substr(server.admin_url.rfind(':') + 1)));
+  const auto [status, text] =
+      http_request(port, method, target, body, {{"Authorization", "Bearer " + token}});
+  return {static_cast<unsigned>(status), text};
 }
 
 // The error code of an error body.
