@@ -184,4 +184,27 @@ Status Journal::scan(Seq from_seq, const std::function<bool(Seq, std::string_vie
   return Status::ok();
 }
 
+Status Journal::scan_marks(const std::function<bool(Seq, const Digest256&)>& visit) const {
+  std::shared_lock lock(resize_mutex_);
+  lmdb::ReadTxn txn(env_of(env_));
+  if (txn.rc() != 0) return lmdb::error(txn.rc(), "journal: begin read");
+  lmdb::Cursor cursor(txn.get(), marks_dbi_);
+  if (cursor.rc() != 0) return lmdb::error(cursor.rc(), "journal: cursor");
+  MDB_val key, value;
+  int rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST);
+  for (; rc == 0; rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
+    Seq seq = 0;
+    std::memcpy(&seq, key.mv_data, sizeof(seq));
+    if (value.mv_size != sizeof(Digest256)) {
+      return Status::error(Status::Code::corruption,
+                           "journal mark at seq " + std::to_string(seq) + ": wrong size");
+    }
+    Digest256 digest;
+    std::memcpy(digest.data(), value.mv_data, digest.size());
+    if (!visit(seq, digest)) return Status::ok();
+  }
+  if (rc != MDB_NOTFOUND) return lmdb::error(rc, "journal: read marks");
+  return Status::ok();
+}
+
 }  // namespace auction::persistence

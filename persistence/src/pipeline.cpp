@@ -123,6 +123,7 @@ struct Pipeline::Impl {
   Batch* local_ptr = &local;
   Seq last_seq = 0;
   TimeMs last_ts_ms = 0;
+  OutcomeHasher outcome_hasher;
 
   // Writer thread only.
   ChainDigest chain;
@@ -142,11 +143,14 @@ struct Pipeline::Impl {
 void Pipeline::Impl::sequence(CommandBody&& body, std::uint64_t origin) {
   last_ts_ms = std::max(last_ts_ms, clock.now_ms());
   const Command command{++last_seq, last_ts_ms, std::move(body)};
-  encode_record(command, local.records);
-  local.record_ends.push_back(local.records.size());
   const auto first_event = static_cast<std::uint32_t>(local.events.size());
   BatchEvents events(local_ptr);
   engine.apply(command, events);
+  // The record carries what the command produced, so a replay can be checked against it.
+  const RecordedOutcome outcome = outcome_hasher.digest(
+      std::span<const Event>(local.events.data() + first_event, local.events.size() - first_event));
+  encode_record(command, local.records, &outcome);
+  local.record_ends.push_back(local.records.size());
   local.commands.push_back(
       Batch::Pending{command.seq, command.ts_ms, origin, first_event,
                      static_cast<std::uint32_t>(local.events.size() - first_event)});

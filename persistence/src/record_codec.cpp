@@ -126,16 +126,20 @@ Status corrupt(std::string message) {
 
 }  // namespace
 
-void encode_record(const Command& command, std::string& out) {
+void encode_record(const Command& command, std::string& out, const RecordedOutcome* outcome) {
   const std::size_t start = out.size();
   ByteWriter w(out);
-  w.integer(kRecordFormatVersion);
+  w.integer(static_cast<std::uint8_t>(outcome != nullptr ? 2 : 1));
   const std::size_t kind_at = out.size();
   w.integer(std::uint8_t{0});  // kind, filled in below
   w.integer(std::uint16_t{0});
   w.integer(command.seq);
   w.integer(command.ts_ms);
   out[kind_at] = static_cast<char>(std::visit(Encoder{w}, command.body));
+  if (outcome != nullptr) {
+    w.integer(outcome->event_count);
+    w.integer(outcome->events_digest);
+  }
   w.integer(static_cast<std::uint64_t>(XXH3_64bits(out.data() + start, out.size() - start)));
 }
 
@@ -145,7 +149,8 @@ Seq record_seq(std::string_view bytes) {
   return seq;
 }
 
-Status decode_record(std::string_view bytes, Command& out) {
+Status decode_record(std::string_view bytes, Command& out,
+                     std::optional<RecordedOutcome>* outcome) {
   if (bytes.size() < kRecordHeaderBytes + kRecordChecksumBytes) return corrupt("record too short");
   const std::string_view body = bytes.substr(0, bytes.size() - kRecordChecksumBytes);
   std::uint64_t stored = 0;
@@ -158,7 +163,7 @@ Status decode_record(std::string_view bytes, Command& out) {
       !in.integer(out.ts_ms)) {
     return corrupt("truncated header");
   }
-  if (version != kRecordFormatVersion) {
+  if (version < 1 || version > kRecordFormatVersion) {
     return corrupt("unknown record format version " + std::to_string(version));
   }
   if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::create_lots) || reserved != 0) {
@@ -168,7 +173,18 @@ Status decode_record(std::string_view bytes, Command& out) {
   if (!decode_payload(static_cast<Kind>(kind), in, out.body)) {
     return corrupt("malformed payload for command kind " + std::to_string(kind));
   }
+  RecordedOutcome recorded;
+  if (version >= 2 && (!in.integer(recorded.event_count) || !in.integer(recorded.events_digest))) {
+    return corrupt("truncated outcome");
+  }
   if (!in.done()) return corrupt("trailing bytes");
+  if (outcome != nullptr) {
+    if (version >= 2) {
+      *outcome = recorded;
+    } else {
+      outcome->reset();
+    }
+  }
   return Status::ok();
 }
 

@@ -69,17 +69,21 @@ Status SnapshotStore::put(Seq seq, std::uint64_t digest, std::string_view bytes,
   return Status::ok();
 }
 
-Status SnapshotStore::latest(std::optional<StoredSnapshot>& out) const {
+Status SnapshotStore::latest(std::optional<StoredSnapshot>& out, Seq at_or_before) const {
   out.reset();
   lmdb::ReadTxn txn(env_of(env_));
   if (txn.rc() != 0) return lmdb::error(txn.rc(), "snapshots: begin read");
   lmdb::Cursor cursor(txn.get(), dbi_);
   MDB_val key, value;
-  const int rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_LAST);
+  StoredSnapshot snapshot;
+  // Only a few snapshots are kept: walking back from the newest is cheap.
+  int rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_LAST);
+  for (; rc == 0; rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_PREV)) {
+    std::memcpy(&snapshot.seq, key.mv_data, sizeof(Seq));
+    if (snapshot.seq <= at_or_before) break;
+  }
   if (rc == MDB_NOTFOUND) return Status::ok();
   if (rc != 0) return lmdb::error(rc, "snapshots: read");
-  StoredSnapshot snapshot;
-  std::memcpy(&snapshot.seq, key.mv_data, sizeof(Seq));
   if (value.mv_size < sizeof(std::uint64_t)) {
     return Status::error(Status::Code::corruption,
                          "snapshot at seq " + std::to_string(snapshot.seq) + " is truncated");

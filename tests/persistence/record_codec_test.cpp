@@ -73,9 +73,9 @@ TEST_CASE("truncated, extended and foreign records are refused with a reason") {
 TEST_CASE("a record of an unknown format version is refused by name") {
   std::string bytes;
   encode_record(one_of_each()[8], bytes);
-  bytes[0] = 2;  // a future format
+  bytes[0] = 3;  // a future format
   const std::uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size() - 8);
   std::memcpy(bytes.data() + bytes.size() - 8, &checksum, 8);
   Command decoded;
-  CHECK(decode_record(bytes, decoded).message() == "unknown record format version 2");
+  CHECK(decode_record(bytes, decoded).message() == "unknown record format version 3");
 }

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -423,6 +424,26 @@ TEST_CASE("money: a whole sale, from bids to the seller's payable less the fee")
   const Run check = ok(ctl(server, {"ledger", "check"}));
   CHECK_MESSAGE(has_line_with(check.out, {"ledger", "ok"}), describe(check));
   CHECK(check.err.empty());
+
+  // Analysts export the same ledger and orders from the live server's data directory.
+  const auto replay = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {AUCTION_REPLAY, "--data-dir", server.data_dir});
+    return run_command(args);
+  };
+  const CommandResult transfers = replay({"export", "--table", "transfers", "--format", "jsonl"});
+  REQUIRE_MESSAGE(transfers.exit_code == 0, transfers.err);
+  CHECK(static_cast<std::int64_t>(std::count(transfers.out.begin(), transfers.out.end(), '\n')) ==
+        audit.num("transfers"));
+  CHECK(transfers.out.find("\"reference\":\"alice-funds\"") != std::string::npos);
+  const CommandResult orders = replay({"export", "--table", "orders"});
+  REQUIRE_MESSAGE(orders.exit_code == 0, orders.err);
+  CHECK(orders.out.find("order,lot,title,buyer,seller,currency,state,price") == 0);
+  CHECK(orders.out.find("sale,sale,Lot sale,alice,gallery,EUR,completed,1200,0,1200,1200,60,0,") !=
+        std::string::npos);
+  const CommandResult verified = replay({"verify"});
+  CHECK_MESSAGE(verified.exit_code == 0, verified.err);
+  const CommandResult checked = replay({"check"});
+  CHECK_MESSAGE(checked.exit_code == 0, checked.err);
 }
 
 TEST_CASE("money: orders ship and resolve refuse the wrong order or state, changing nothing") {

@@ -65,6 +65,8 @@ class Journal final : public JournalBackend {
   // Calls visit(seq, record) for every record with seq ≥ from_seq, in order, until visit returns
   // false. The record bytes are valid only during the call.
   Status scan(Seq from_seq, const std::function<bool(Seq, std::string_view)>& visit) const;
+  // Calls visit(seq, digest) for every mark, in sequence order, until visit returns false.
+  Status scan_marks(const std::function<bool(Seq, const Digest256&)>& visit) const;
   const std::string& directory() const { return directory_; }
 
  private:

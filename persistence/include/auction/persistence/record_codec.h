@@ -1,7 +1,11 @@
 // The journal's record format: one sequenced command per record, versioned and checksummed.
 //
-//   u8 format version (1) | u8 command kind | u16 reserved (0) | u64 seq | i64 ts_ms |
-//   payload (per kind) | u64 XXH3-64 of everything before it
+//   u8 format version | u8 command kind | u16 reserved (0) | u64 seq | i64 ts_ms |
+//   payload (per kind) | [format 2: u32 event count | u64 events digest] |
+//   u64 XXH3-64 of everything before it
+//
+// Format 2 adds the command's recorded outcome (outcome.h), which `auction-replay check` compares
+// with a replay; the pipeline writes format 2. Format 1 (no outcome) stays readable.
 //
 // Contract: encode_record() appends exactly one record; decode_record() accepts exactly what
 // encode_record() produces and otherwise returns Status::Code::corruption with the reason (bad
@@ -10,20 +14,26 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "auction/engine/command.h"
 #include "auction/engine/status.h"
+#include "auction/persistence/outcome.h"
 
 namespace auction::persistence {
 
-inline constexpr std::uint8_t kRecordFormatVersion = 1;
+inline constexpr std::uint8_t kRecordFormatVersion = 2;  // the newest this code reads
 inline constexpr std::size_t kRecordHeaderBytes = 1 + 1 + 2 + 8 + 8;
 inline constexpr std::size_t kRecordChecksumBytes = 8;
 
-void encode_record(const Command& command, std::string& out);
-Status decode_record(std::string_view bytes, Command& out);
+// Format 2 with `outcome`, format 1 without it (writers that have no outcome to record).
+void encode_record(const Command& command, std::string& out,
+                   const RecordedOutcome* outcome = nullptr);
+// `outcome`, when given, receives the recorded outcome, or nothing for a format-1 record.
+Status decode_record(std::string_view bytes, Command& out,
+                     std::optional<RecordedOutcome>* outcome = nullptr);
 
 // The sequence number of a record, read without decoding the rest (0 when too short).
 Seq record_seq(std::string_view bytes);

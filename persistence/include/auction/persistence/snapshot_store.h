@@ -33,7 +33,8 @@ class SnapshotStore {
   SnapshotStore& operator=(const SnapshotStore&) = delete;
 
   Status put(Seq seq, std::uint64_t digest, std::string_view bytes, std::size_t keep = 3);
-  Status latest(std::optional<StoredSnapshot>& out) const;
+  // The newest snapshot, or the newest one at or before `at_or_before`; none if there is none.
+  Status latest(std::optional<StoredSnapshot>& out, Seq at_or_before = ~Seq{0}) const;
   std::vector<Seq> list() const;
 
  private:

@@ -1,0 +1,206 @@
+#include "export.h"
+
+#include "auction/settlement/model.h"
+#include "row_writer.h"
+
+namespace auction::replay {
+namespace {
+
+// One event as a row; fields that do not apply stay empty.
+struct EventRow {
+  LotId lot;
+  Seq seq = 0;
+  TimeMs ts_ms = 0;
+  std::string_view event;
+  UserId bidder;
+  std::optional<AmountMinor> amount;
+  std::optional<bool> accepted;
+  std::string_view code;
+  std::string_view phase;
+  std::optional<TimeMs> deadline_ms;
+  std::string_view outcome;
+  UserId winner;
+  std::optional<AmountMinor> price;
+};
+
+// The lot's phase and deadline as they stand after the command.
+void lot_now(const Engine& engine, const LotId& lot, EventRow& row) {
+  const LotState* state = engine.find_lot(lot);
+  if (state == nullptr) return;
+  row.phase = phase_name(state->phase);
+  if (state->deadline_ms != 0 && !state->bidding_over()) row.deadline_ms = state->deadline_ms;
+}
+
+// Fills a row's fields from one event's body.
+struct RowFiller {
+  EventRow& row;
+  const Engine& engine;
+  void operator()(const BidAccepted& e) const {
+    row.lot = e.lot, row.event = "bid", row.bidder = e.bidder, row.amount = e.amount_minor;
+    row.accepted = true;
+    lot_now(engine, e.lot, row);
+    row.deadline_ms = e.deadline_ms;
+  }
+  void operator()(const BidRejected& e) const {
+    row.lot = e.lot, row.event = "bid", row.bidder = e.bidder, row.amount = e.amount_minor;
+    row.accepted = false;
+    row.code = reject_code_name(e.code);
+    lot_now(engine, e.lot, row);
+  }
+  void operator()(const PhaseChanged& e) const {
+    row.lot = e.lot, row.event = "phase", row.phase = phase_name(e.phase);
+    row.deadline_ms = e.deadline_ms;
+  }
+  void operator()(const LotClosed& e) const {
+    row.lot = e.lot, row.event = "closed";
+    row.phase = phase_name(e.outcome == Outcome::cancelled ? Phase::cancelled : Phase::closed);
+    row.outcome = outcome_name(e.outcome);
+    row.winner = e.winner;
+    if (e.price_minor != 0) row.price = e.price_minor;
+  }
+  void operator()(const LotConfigured& e) const {
+    row.lot = e.config.id, row.event = e.created ? "created" : "edited";
+    row.phase = phase_name(Phase::scheduled);
+  }
+  void operator()(const BidderQualified& e) const {
+    row.lot = e.lot, row.event = "qualified", row.bidder = e.bidder;
+  }
+  void operator()(const CommandRejected& e) const {
+    row.lot = e.lot, row.event = "refused", row.code = command_error_name(e.error);
+  }
+};
+
+EventRow row_of(const Event& event, const Engine& engine) {
+  EventRow row;
+  row.seq = event.seq;
+  row.ts_ms = event.ts_ms;
+  std::visit(RowFiller{row, engine}, event.body);
+  return row;
+}
+
+void write_row(RowWriter& w, const EventRow& row) {
+  w.text(row.lot.view());
+  w.integer(static_cast<std::int64_t>(row.seq));
+  w.integer(row.ts_ms);
+  w.optional_text(row.bidder.view());
+  w.optional_integer(row.amount);
+  row.accepted ? w.boolean(*row.accepted) : w.null();
+  w.optional_text(row.code);
+  w.optional_text(row.phase);
+  w.optional_integer(row.deadline_ms);
+  w.text(row.event);
+  w.optional_text(row.outcome);
+  w.optional_text(row.winner.view());
+  w.optional_integer(row.price);
+  w.end_row();
+}
+
+LotId lot_of(const Event& event) {
+  return std::visit(
+      [](const auto& body) -> LotId {
+        if constexpr (requires { body.lot; }) {
+          return body.lot;
+        } else {
+          return body.config.id;
+        }
+      },
+      event.body);
+}
+
+Status write_failed() { return Status::error(Status::Code::io_error, "cannot write the output"); }
+
+Status no_settlement(const DataDir& dir) {
+  return Status::error(Status::Code::not_found,
+                       dir.path + ": no settlement store (settlement/data.mdb)");
+}
+
+}  // namespace
+
+Status export_events(const DataDir& dir, const ExportFilter& filter, Format format,
+                     std::FILE* out, Progress* progress, ExportReport& report) {
+  report = {};
+  RowWriter w(format, out,
+              {"lot", "seq", "ts_ms", "bidder", "amount", "accepted", "code", "phase",
+               "deadline_ms", "event", "outcome", "winner", "price"});
+  Engine engine(dir.limits);
+  ReplayOptions options;
+  options.from_seq = filter.from_seq;
+  options.to_seq = filter.to_seq;
+  options.progress = progress;
+  const Status s = replay(
+      dir, options,
+      [&](const Step& step) {
+        if (step.command.ts_ms > filter.to_ms) return false;  // time never goes back
+        if (step.command.ts_ms < filter.from_ms) return true;
+        for (const Event& event : step.events) {
+          if (filter.lot && lot_of(event) != *filter.lot) continue;
+          write_row(w, row_of(event, step.engine));
+          ++report.rows;
+        }
+        return true;
+      },
+      engine, report.records);
+  if (!s.is_ok()) return s;
+  return w.flush() ? Status::ok() : write_failed();
+}
+
+Status export_transfers(const DataDir& dir, Format format, std::FILE* out, ExportReport& report) {
+  report = {};
+  if (dir.settlement == nullptr) return no_settlement(dir);
+  RowWriter w(format, out,
+              {"id", "ts_ms", "from", "to", "currency", "amount", "reason", "reference"});
+  const Status s = dir.settlement->scan_transfers(1, [&](const settlement::Transfer& t) {
+    w.integer(static_cast<std::int64_t>(t.id));
+    w.integer(t.ts_ms);
+    w.text(t.from);
+    w.text(t.to);
+    w.text(t.currency.view());
+    w.integer(t.amount_minor);
+    w.text(settlement::transfer_reason_name(t.reason));
+    w.optional_text(t.reference);
+    w.end_row();
+    ++report.rows;
+    return true;
+  });
+  if (!s.is_ok()) return s;
+  return w.flush() ? Status::ok() : write_failed();
+}
+
+Status export_orders(const DataDir& dir, Format format, std::FILE* out, ExportReport& report) {
+  report = {};
+  if (dir.settlement == nullptr) return no_settlement(dir);
+  RowWriter w(format, out,
+              {"order", "lot", "title", "buyer", "seller", "currency", "state", "price",
+               "deposit_applied", "paid", "released", "fee", "escrow", "close_seq",
+               "closed_at_ms", "payment_due_ms", "shipped_at_ms", "confirm_due_ms", "updated_ms",
+               "tracking", "dispute_reason"});
+  const auto time_or_null = [&](TimeMs ms) { ms != 0 ? w.integer(ms) : w.null(); };
+  for (const settlement::Order& o : dir.settlement->orders()) {
+    w.text(o.lot.view());
+    w.text(o.lot.view());
+    w.text(o.title.view());
+    w.text(o.buyer.view());
+    w.text(o.seller.view());
+    w.text(o.currency.view());
+    w.text(settlement::order_state_name(o.state));
+    w.integer(o.price_minor);
+    w.integer(o.deposit_applied_minor);
+    w.integer(o.paid_minor);
+    w.integer(o.released_minor);
+    w.integer(o.fee_minor);
+    w.integer(o.escrow_minor());
+    w.integer(static_cast<std::int64_t>(o.close_seq));
+    time_or_null(o.closed_at_ms);
+    time_or_null(o.payment_due_ms);
+    time_or_null(o.shipped_at_ms);
+    time_or_null(o.confirm_due_ms);
+    time_or_null(o.updated_ms);
+    w.optional_text(o.tracking);
+    w.optional_text(o.dispute_reason);
+    w.end_row();
+    ++report.rows;
+  }
+  return w.flush() ? Status::ok() : write_failed();
+}
+
+}  // namespace auction::replay
