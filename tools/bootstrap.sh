@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config git
   libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev liblmdb-dev
   libbenchmark-dev doctest-dev libcli11-dev libtomlplusplus-dev libssl-dev libxxhash-dev
-  chromium openssl
+  chromium openssl python3
 )
 # Node.js runs the browser test (playwright-core drives Debian's chromium); any node ≥ 18 will do.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
