@@ -69,15 +69,19 @@ class BenchData {
   }
   ~BenchData() {
     dir_ = {};
-    std::filesystem::remove_all(path_);
+    // $AUCTION_BENCH_KEEP keeps the data directory, to time auction-replay itself on it.
+    if (std::getenv("AUCTION_BENCH_KEEP") == nullptr) {
+      std::filesystem::remove_all(path_);
+    } else {
+      std::fprintf(stderr, "kept %s\n", path_.c_str());
+    }
   }
   const replay::DataDir& dir() const { return dir_; }
 
  private:
   void build() {
     std::unique_ptr<Journal> journal;
-    if (!Journal::open(JournalOptions{(path_ / "journal").string(), std::size_t{4} << 30},
-                       journal)
+    if (!Journal::open(JournalOptions{(path_ / "journal").string(), std::size_t{4} << 30}, journal)
              .is_ok()) {
       std::abort();
     }
@@ -163,8 +167,12 @@ void export_benchmark(benchmark::State& state, replay::Format format) {
   state.counters["rows"] = static_cast<double>(rows);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kCommands));
 }
-void BM_ExportCsv(benchmark::State& state) { export_benchmark(state, replay::Format::csv); }
-void BM_ExportJsonl(benchmark::State& state) { export_benchmark(state, replay::Format::jsonl); }
+void BM_ExportCsv(benchmark::State& state) {
+  export_benchmark(state, replay::Format::csv);
+}
+void BM_ExportJsonl(benchmark::State& state) {
+  export_benchmark(state, replay::Format::jsonl);
+}
 BENCHMARK(BM_ExportCsv)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ExportJsonl)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -98,10 +98,10 @@ class Generator {
   CommandBody bid(const Lot& chosen) {
     Lot& lot = lots_[static_cast<std::size_t>(&chosen - lots_.data())];
     const int kind = uniform(0, 99);
-    AmountMinor amount = lot.config.start_price_minor +
-                         lot.config.increment_minor * (lot.steps + uniform(0, 1));
-    if (kind < 5) amount += 3;                  // not a multiple of the increment
-    if (kind == 5) amount = 0;                  // invalid
+    AmountMinor amount =
+        lot.config.start_price_minor + lot.config.increment_minor * (lot.steps + uniform(0, 1));
+    if (kind < 5) amount += 3;  // not a multiple of the increment
+    if (kind == 5) amount = 0;  // invalid
     if (kind >= 6) lot.steps += 1;
     return PlaceBid{lot.id, bidder(), amount};
   }
@@ -142,8 +142,8 @@ struct SeededRun {
 
   explicit SeededRun(std::uint64_t seed, int segments = 4, int commands_per_segment = 1'500) {
     std::unique_ptr<Journal> journal;
-    REQUIRE(Journal::open(JournalOptions{dir.sub("journal"), std::size_t{256} << 20}, journal)
-                .is_ok());
+    REQUIRE(
+        Journal::open(JournalOptions{dir.sub("journal"), std::size_t{256} << 20}, journal).is_ok());
     std::unique_ptr<SnapshotStore> snapshots;
     REQUIRE(SnapshotStore::open(dir.sub("snapshots"), false, snapshots).is_ok());
     Engine engine;
@@ -168,8 +168,8 @@ struct SeededRun {
       }
       snapshotter.stop();
       REQUIRE(sink.refused == 0);
-      points.push_back(
-          LivePoint{engine.last_seq(), engine.now_ms(), {engine.lots().begin(), engine.lots().end()}});
+      points.push_back(LivePoint{
+          engine.last_seq(), engine.now_ms(), {engine.lots().begin(), engine.lots().end()}});
       events.insert(events.end(), sink.events.begin(), sink.events.end());
       clock.advance(1'000);  // the next segment's first command comes strictly later
     }
@@ -322,10 +322,14 @@ std::string json_field(simdjson::ondemand::object& object, std::string_view key)
   if (object.find_field_unordered(key).get(value) != simdjson::SUCCESS) return "<missing>";
   if (value.is_null()) return "";
   switch (value.type()) {
-    case simdjson::ondemand::json_type::string: return std::string(std::string_view(value.get_string()));
-    case simdjson::ondemand::json_type::boolean: return bool(value.get_bool()) ? "true" : "false";
-    case simdjson::ondemand::json_type::number: return std::to_string(std::int64_t(value.get_int64()));
-    default: return "<other>";
+    case simdjson::ondemand::json_type::string:
+      return std::string(std::string_view(value.get_string()));
+    case simdjson::ondemand::json_type::boolean:
+      return bool(value.get_bool()) ? "true" : "false";
+    case simdjson::ondemand::json_type::number:
+      return std::to_string(std::int64_t(value.get_int64()));
+    default:
+      return "<other>";
   }
 }
 
@@ -426,8 +430,8 @@ TEST_CASE("replay: verify and check pass on a seeded run; state at a seq equals 
       options.to_seq = point.seq;
       options.use_snapshots = snapshots;
       std::uint64_t applied = 0;
-      REQUIRE(replay::replay(dir, options, [](const replay::Step&) { return true; }, engine,
-                             applied)
+      REQUIRE(replay::replay(
+                  dir, options, [](const replay::Step&) { return true; }, engine, applied)
                   .is_ok());
       CHECK(engine.last_seq() == point.seq);
       CHECK(std::equal(engine.lots().begin(), engine.lots().end(), point.lots.begin(),
@@ -448,11 +452,10 @@ TEST_CASE("replay CLI: verify, check and state --at (seq and time) against the l
 
   const LivePoint& point = run.points[1];
   const LotState& lot = point.lots[point.lots.size() / 2];
-  for (const std::string& at :
-       {std::to_string(point.seq), std::to_string(point.ts_ms) + "ms"}) {
+  for (const std::string& at : {std::to_string(point.seq), std::to_string(point.ts_ms) + "ms"}) {
     CAPTURE(at);
-    const CommandResult state = replay_cli({"--data-dir", run.path(), "--json", "state", "--at",
-                                            at, "--lot", std::string(lot.config.id.view())});
+    const CommandResult state = replay_cli({"--data-dir", run.path(), "--json", "state", "--at", at,
+                                            "--lot", std::string(lot.config.id.view())});
     REQUIRE_MESSAGE(state.exit_code == 0, state.err);
     simdjson::ondemand::parser parser;
     simdjson::padded_string json(state.out);
@@ -488,9 +491,8 @@ TEST_CASE("replay CLI: export as CSV and JSON Lines parses back to the events") 
   REQUIRE_MESSAGE(csv.exit_code == 0, csv.err);
   const auto rows = parse_csv(read_file(out.sub("events.csv")));
   REQUIRE(rows.size() == expected.size() + 1);
-  const std::vector<std::string> required = {"lot",    "seq",      "ts_ms", "bidder",
-                                             "amount", "accepted", "code",  "phase",
-                                             "deadline_ms"};
+  const std::vector<std::string> required = {"lot",      "seq",  "ts_ms", "bidder",     "amount",
+                                             "accepted", "code", "phase", "deadline_ms"};
   CHECK(std::vector<std::string>(rows[0].begin(), rows[0].begin() + 9) == required);
   for (std::size_t i = 0; i < expected.size(); ++i) {
     CAPTURE(i);
@@ -527,9 +529,8 @@ TEST_CASE("replay CLI: export as CSV and JSON Lines parses back to the events") 
     lot_events += row.lot == lot ? 1 : 0;
   CHECK(lot_rows.size() == lot_events + 1);
   const Seq from = run.points[1].seq + 1, to = run.points[2].seq;
-  const CommandResult range =
-      replay_cli({"--data-dir", run.path(), "export", "--from-seq", std::to_string(from),
-                  "--to-seq", std::to_string(to)});
+  const CommandResult range = replay_cli({"--data-dir", run.path(), "export", "--from-seq",
+                                          std::to_string(from), "--to-seq", std::to_string(to)});
   REQUIRE(range.exit_code == 0);
   const auto range_rows = parse_csv(range.out);
   std::vector<std::vector<std::string>> slice = {rows[0]};
@@ -544,15 +545,16 @@ TEST_CASE("replay CLI: a flipped byte is caught by verify naming the record; not
   INFO("seed " << test_seed());
   SeededRun& run = shared_run();
   TempDir copy;
-  std::filesystem::copy(run.path(), copy.path(), std::filesystem::copy_options::recursive |
-                                                     std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy(
+      run.path(), copy.path(),
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
   const Seq bad = run.last_seq / 3;
   flip_record_byte(copy.path(), bad);
   const std::string before = read_file(copy.path() + "/journal/data.mdb");
   const CommandResult verify = replay_cli({"--data-dir", copy.path(), "verify"});
   CHECK(verify.exit_code == 1);
-  CHECK(verify.err == "auction-replay: journal record seq " + std::to_string(bad) +
-                          ": checksum mismatch\n");
+  CHECK(verify.err ==
+        "auction-replay: journal record seq " + std::to_string(bad) + ": checksum mismatch\n");
   const CommandResult check = replay_cli({"--data-dir", copy.path(), "check"});
   CHECK(check.exit_code == 1);
   CHECK(check.err.find("journal record seq " + std::to_string(bad) + ": checksum mismatch") !=
@@ -603,7 +605,8 @@ TEST_CASE("replay CLI: report figures and a well-formed SVG with its series") {
   std::map<std::string, int> accepted;
   std::set<std::string> sold;
   for (const Event& event : run.events) {
-    if (const auto* a = std::get_if<BidAccepted>(&event.body)) accepted[std::string(a->lot.view())]++;
+    if (const auto* a = std::get_if<BidAccepted>(&event.body))
+      accepted[std::string(a->lot.view())]++;
     if (const auto* c = std::get_if<LotClosed>(&event.body); c && c->outcome == Outcome::sold) {
       sold.insert(std::string(c->lot.view()));
     }
@@ -659,10 +662,11 @@ TEST_CASE("replay CLI: report figures and a well-formed SVG with its series") {
        "print(','.join(ids), ext, dots)\n",
        svg});
   REQUIRE_MESSAGE(xml.exit_code == 0, xml.err);
-  const bool had_timed_phase = std::any_of(run.events.begin(), run.events.end(), [&](const Event& e) {
-    const auto* p = std::get_if<PhaseChanged>(&e.body);
-    return p != nullptr && p->lot.view() == lot && p->phase == Phase::timed;
-  });
+  const bool had_timed_phase =
+      std::any_of(run.events.begin(), run.events.end(), [&](const Event& e) {
+        const auto* p = std::get_if<PhaseChanged>(&e.body);
+        return p != nullptr && p->lot.view() == lot && p->phase == Phase::timed;
+      });
   CHECK(xml.out == std::string("axes,bids,close,extensions,price") +
                        (had_timed_phase ? ",timed-phase" : "") + " " +
                        std::to_string(in_extension_accepted) + " " + std::to_string(accepted[lot]) +
@@ -720,7 +724,8 @@ TEST_CASE("replay CLI: bad inputs get one clear line and the right exit code") {
 TEST_CASE("replay CLI: works on a copy and beside a live writer") {
   TempDir data;
   std::unique_ptr<Journal> journal;
-  REQUIRE(Journal::open(JournalOptions{data.sub("journal"), std::size_t{64} << 20}, journal).is_ok());
+  REQUIRE(
+      Journal::open(JournalOptions{data.sub("journal"), std::size_t{64} << 20}, journal).is_ok());
   Engine engine;
   ManualClock clock(kT0);
   CollectingSink sink;
@@ -746,8 +751,9 @@ TEST_CASE("replay CLI: works on a copy and beside a live writer") {
   writer.join();
   pipeline.stop();
   TempDir copy;
-  std::filesystem::copy(data.path(), copy.path(), std::filesystem::copy_options::recursive |
-                                                       std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy(
+      data.path(), copy.path(),
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
   const CommandResult result = replay_cli({"--data-dir", copy.path(), "--json", "check"});
   CHECK_MESSAGE(result.exit_code == 0, result.err);
   char digest[17];

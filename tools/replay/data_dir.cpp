@@ -30,8 +30,8 @@ Status DataDir::open(const std::string& path, DataDir& out) {
   journal_options.read_only = true;
   if (Status s = persistence::Journal::open(journal_options, out.journal); !s.is_ok()) return s;
   if (has_lmdb(root / "snapshots")) {
-    if (Status s = persistence::SnapshotStore::open((root / "snapshots").string(), true,
-                                                    out.snapshots);
+    if (Status s =
+            persistence::SnapshotStore::open((root / "snapshots").string(), true, out.snapshots);
         !s.is_ok()) {
       return s;
     }

@@ -22,7 +22,7 @@ namespace auction::replay {
 struct DataDir {
   std::string path;
   std::unique_ptr<persistence::Journal> journal;
-  std::unique_ptr<persistence::SnapshotStore> snapshots;    // null when there are none
+  std::unique_ptr<persistence::SnapshotStore> snapshots;     // null when there are none
   std::unique_ptr<persistence::SettlementStore> settlement;  // null when there is none
   // auctiond runs its engine with the default limits; a replay must use the same ones.
   EngineLimits limits;

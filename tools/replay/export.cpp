@@ -107,7 +107,9 @@ LotId lot_of(const Event& event) {
       event.body);
 }
 
-Status write_failed() { return Status::error(Status::Code::io_error, "cannot write the output"); }
+Status write_failed() {
+  return Status::error(Status::Code::io_error, "cannot write the output");
+}
 
 Status no_settlement(const DataDir& dir) {
   return Status::error(Status::Code::not_found,
@@ -116,8 +118,8 @@ Status no_settlement(const DataDir& dir) {
 
 }  // namespace
 
-Status export_events(const DataDir& dir, const ExportFilter& filter, Format format,
-                     std::FILE* out, Progress* progress, ExportReport& report) {
+Status export_events(const DataDir& dir, const ExportFilter& filter, Format format, std::FILE* out,
+                     Progress* progress, ExportReport& report) {
   report = {};
   RowWriter w(format, out,
               {"lot", "seq", "ts_ms", "bidder", "amount", "accepted", "code", "phase",
@@ -169,11 +171,13 @@ Status export_transfers(const DataDir& dir, Format format, std::FILE* out, Expor
 Status export_orders(const DataDir& dir, Format format, std::FILE* out, ExportReport& report) {
   report = {};
   if (dir.settlement == nullptr) return no_settlement(dir);
-  RowWriter w(format, out,
-              {"order", "lot", "title", "buyer", "seller", "currency", "state", "price",
-               "deposit_applied", "paid", "released", "fee", "escrow", "close_seq",
-               "closed_at_ms", "payment_due_ms", "shipped_at_ms", "confirm_due_ms", "updated_ms",
-               "tracking", "dispute_reason"});
+  RowWriter w(
+      format, out,
+      {"order",          "lot",           "title",          "buyer",           "seller",
+       "currency",       "state",         "price",          "deposit_applied", "paid",
+       "released",       "fee",           "escrow",         "close_seq",       "closed_at_ms",
+       "payment_due_ms", "shipped_at_ms", "confirm_due_ms", "updated_ms",      "tracking",
+       "dispute_reason"});
   const auto time_or_null = [&](TimeMs ms) { ms != 0 ? w.integer(ms) : w.null(); };
   for (const settlement::Order& o : dir.settlement->orders()) {
     w.text(o.lot.view());

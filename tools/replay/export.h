@@ -38,8 +38,8 @@ struct ExportReport {
 };
 
 // Writes the header (CSV) and one row per event that passes `filter`.
-Status export_events(const DataDir& dir, const ExportFilter& filter, Format format,
-                     std::FILE* out, Progress* progress, ExportReport& report);
+Status export_events(const DataDir& dir, const ExportFilter& filter, Format format, std::FILE* out,
+                     Progress* progress, ExportReport& report);
 
 // Settlement: every ledger transfer (id, ts_ms, from, to, currency, amount, reason, reference),
 // or every order with its state and amounts. An error when the directory has no settlement.

@@ -10,8 +10,8 @@
 
 #include "auctionctl/values.h"
 #include "export.h"
-#include "report.h"
 #include "replay.h"
+#include "report.h"
 
 namespace auction::replay {
 namespace {
@@ -108,8 +108,7 @@ int run_check(const DataDir& dir, const Options& options) {
   }
   std::printf("check ok: %s records replayed\n", with_commas(r.records).c_str());
   std::printf("reproduced: %s recorded outcomes, %s snapshot digests\n",
-              with_commas(r.outcomes_compared).c_str(),
-              with_commas(r.snapshots_compared).c_str());
+              with_commas(r.outcomes_compared).c_str(), with_commas(r.snapshots_compared).c_str());
   std::printf("state:      digest %s after seq %llu\n", hex64(r.state_digest).c_str(),
               static_cast<unsigned long long>(r.last_seq));
   std::printf("lots:       %s (%s closed, %s sold)\n", with_commas(r.lots).c_str(),
@@ -141,9 +140,9 @@ Status resolve_at(const DataDir& dir, const std::string& at, Seq& seq) {
   }
   const Seq last = dir.journal->last_seq();
   if (seq > last) {
-    return Status::error(Status::Code::invalid_argument,
-                         "--at: seq " + std::to_string(seq) + " is past the journal's end (seq " +
-                             std::to_string(last) + ")");
+    return Status::error(Status::Code::invalid_argument, "--at: seq " + std::to_string(seq) +
+                                                             " is past the journal's end (seq " +
+                                                             std::to_string(last) + ")");
   }
   return Status::ok();
 }
@@ -169,18 +168,17 @@ std::string lot_json(const LotState& lot) {
   return "{\"lot\":" + json_text(lot.config.id.view()) +
          ",\"title\":" + json_text(lot.config.title.view()) +
          ",\"currency\":" + json_text(lot.config.currency.view()) +
-         ",\"phase\":" + json_text(phase_name(lot.phase)) + ",\"outcome\":" +
-         (lot.bidding_over() ? json_text(outcome_name(lot.outcome)) : "null") +
+         ",\"phase\":" + json_text(phase_name(lot.phase)) +
+         ",\"outcome\":" + (lot.bidding_over() ? json_text(outcome_name(lot.outcome)) : "null") +
          ",\"start_price\":" + std::to_string(lot.config.start_price_minor) +
-         ",\"increment\":" + std::to_string(lot.config.increment_minor) + ",\"price\":" +
-         (lot.price_minor != 0 ? std::to_string(lot.price_minor) : "null") + ",\"leader\":" +
-         (lot.leader.empty() ? "null" : json_text(lot.leader.view())) +
+         ",\"increment\":" + std::to_string(lot.config.increment_minor) +
+         ",\"price\":" + (lot.price_minor != 0 ? std::to_string(lot.price_minor) : "null") +
+         ",\"leader\":" + (lot.leader.empty() ? "null" : json_text(lot.leader.view())) +
          ",\"min_next\":" + json_or_null(lot.min_next_minor()) +
          ",\"deadline_ms\":" + json_or_null(deadline) +
          ",\"reserve_met\":" + (lot.reserve_met() ? "true" : "false") +
          ",\"deposit\":" + std::to_string(lot.config.deposit_minor) +
-         ",\"bids\":" + std::to_string(lot.bid_count) + ",\"seq\":" + std::to_string(lot.seq) +
-         "}";
+         ",\"bids\":" + std::to_string(lot.bid_count) + ",\"seq\":" + std::to_string(lot.seq) + "}";
 }
 
 void print_lot_table(std::span<const LotState> lots) {
@@ -188,10 +186,10 @@ void print_lot_table(std::span<const LotState> lots) {
               "DEADLINE");
   for (const LotState& lot : lots) {
     const std::string currency(lot.config.currency.view());
-    const std::string price = lot.price_minor != 0 ? auctionctl::money(lot.price_minor, currency) : "-";
-    const std::string deadline = lot.deadline_ms != 0 && !lot.bidding_over()
-                                     ? auctionctl::iso_utc(lot.deadline_ms)
-                                     : "-";
+    const std::string price =
+        lot.price_minor != 0 ? auctionctl::money(lot.price_minor, currency) : "-";
+    const std::string deadline =
+        lot.deadline_ms != 0 && !lot.bidding_over() ? auctionctl::iso_utc(lot.deadline_ms) : "-";
     std::printf("%-32s %-10s %16s %-20s %6u %-24s\n", std::string(lot.config.id.view()).c_str(),
                 std::string(phase_name(lot.phase)).c_str(), price.c_str(),
                 lot.leader.empty() ? "-" : std::string(lot.leader.view()).c_str(), lot.bid_count,
@@ -216,7 +214,8 @@ int run_state(const DataDir& dir, const Options& options, const std::string& at,
     replay_options.from_seq = seq;
     replay_options.to_seq = seq;
     replay_options.progress = &progress;
-    if (Status s = replay(dir, replay_options, [](const Step&) { return true; }, engine, applied);
+    if (Status s = replay(
+            dir, replay_options, [](const Step&) { return true; }, engine, applied);
         !s.is_ok()) {
       return fail(s);
     }
@@ -318,19 +317,21 @@ int run_report(const DataDir& dir, const Options& options, const std::string& lo
     svg << report_svg(report);
     if (!svg.flush()) return fail(kBadInput, svg_file + ": cannot write the chart");
   }
-  std::printf("%s", options.json ? (report_json(report) + "\n").c_str()
-                                 : report_text(report).c_str());
+  std::printf("%s",
+              options.json ? (report_json(report) + "\n").c_str() : report_text(report).c_str());
   return 0;
 }
 
 int run(int argc, char** argv) {
   Options options;
   if (const char* env = std::getenv("AUCTION_DATA_DIR")) options.data_dir = env;
-  CLI::App app{"auction-replay: verify, re-run, query and export an auction data directory "
-               "(read-only; also a copy, also while auctiond runs)",
-               "auction-replay"};
-  app.footer("Exit codes: 0 ok, 1 the journal failed a check (corruption, divergence), 2 bad "
-             "arguments or not a data directory.\nManual: docs/REPLAY.md");
+  CLI::App app{
+      "auction-replay: verify, re-run, query and export an auction data directory "
+      "(read-only; also a copy, also while auctiond runs)",
+      "auction-replay"};
+  app.footer(
+      "Exit codes: 0 ok, 1 the journal failed a check (corruption, divergence), 2 bad "
+      "arguments or not a data directory.\nManual: docs/REPLAY.md");
   app.add_option("--data-dir", options.data_dir, "the data directory (default $AUCTION_DATA_DIR)");
   app.add_flag("--json", options.json, "print JSON instead of text");
   app.add_flag("--quiet", options.quiet, "no progress on stderr");
@@ -344,8 +345,9 @@ int run(int argc, char** argv) {
 
   command("verify", "the journal's integrity: sequence, checksums, chain digest, snapshots")
       ->callback([&] { action = [&](const DataDir& dir) { return run_verify(dir, options); }; });
-  command("check", "re-run the engine over the recorded commands; compare with the recorded "
-                   "outcomes and snapshot digests")
+  command("check",
+          "re-run the engine over the recorded commands; compare with the recorded "
+          "outcomes and snapshot digests")
       ->callback([&] { action = [&](const DataDir& dir) { return run_check(dir, options); }; });
 
   std::string at, lot, svg;
@@ -353,13 +355,13 @@ int run(int argc, char** argv) {
   state->add_option("--at", at, "SEQ, or a time (ISO 8601, or epoch ms as 1767225600000ms)")
       ->required();
   state->add_option("--lot", lot, "one lot only");
-  state->callback([&] {
-    action = [&](const DataDir& dir) { return run_state(dir, options, at, lot); };
-  });
+  state->callback(
+      [&] { action = [&](const DataDir& dir) { return run_state(dir, options, at, lot); }; });
 
   ExportArgs export_args;
-  CLI::App* export_command = command("export", "bids and events (or settlement's transfers or "
-                                               "orders) as CSV or JSON Lines");
+  CLI::App* export_command = command("export",
+                                     "bids and events (or settlement's transfers or "
+                                     "orders) as CSV or JSON Lines");
   export_command->add_option("--format", export_args.format, "csv (default) or jsonl")
       ->check(CLI::IsMember({"csv", "jsonl"}));
   export_command
@@ -372,16 +374,14 @@ int run(int argc, char** argv) {
   export_command->add_option("--from-seq", export_args.from_seq, "events from this seq on");
   export_command->add_option("--to-seq", export_args.to_seq, "events up to this seq");
   export_command->add_option("--output,-o", export_args.output, "write here (default stdout)");
-  export_command->callback([&] {
-    action = [&](const DataDir& dir) { return run_export(dir, options, export_args); };
-  });
+  export_command->callback(
+      [&] { action = [&](const DataDir& dir) { return run_export(dir, options, export_args); }; });
 
   CLI::App* report = command("report", "one lot's figures and a price-over-time chart");
   report->add_option("--lot", lot, "the lot")->required();
   report->add_option("--svg", svg, "write the chart (SVG) to this file");
-  report->callback([&] {
-    action = [&](const DataDir& dir) { return run_report(dir, options, lot, svg); };
-  });
+  report->callback(
+      [&] { action = [&](const DataDir& dir) { return run_report(dir, options, lot, svg); }; });
 
   try {
     app.parse(argc, argv);

@@ -99,7 +99,10 @@ std::string describe_outcome(const RecordedOutcome& outcome) {
 }  // namespace
 
 Progress::Progress(std::string_view what, std::uint64_t total, bool enabled)
-    : what_(what), total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()),
+    : what_(what),
+      total_(total),
+      enabled_(enabled),
+      start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
 void Progress::maybe_print(std::uint64_t done) {
@@ -191,7 +194,8 @@ Status verify(const DataDir& dir, VerifyReport& report, Progress* progress) {
     const persistence::Digest256& digest = chain.add(bytes);
     if (const auto mark = marks.find(seq); mark != marks.end()) {
       if (mark->second != digest) {
-        error = corrupt(record_name(seq) + ": chain digest differs from the one marked at its close");
+        error =
+            corrupt(record_name(seq) + ": chain digest differs from the one marked at its close");
         return false;
       }
       ++report.marks_checked;
@@ -222,8 +226,8 @@ Status verify(const DataDir& dir, VerifyReport& report, Progress* progress) {
   if (dir.snapshots != nullptr) {
     for (const Seq seq : dir.snapshots->list()) {
       if (seq > report.last_seq) {
-        return corrupt("snapshot at seq " + std::to_string(seq) + ": ahead of the journal (last seq " +
-                       std::to_string(report.last_seq) + ")");
+        return corrupt("snapshot at seq " + std::to_string(seq) +
+                       ": ahead of the journal (last seq " + std::to_string(report.last_seq) + ")");
       }
       Engine engine(dir.limits);
       Seq restored = 0;
@@ -265,8 +269,8 @@ Status check(const DataDir& dir, CheckReport& report, Progress* progress) {
           ++report.outcomes_compared;
           if (replayed != *step.recorded) {
             std::string text = "seq " + std::to_string(seq) + " (" + describe(step.command) +
-                               "): recorded " + describe_outcome(*step.recorded) +
-                               "; replayed " + describe_outcome(replayed) + ":";
+                               "): recorded " + describe_outcome(*step.recorded) + "; replayed " +
+                               describe_outcome(replayed) + ":";
             for (const Event& event : step.events)
               text += "\n    " + describe(event);
             return diverge(seq, std::move(text));

@@ -49,15 +49,15 @@ class Progress {
 
 struct Step {
   const Command& command;
-  std::string_view record;                         // the record's bytes as journaled
+  std::string_view record;                                      // the record's bytes as journaled
   const std::optional<persistence::RecordedOutcome>& recorded;  // none for format-1 records
-  std::span<const Event> events;                   // what the replay produced
-  const Engine& engine;                            // the state after the command
+  std::span<const Event> events;                                // what the replay produced
+  const Engine& engine;                                         // the state after the command
 };
 
 struct ReplayOptions {
-  Seq from_seq = 1;         // the first step handed to the visitor
-  Seq to_seq = ~Seq{0};     // the last record applied (inclusive)
+  Seq from_seq = 1;      // the first step handed to the visitor
+  Seq to_seq = ~Seq{0};  // the last record applied (inclusive)
   bool use_snapshots = true;
   Progress* progress = nullptr;
 };
@@ -77,11 +77,11 @@ struct VerifyReport {
   std::uint64_t records = 0;
   Seq first_seq = 0, last_seq = 0;
   TimeMs first_ts_ms = 0, last_ts_ms = 0;
-  std::uint64_t lots = 0;             // distinct lot ids created (or offered for creation)
-  std::uint64_t with_outcome = 0;     // format-2 records (a recorded outcome)
-  std::uint64_t marks_checked = 0;    // chain digests of closes (transaction confirmations)
+  std::uint64_t lots = 0;           // distinct lot ids created (or offered for creation)
+  std::uint64_t with_outcome = 0;   // format-2 records (a recorded outcome)
+  std::uint64_t marks_checked = 0;  // chain digests of closes (transaction confirmations)
   std::uint64_t snapshots_checked = 0;
-  std::string chain_hex;              // the chain digest after the last record
+  std::string chain_hex;  // the chain digest after the last record
 };
 
 // Sequence continuity, checksums and formats, time order, the chain digest (against the one
@@ -95,7 +95,7 @@ struct CheckReport {
   std::uint64_t outcomes_compared = 0;   // format-2 records
   std::uint64_t snapshots_compared = 0;  // snapshot digests against the replayed state
   std::uint64_t lots = 0, closed = 0, sold = 0;
-  std::uint64_t state_digest = 0;        // the replayed engine's final state digest
+  std::uint64_t state_digest = 0;  // the replayed engine's final state digest
   Seq last_seq = 0;
   // The first divergence: its sequence number and both sides, for people.
   std::optional<Seq> divergent_seq;

@@ -32,7 +32,8 @@ class Collector {
   void on(const Event& event, const PhaseChanged& e, const Engine&) {
     if (e.lot != lot_) return;
     const bool bidding = e.phase == Phase::timed || e.phase == Phase::extension;
-    if (bidding && !r_.opened_at_ms) r_.opened_at_ms = std::min(r_.config.starts_at_ms, event.ts_ms);
+    if (bidding && !r_.opened_at_ms)
+      r_.opened_at_ms = std::min(r_.config.starts_at_ms, event.ts_ms);
     if (e.phase == Phase::timed && e.deadline_ms) timed_deadline_ms_ = e.deadline_ms;
     // Extension-only lots have no timed phase to end.
     if (e.phase == Phase::extension && timed_deadline_ms_ && !r_.timed_end_ms) {
@@ -104,11 +105,20 @@ std::string xml_escape(std::string_view value) {
   std::string out;
   for (const char c : value) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -123,7 +133,8 @@ std::string outcome_text(const LotReport& r) {
   if (!r.close) return std::string(phase_name(r.phase)) + " (not closed)";
   std::string text(outcome_name(r.close->outcome));
   if (r.close->outcome == Outcome::sold) text += " to " + std::string(r.close->winner.view());
-  if (r.close->outcome == Outcome::unsold && r.close->price_minor != 0) text += " (reserve not met)";
+  if (r.close->outcome == Outcome::unsold && r.close->price_minor != 0)
+    text += " (reserve not met)";
   return text;
 }
 
@@ -191,9 +202,9 @@ void svg_axes(std::string& svg, const Frame& f, const LotReport& r) {
 void svg_series(std::string& svg, const Frame& f, const LotReport& r) {
   if (r.opened_at_ms && r.timed_end_ms) {
     svg += "<rect id=\"timed-phase\" x=\"" + fixed(f.x(*r.opened_at_ms)) + "\" y=\"" +
-           fixed(Frame::kTop) + "\" width=\"" +
-           fixed(f.x(*r.timed_end_ms) - f.x(*r.opened_at_ms)) + "\" height=\"" +
-           fixed(f.y(0) - Frame::kTop) + "\" fill=\"#dbe9f6\"><title>timed phase</title></rect>\n";
+           fixed(Frame::kTop) + "\" width=\"" + fixed(f.x(*r.timed_end_ms) - f.x(*r.opened_at_ms)) +
+           "\" height=\"" + fixed(f.y(0) - Frame::kTop) +
+           "\" fill=\"#dbe9f6\"><title>timed phase</title></rect>\n";
   }
   svg += "<g id=\"extensions\" stroke=\"#e08a00\" stroke-dasharray=\"3,3\">\n";
   for (const ReportBid& bid : r.bids) {
@@ -202,7 +213,8 @@ void svg_series(std::string& svg, const Frame& f, const LotReport& r) {
            fixed(Frame::kTop) + "\" x2=\"" + fixed(f.x(bid.ts_ms)) + "\" y2=\"" + fixed(f.y(0)) +
            "\"/>\n";
   }
-  svg += "</g>\n<polyline id=\"price\" fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"2\" points=\"";
+  svg +=
+      "</g>\n<polyline id=\"price\" fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"2\" points=\"";
   std::optional<AmountMinor> price;
   for (const ReportBid& bid : r.bids) {
     if (!bid.accepted) continue;
@@ -259,8 +271,8 @@ std::string report_text(const LotReport& r) {
     text.resize(std::max<std::size_t>(text.size(), 26), ' ');
     return text + value + "\n";
   };
-  std::string text = line("lot", std::string(r.config.id.view()) + "  " +
-                                     std::string(r.config.title.view()));
+  std::string text =
+      line("lot", std::string(r.config.id.view()) + "  " + std::string(r.config.title.view()));
   text += line("outcome", outcome_text(r));
   text += line("opened", r.opened_at_ms ? iso_utc(*r.opened_at_ms) : "never");
   text += line("timed phase ended", r.timed_end_ms ? iso_utc(*r.timed_end_ms) : "-");
@@ -280,34 +292,31 @@ std::string report_text(const LotReport& r) {
   }
   text += line("bids in final countdown",
                std::to_string(r.bids_in_countdown) + " (" + percent(r.countdown_share()) + ")");
-  text += line("first to last bid", r.first_to_last_bid_ms
-                                        ? auctionctl::duration_text(*r.first_to_last_bid_ms)
-                                        : "-");
+  text += line("first to last bid",
+               r.first_to_last_bid_ms ? auctionctl::duration_text(*r.first_to_last_bid_ms) : "-");
   return text;
 }
 
 std::string report_json(const LotReport& r) {
-  std::string j = "{\"lot\":" + json_string(r.config.id.view()) +
-                  ",\"title\":" + json_string(r.config.title.view()) +
-                  ",\"currency\":" + json_string(r.config.currency.view()) +
-                  ",\"phase\":" + json_string(phase_name(r.phase)) + ",\"outcome\":" +
-                  (r.close ? json_string(outcome_name(r.close->outcome)) : "null") +
-                  ",\"winner\":" +
-                  (r.close && !r.close->winner.empty() ? json_string(r.close->winner.view())
-                                                       : "null") +
-                  ",\"opened_at_ms\":" + json_or_null(r.opened_at_ms) +
-                  ",\"timed_end_ms\":" + json_or_null(r.timed_end_ms) + ",\"closed_at_ms\":" +
-                  (r.close ? std::to_string(r.close->closed_at_ms) : "null") +
-                  ",\"bids\":" + std::to_string(r.bids.size()) +
-                  ",\"accepted\":" + std::to_string(r.accepted) +
-                  ",\"distinct_bidders\":" + std::to_string(r.distinct_bidders) +
-                  ",\"extensions\":" + std::to_string(r.extensions) +
-                  ",\"start_price\":" + std::to_string(r.config.start_price_minor) +
-                  ",\"final_price\":" +
-                  (r.final_price_minor != 0 ? std::to_string(r.final_price_minor) : "null") +
-                  ",\"bids_in_countdown\":" + std::to_string(r.bids_in_countdown) +
-                  ",\"countdown_share\":" + share_text(r.countdown_share()) +
-                  ",\"first_to_last_bid_ms\":" + json_or_null(r.first_to_last_bid_ms) + "}";
+  std::string j =
+      "{\"lot\":" + json_string(r.config.id.view()) +
+      ",\"title\":" + json_string(r.config.title.view()) +
+      ",\"currency\":" + json_string(r.config.currency.view()) +
+      ",\"phase\":" + json_string(phase_name(r.phase)) +
+      ",\"outcome\":" + (r.close ? json_string(outcome_name(r.close->outcome)) : "null") +
+      ",\"winner\":" +
+      (r.close && !r.close->winner.empty() ? json_string(r.close->winner.view()) : "null") +
+      ",\"opened_at_ms\":" + json_or_null(r.opened_at_ms) +
+      ",\"timed_end_ms\":" + json_or_null(r.timed_end_ms) +
+      ",\"closed_at_ms\":" + (r.close ? std::to_string(r.close->closed_at_ms) : "null") +
+      ",\"bids\":" + std::to_string(r.bids.size()) + ",\"accepted\":" + std::to_string(r.accepted) +
+      ",\"distinct_bidders\":" + std::to_string(r.distinct_bidders) +
+      ",\"extensions\":" + std::to_string(r.extensions) +
+      ",\"start_price\":" + std::to_string(r.config.start_price_minor) + ",\"final_price\":" +
+      (r.final_price_minor != 0 ? std::to_string(r.final_price_minor) : "null") +
+      ",\"bids_in_countdown\":" + std::to_string(r.bids_in_countdown) +
+      ",\"countdown_share\":" + share_text(r.countdown_share()) +
+      ",\"first_to_last_bid_ms\":" + json_or_null(r.first_to_last_bid_ms) + "}";
   return j;
 }
 

@@ -40,10 +40,10 @@ struct LotReport {
 
   // Figures.
   std::uint64_t accepted = 0;
-  std::uint64_t distinct_bidders = 0;       // everyone who bid, accepted or not
-  std::uint64_t extensions = 0;             // accepted bids in the extension phase
-  std::uint64_t bids_in_countdown = 0;      // bids placed in the extension phase
-  AmountMinor final_price_minor = 0;        // highest accepted bid; 0 when none
+  std::uint64_t distinct_bidders = 0;   // everyone who bid, accepted or not
+  std::uint64_t extensions = 0;         // accepted bids in the extension phase
+  std::uint64_t bids_in_countdown = 0;  // bids placed in the extension phase
+  AmountMinor final_price_minor = 0;    // highest accepted bid; 0 when none
   std::optional<DurationMs> first_to_last_bid_ms;
   double countdown_share() const {
     return bids.empty() ? 0.0 : static_cast<double>(bids_in_countdown) / bids.size();

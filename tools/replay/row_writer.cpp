@@ -50,7 +50,9 @@ RowWriter::RowWriter(Format format, std::FILE* out, std::initializer_list<std::s
   column_ = 0;
 }
 
-RowWriter::~RowWriter() { flush(); }
+RowWriter::~RowWriter() {
+  flush();
+}
 
 void RowWriter::separator() {
   if (format_ == Format::csv) {
