@@ -164,7 +164,7 @@ class Postgres:
         for old in glob.glob(os.path.join(logs, "*")):
             os.remove(old)
         out = run(self.as_user + [f"{PG_BIN}/pgbench", "-n", "-c", str(CLIENTS), "-j", "2",
-                                  "-T", str(duration_s), "-M", "prepared", "-f",
+                                  "-T", str(max(1, round(duration_s))), "-M", "prepared", "-f",
                                   os.path.join(HERE, "bid.pgbench"), "-l", "--log-prefix",
                                   os.path.join(logs, "pgbench"), "-h", "127.0.0.1", "-p",
                                   str(PG_PORT), "-U", "bench", "bench"], duration_s + 120)
