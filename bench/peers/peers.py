@@ -288,9 +288,9 @@ def measure(args, tmp):
                     engine.run(CLIENTS, args.duration, in_flight=16))
                 closed = engine.run(1000, args.duration)
                 add("engine", "fsync'd journal", 1000, "none", closed)
-                rate = int(closed["bps"] * 0.8)
-                add("engine", "fsync'd journal", 1000, f"open loop {rate // 1000}k/s",
-                    engine.run(1000, args.duration, rate=rate))
+                # Open loop at 80 % of the closed loop's rate in the same run: a rate it sustains.
+                add("engine", "fsync'd journal", 1000, "open loop, 80% of max",
+                    engine.run(1000, args.duration, rate=int(closed["bps"] * 0.8)))
     finally:
         postgres.stop()
     return list(results.values())

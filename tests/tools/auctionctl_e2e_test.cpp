@@ -380,6 +380,19 @@ TEST_CASE("lots import creates a staggered catalogue, and --dry-run creates noth
   CHECK(ids.count("dry-b") == 0);
 }
 
+TEST_CASE("a TOML error quoting a line break is still reported on one line (fuzzer finding)") {
+  // tests/fuzz/corpus/fuzz_catalogue/regression-newline-in-toml-error.toml: toml++ says
+  // "expected 'inf', saw 'i<line break>'", which used to split auctionctl's error in two.
+  Auctiond server;
+  TempDir dir;
+  write_file(dir.sub("broken.toml"), "start_price =i\n00 05ncrement = 250\n");
+  const Run refused = ctl(server, {"lots", "import", dir.sub("broken.toml"), "--dry-run"});
+  check_error(refused, 2);
+  CHECK_MESSAGE(refused.err.find(dir.sub("broken.toml") + ":1: ") != std::string::npos,
+                describe(refused));
+  CHECK_MESSAGE(refused.err.find("saw 'i\\n'") != std::string::npos, describe(refused));
+}
+
 TEST_CASE("lots import refuses a bad catalogue whole, naming the file, line and field") {
   Auctiond server;
   TempDir dir;

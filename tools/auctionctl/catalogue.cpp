@@ -73,6 +73,22 @@ std::string lot_name(std::size_t index, const std::string& id) {
   return "lot " + std::to_string(index + 1) + (id.empty() ? "" : " \"" + id + "\"") + ": ";
 }
 
+// toml++ quotes the offending character, which may be a line break or another control
+// character; errors are one line (the fuzzer found a "saw 'i\n'").
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) {
+      out += c;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += c == '\n' ? std::string("\\n")
+                       : std::string("\\x") + kHex[(c >> 4) & 0xF] + kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string CatalogueFile::locate(std::optional<std::size_t> index, const std::string& api_field,
@@ -104,7 +120,7 @@ std::optional<std::string> load_catalogue(const std::string& path, CatalogueFile
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     return where(path, static_cast<std::uint32_t>(e.source().begin.line)) +
-           std::string(e.description());
+           one_line(e.description());
   }
   // Sale-wide values and the stagger.
   std::map<std::string, std::pair<std::string, std::uint32_t>> shared;
