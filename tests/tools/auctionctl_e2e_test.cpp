@@ -380,7 +380,7 @@ TEST_CASE("lots import creates a staggered catalogue, and --dry-run creates noth
   CHECK(ids.count("dry-b") == 0);
 }
 
-TEST_CASE("a TOML error quoting a line break is still reported on one line (fuzzer finding)") {
+TEST_CASE("catalogue errors stay on one line whatever the TOML holds (fuzzer findings)") {
   // tests/fuzz/corpus/fuzz_catalogue/regression-newline-in-toml-error.toml: toml++ says
   // "expected 'inf', saw 'i<line break>'", which used to split auctionctl's error in two.
   Auctiond server;
@@ -391,6 +391,12 @@ TEST_CASE("a TOML error quoting a line break is still reported on one line (fuzz
   CHECK_MESSAGE(refused.err.find(dir.sub("broken.toml") + ":1: ") != std::string::npos,
                 describe(refused));
   CHECK_MESSAGE(refused.err.find("saw 'i\\n'") != std::string::npos, describe(refused));
+  // A table where a value belongs was printed whole, over several lines.
+  write_file(dir.sub("table.toml"), "[seller]\nid = \"x\"\nstart_price = 5000\n");
+  const Run table = ctl(server, {"lots", "import", dir.sub("table.toml"), "--dry-run"});
+  check_error(table, 2);
+  CHECK_MESSAGE(table.err.find("seller: must be a string, not a table") != std::string::npos,
+                describe(table));
 }
 
 TEST_CASE("lots import refuses a bad catalogue whole, naming the file, line and field") {

@@ -616,10 +616,19 @@ TEST_CASE("replay CLI: report figures and a well-formed SVG with its series") {
     if (lot.empty() || accepted[id] > accepted[lot]) lot = id;
   }
   REQUIRE(!lot.empty());
+  // The report covers the lot up to its close (the closing command included): later bids are
+  // not part of its auction.
+  Seq close_seq = 0;
+  for (const Event& event : run.events) {
+    if (const auto* c = std::get_if<LotClosed>(&event.body); c && c->lot.view() == lot) {
+      close_seq = event.seq;
+    }
+  }
   int bids = 0, in_extension_accepted = 0;
   std::set<std::string> bidders;
   Phase phase = Phase::scheduled;
   for (const Event& event : run.events) {
+    if (event.seq > close_seq) break;
     if (const auto* p = std::get_if<PhaseChanged>(&event.body); p && p->lot.view() == lot) {
       phase = p->phase;
     }

@@ -26,10 +26,30 @@ std::uint32_t line_of(const toml::node& node) {
   return static_cast<std::uint32_t>(node.source().begin.line);
 }
 
+// toml++ quotes the offending character, which may be a line break or another control
+// character; errors are one line (the fuzzer found a "saw 'i\n'").
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) {
+      out += c;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += c == '\n' ? std::string("\\n")
+                       : std::string("\\x") + kHex[(c >> 4) & 0xF] + kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+// A value as people wrote it, on one line; tables and arrays by their kind (printing them
+// whole spread an error over many lines: another fuzz_catalogue finding).
 std::string text_of(const toml::node& node) {
+  if (node.is_table()) return "a table";
+  if (node.is_array()) return "an array";
   std::ostringstream out;
   node.visit([&out](const auto& value) { out << value; });
-  return out.str();
+  return one_line(out.str());
 }
 
 // A TOML value as the text LotInput checks; amounts must be TOML integers, the rest strings
@@ -71,22 +91,6 @@ std::string where(const std::string& path, std::uint32_t line) {
 
 std::string lot_name(std::size_t index, const std::string& id) {
   return "lot " + std::to_string(index + 1) + (id.empty() ? "" : " \"" + id + "\"") + ": ";
-}
-
-// toml++ quotes the offending character, which may be a line break or another control
-// character; errors are one line (the fuzzer found a "saw 'i\n'").
-std::string one_line(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) {
-      out += c;
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += c == '\n' ? std::string("\\n")
-                       : std::string("\\x") + kHex[(c >> 4) & 0xF] + kHex[c & 0xF];
-    }
-  }
-  return out;
 }
 
 }  // namespace
