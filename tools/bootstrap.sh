@@ -4,13 +4,13 @@
 set -euo pipefail
 
 # Build toolchain and the project's libraries (see README.md, "Dependencies"); python3, Redis and
-# PostgreSQL for the SVG check and the peers comparison (bench/peers/).
+# PostgreSQL for the SVG check and the peers comparison (bench/peers/), clang for the fuzzers.
 packages=(
   g++ cmake ninja-build pkg-config git
   libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev liblmdb-dev
   libbenchmark-dev doctest-dev libcli11-dev libtomlplusplus-dev libssl-dev libxxhash-dev
   chromium openssl python3
-  redis-server postgresql
+  redis-server postgresql clang-14 libclang-rt-14-dev
 )
 # Node.js runs the browser test (playwright-core drives Debian's chromium); any node ≥ 18 will do.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
