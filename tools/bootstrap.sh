@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian 12 packages this project needs that are missing, and nothing else.
+#   tools/bootstrap.sh            the build and the demo
+#   tools/bootstrap.sh --tests    also the test suite and the benchmarks
 # Idempotent: a second run installs nothing and touches nothing.
 set -euo pipefail
 
-# Build toolchain and the project's libraries (see README.md, "Dependencies"); python3, Redis and
-# PostgreSQL for the SVG check and the peers comparison (bench/peers/), clang for the fuzzers.
+# Build toolchain and the project's libraries (see README.md, "Dependencies"): what the server,
+# the tools and the demo need.
 packages=(
   g++ cmake ninja-build pkg-config git
   libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev liblmdb-dev
   libbenchmark-dev doctest-dev libcli11-dev libtomlplusplus-dev libssl-dev libxxhash-dev
-  chromium openssl python3
-  redis-server postgresql clang-14 libclang-rt-14-dev
+  openssl
 )
-# Node.js runs the browser test (playwright-core drives Debian's chromium); any node ≥ 18 will do.
-command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+# --tests: also what the test suite and the benchmarks run: Debian's chromium driven by
+# playwright-core from Node.js (the browser test; any node >= 18 will do), python3 (the SVG and
+# peers scripts), Redis and PostgreSQL (the peers comparison), clang and libFuzzer (the fuzzers).
+if [[ "${1:-}" == "--tests" ]]; then
+  packages+=(chromium python3 redis-server postgresql clang-14 libclang-rt-14-dev)
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -10,7 +10,7 @@ seconds=${1:-600}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(fuzz_protocol fuzz_webhook fuzz_record fuzz_catalogue fuzz_engine)
-tools/bootstrap.sh >/dev/null
+tools/bootstrap.sh --tests >/dev/null
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz >/dev/null
 mkdir -p build/fuzz/findings

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tools/bootstrap.sh
+tools/bootstrap.sh --tests
 # The browser test's one npm dependency, pinned by tests/browser/package-lock.json.
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [[ "${AUCTION_PEERS_NO_BUILD:-}" == 1 ]] || {
-  tools/bootstrap.sh >/dev/null
+  tools/bootstrap.sh --tests >/dev/null
   cmake --preset release >/dev/null
   cmake --build --preset release --target auctiond auction-loadgen auction-replay >/dev/null
 }
