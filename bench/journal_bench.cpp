@@ -21,48 +21,20 @@
 #include "auction/persistence/record_codec.h"
 #include "auction/persistence/recovery.h"
 #include "auction/persistence/snapshot_store.h"
+#include "bench_support.h"
 
 namespace {
 
 using namespace auction;
 using namespace auction::persistence;
+using auction::bench::bench_lot;
+using auction::bench::BenchDir;
+using auction::bench::kT0;
 
-constexpr TimeMs kT0 = 1'767'225'600'000;
 constexpr int kLots = 1'000;
-
-class BenchDir {
- public:
-  BenchDir() {
-    const char* base = std::getenv("AUCTION_BENCH_DIR");
-    std::string pattern =
-        ((base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path()) /
-         "auction-bench-XXXXXX")
-            .string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~BenchDir() { std::filesystem::remove_all(path_); }
-  std::string sub(const char* name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 LotId lot_name(int i) {
   return *LotId::parse("lot-" + std::to_string(i));
-}
-
-LotConfig bench_lot(int i) {
-  LotConfig config;
-  config.id = lot_name(i);
-  config.title = *Title::parse("Benchmark lot");
-  config.seller = *UserId::parse("seller");
-  config.currency = *CurrencyCode::parse("EUR");
-  config.start_price_minor = 1'000;
-  config.increment_minor = 50;
-  config.starts_at_ms = kT0;
-  config.timed_ms = 0;
-  config.extension_ms = 24LL * 3'600 * 1'000;
-  return config;
 }
 
 // The workload of the peers comparison: 1,000 lots in extension, each bid the next valid raise.

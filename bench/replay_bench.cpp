@@ -18,6 +18,7 @@
 #include "auction/persistence/journal.h"
 #include "auction/persistence/outcome.h"
 #include "auction/persistence/record_codec.h"
+#include "bench_support.h"
 #include "export.h"
 #include "replay.h"
 
@@ -26,7 +27,8 @@ namespace {
 using namespace auction;
 using namespace auction::persistence;
 
-constexpr TimeMs kT0 = 1'767'225'600'000;
+using bench::bench_lot;
+using bench::kT0;
 constexpr int kLots = 1'000;
 // $AUCTION_REPLAY_BENCH_COMMANDS shrinks the journal for the test suite's smoke run.
 const std::uint64_t kCommands = [] {
@@ -41,47 +43,20 @@ class Collect final : public EventSink {
   std::vector<Event> events;
 };
 
-LotConfig bench_lot(int i) {
-  LotConfig config;
-  config.id = *LotId::parse("lot-" + std::to_string(i));
-  config.title = *Title::parse("Benchmark lot");
-  config.seller = *UserId::parse("seller");
-  config.currency = *CurrencyCode::parse("EUR");
-  config.start_price_minor = 1'000;
-  config.increment_minor = 50;
-  config.starts_at_ms = kT0;
-  config.extension_ms = 24LL * 3'600 * 1'000;
-  return config;
-}
-
 // A data directory with a journal of kCommands records, built once for all benchmarks.
 class BenchData {
  public:
-  BenchData() {
-    const char* base = std::getenv("AUCTION_BENCH_DIR");
-    std::string pattern =
-        ((base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path()) /
-         "auction-replay-bench-XXXXXX")
-            .string();
-    path_ = mkdtemp(pattern.data());
+  BenchData() : files_("replay-bench") {
     build();
-    if (!replay::DataDir::open(path_.string(), dir_).is_ok()) std::abort();
+    if (!replay::DataDir::open(files_.path(), dir_).is_ok()) std::abort();
   }
-  ~BenchData() {
-    dir_ = {};
-    // $AUCTION_BENCH_KEEP keeps the data directory, to time auction-replay itself on it.
-    if (std::getenv("AUCTION_BENCH_KEEP") == nullptr) {
-      std::filesystem::remove_all(path_);
-    } else {
-      std::fprintf(stderr, "kept %s\n", path_.c_str());
-    }
-  }
+  ~BenchData() { dir_ = {}; }  // close the environments before the directory goes
   const replay::DataDir& dir() const { return dir_; }
 
  private:
   void build() {
     std::unique_ptr<Journal> journal;
-    if (!Journal::open(JournalOptions{(path_ / "journal").string(), std::size_t{4} << 30}, journal)
+    if (!Journal::open(JournalOptions{files_.sub("journal"), std::size_t{4} << 30}, journal)
              .is_ok()) {
       std::abort();
     }
@@ -120,7 +95,7 @@ class BenchData {
     records.clear();
   }
 
-  std::filesystem::path path_;
+  bench::BenchDir files_;  // $AUCTION_BENCH_KEEP keeps it, to time auction-replay itself on it
   replay::DataDir dir_;
 };
 

@@ -19,13 +19,14 @@
 #include "auction/persistence/journal.h"
 #include "auction/persistence/record_codec.h"
 #include "auction/persistence/settler.h"
+#include "bench_support.h"
 
 namespace {
 
 using namespace auction;
 using namespace auction::persistence;
 
-constexpr TimeMs kT0 = 1'767'225'600'000;
+using bench::kT0;
 constexpr DurationMs kDayMs = 24LL * 3'600 * 1'000;
 constexpr int kLots = 1'000;
 constexpr int kCommands = 1'000'000;
@@ -38,19 +39,6 @@ std::filesystem::path bench_root() {
 std::string fresh_dir(const char* name) {
   std::string pattern = (bench_root() / (std::string("auction-") + name + "-XXXXXX")).string();
   return mkdtemp(pattern.data());
-}
-
-LotConfig lot(int i) {
-  LotConfig config;
-  config.id = *LotId::parse("lot-" + std::to_string(i));
-  config.title = *Title::parse("Benchmark lot");
-  config.seller = *UserId::parse("seller");
-  config.currency = *CurrencyCode::parse("EUR");
-  config.start_price_minor = 1'000;
-  config.increment_minor = 50;
-  config.starts_at_ms = kT0;
-  config.extension_ms = kDayMs;
-  return config;
 }
 
 class Counting final : public EventSink {
@@ -93,7 +81,7 @@ struct JournalFixture {
       if (ends.size() == 10'000) flush();
     };
     for (int i = 0; i < kLots; ++i)
-      add(kT0, CreateLot{lot(i)});
+      add(kT0, CreateLot{bench::bench_lot(i)});
     const UserId bidders[] = {*UserId::parse("alice"), *UserId::parse("bob")};
     for (int n = 0; seq < kCommands - 1; ++n) {
       const int i = n % kLots, round = n / kLots;

@@ -12,7 +12,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // The parser reads a file, as auctionctl does: one per process, rewritten for each input.
-  static const std::string path = "/tmp/auction-fuzz-catalogue-" + std::to_string(getpid()) + ".toml";
+  static const std::string path =
+      "/tmp/auction-fuzz-catalogue-" + std::to_string(getpid()) + ".toml";
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));

@@ -52,16 +52,25 @@ CommandBody next_body(Bytes& in, TimeMs now_ms, const ReferenceModel& model) {
   const LotId lot = lot_id("lot" + std::to_string(in.next() % 6));
   const UserId bidder = user("b" + std::to_string(in.next() % 4));
   switch (kind) {
-    case 0: return CreateLot{fuzz_lot(in, now_ms)};
-    case 1: return EditLot{fuzz_lot(in, now_ms)};
-    case 2: return QualifyBidder{lot, bidder, in.next() % 2 ? QualifySource::waiver
-                                                            : QualifySource::deposit_held};
-    case 3: return PauseLot{lot};
-    case 4: return ResumeLot{lot};
-    case 5: return CancelLot{lot};
-    case 6: return Restart{};
-    case 7: return Tick{};
-    case 8: return CreateLots{{fuzz_lot(in, now_ms), fuzz_lot(in, now_ms)}};
+    case 0:
+      return CreateLot{fuzz_lot(in, now_ms)};
+    case 1:
+      return EditLot{fuzz_lot(in, now_ms)};
+    case 2:
+      return QualifyBidder{lot, bidder,
+                           in.next() % 2 ? QualifySource::waiver : QualifySource::deposit_held};
+    case 3:
+      return PauseLot{lot};
+    case 4:
+      return ResumeLot{lot};
+    case 5:
+      return CancelLot{lot};
+    case 6:
+      return Restart{};
+    case 7:
+      return Tick{};
+    case 8:
+      return CreateLots{{fuzz_lot(in, now_ms), fuzz_lot(in, now_ms)}};
     default: {
       // Mostly near the next admissible amount, sometimes anything at all.
       const ReferenceModel::Lot* state = model.find(lot.view());

@@ -21,8 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view body = rest;
   std::string signature;
   switch (data[0] % 3) {
-    case 0: signature = sign_webhook(body, kSecret); break;
-    case 1: signature = sign_webhook(body, "another-secret"); break;
+    case 0:
+      signature = sign_webhook(body, kSecret);
+      break;
+    case 1:
+      signature = sign_webhook(body, "another-secret");
+      break;
     default: {
       const auto split = rest.find('\n');
       signature = std::string(rest.substr(0, split));

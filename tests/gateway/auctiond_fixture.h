@@ -65,6 +65,8 @@ class Auctiond {
     process_->wait();
   }
 
+  int pid() const { return process_->pid(); }
+
   std::unique_ptr<WsClient> client() { return std::make_unique<WsClient>("127.0.0.1", port); }
 
   // A client logged in as `user`.

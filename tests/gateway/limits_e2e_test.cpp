@@ -1,80 +1,17 @@
 // The server's limits against abusive clients, over real sockets against the built auctiond:
 // a handshake that never completes, a client that never reads, too many connections. For each,
 // well-behaved clients connected at the same time keep being served.
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <thread>
 
 #include "auctiond_fixture.h"
+#include "raw_socket.h"
 
 using namespace auction::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A raw TCP connection to the server (no WebSocket library: these clients misbehave).
-class RawSocket {
- public:
-  RawSocket(unsigned short port, int receive_buffer = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (receive_buffer > 0) {
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
-    }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-  }
-  ~RawSocket() { ::close(fd_); }
-  void send(const std::string& bytes) {
-    (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  }
-  // True when the server closed the connection within `limit` (reading and discarding data).
-  bool closed_within(std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    char buffer[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) return true;
-    }
-    return false;
-  }
-  void upgrade() {
-    send(
-        "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-    std::string head;
-    char c;
-    while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd_, &c, 1, 0) == 1)
-      head += c;
-    REQUIRE(head.rfind("HTTP/1.1 101", 0) == 0);
-  }
-  // A masked text frame (key 0).
-  void frame(const std::string& payload) {
-    std::string out;
-    out.push_back(static_cast<char>(0x81));
-    if (payload.size() < 126) {
-      out.push_back(static_cast<char>(0x80 | payload.size()));
-    } else {
-      out.push_back(static_cast<char>(0x80 | 126));
-      out.push_back(static_cast<char>(payload.size() >> 8));
-      out.push_back(static_cast<char>(payload.size() & 0xFF));
-    }
-    out.append(4, '\0');
-    send(out + payload);
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Round-trip time of a ping from a well-behaved client.
 std::chrono::microseconds ping_time(WsClient& client) {

@@ -1,0 +1,134 @@
+// A raw TCP connection to auctiond for tests whose clients misbehave (no WebSocket library):
+// partial handshakes, unread data, hand-made frames.
+#pragma once
+
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace auction::testing {
+
+// A raw TCP connection to the server (no WebSocket library: these clients misbehave).
+class RawSocket {
+ public:
+  RawSocket(unsigned short port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  }
+  ~RawSocket() { ::close(fd_); }
+  void send(const std::string& bytes) {
+    (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  }
+  // True when the server closed the connection within `limit` (reading and discarding data).
+  bool closed_within(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    char buffer[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) return true;
+    }
+    return false;
+  }
+  void upgrade() {
+    send(
+        "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    std::string head;
+    char c;
+    while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd_, &c, 1, 0) == 1)
+      head += c;
+    REQUIRE(head.rfind("HTTP/1.1 101", 0) == 0);
+  }
+  // A masked text frame (key 0).
+  void frame(const std::string& payload) {
+    std::string out;
+    out.push_back(static_cast<char>(0x81));
+    if (payload.size() < 126) {
+      out.push_back(static_cast<char>(0x80 | payload.size()));
+    } else {
+      out.push_back(static_cast<char>(0x80 | 126));
+      out.push_back(static_cast<char>(payload.size() >> 8));
+      out.push_back(static_cast<char>(payload.size() & 0xFF));
+    }
+    out.append(4, '\0');
+    send(out + payload);
+  }
+
+  // The close code of the first close frame the server sends within `limit`: 0 when none came
+  // in time, -1 when the connection ended without one. Other frames are skipped.
+  int close_code_within(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::string in;
+    char buffer[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (std::size_t at = 0;;) {  // parse whole frames (server frames are unmasked)
+        if (in.size() < at + 2) break;
+        const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(in[at + i]); };
+        std::size_t header = 2, length = byte(1) & 0x7F;
+        if (length == 126) {
+          if (in.size() < at + 4) break;
+          header = 4, length = (std::size_t{byte(2)} << 8) | byte(3);
+        } else if (length == 127) {
+          if (in.size() < at + 10) break;
+          header = 10, length = 0;
+          for (int i = 2; i < 10; ++i)
+            length = (length << 8) | byte(static_cast<std::size_t>(i));
+        }
+        if (in.size() < at + header + length) break;
+        if ((byte(0) & 0x0F) == 0x8) {
+          return length >= 2 ? (byte(header) << 8) | byte(header + 1) : 1005;
+        }
+        at += header + length;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) return -1;
+      in.append(buffer, static_cast<std::size_t>(n));
+    }
+    return 0;
+  }
+  // A masked frame with any opcode and payload, its length field saying `declared` bytes
+  // (the payload's size unless given): a client that lies about the length, or sends a huge
+  // frame, is what the server must survive.
+  void raw_frame(unsigned char opcode, const std::string& payload, std::uint64_t declared = ~0ULL) {
+    const std::uint64_t length = declared == ~0ULL ? payload.size() : declared;
+    std::string out;
+    out.push_back(static_cast<char>(0x80 | opcode));
+    if (length < 126) {
+      out.push_back(static_cast<char>(0x80 | length));
+    } else if (length <= 0xFFFF) {
+      out.push_back(static_cast<char>(0x80 | 126));
+      out.push_back(static_cast<char>(length >> 8));
+      out.push_back(static_cast<char>(length & 0xFF));
+    } else {
+      out.push_back(static_cast<char>(0x80 | 127));
+      for (int shift = 56; shift >= 0; shift -= 8)
+        out.push_back(static_cast<char>((length >> shift) & 0xFF));
+    }
+    out.append(4, '\0');  // mask key 0: the payload goes as is
+    send(out + payload);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace auction::testing
