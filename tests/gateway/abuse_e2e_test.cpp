@@ -27,6 +27,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;  // auctiond is built the same way as this test
+#else
+constexpr bool kSanitized = false;
+#endif
+
 std::size_t rss_kib(int pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string key;
@@ -151,8 +157,10 @@ int with_probe(Auctiond& server, const char* what, Abuse&& abuse, int max_rounds
                             << open_files(server.pid()) << " after");
   CHECK(probe.unanswered() == 0);  // the well-behaved client was always served
   CHECK(busy < 250ms);             // and not starved (the 10% criterion is measured, not CI's)
-  CHECK(probe.peak_rss_kib() < rss_before + 256 * 1024);  // memory stays bounded
-  CHECK(rss_after < rss_before + 64 * 1024);
+  if (!kSanitized) {  // ASan's quarantine keeps up to 256 MiB of freed memory resident
+    CHECK(probe.peak_rss_kib() < rss_before + 256 * 1024);  // memory stays bounded
+    CHECK(rss_after < rss_before + 64 * 1024);
+  }
   CHECK(open_files(server.pid()) <= files_before + 8);  // every abusive socket was let go
   const auto [status, health] = http_get(server.port, "/healthz");
   CHECK(status == 200);
