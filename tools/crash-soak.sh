@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Long crash soak of the durable pipeline: SIGKILL the journal process at random moments,
-# restart, verify after every cycle (see tests/persistence/crash_test.cpp). Prints the figures.
-#   tools/crash-soak.sh [cycles=1000] [seed]
+# Long crash soaks; each prints its figures (cycles, acknowledged, indeterminate, lost).
+#   tools/crash-soak.sh [cycles=1000] [seed]    the journal process: recovery, pipeline, LMDB and
+#                                               snapshots SIGKILLed at random moments
+#                                               (tests/persistence/crash_test.cpp)
+#   tools/crash-soak.sh server [cycles=1000]    auctiond with its settlement consumer SIGKILLed
+#                                               under WebSocket bids and webhook credits; after
+#                                               every cycle: acknowledged bids and credits all
+#                                               there, none twice, ledger invariants, replay
+#                                               equal (tests/gateway/soak_e2e_test.cpp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cycles=${1:-1000}
 cmake --preset release >/dev/null
+if [[ "${1:-}" == "server" ]]; then
+  cmake --build --preset release --target gateway_tests auctiond auction-replay >/dev/null
+  export AUCTION_SOAK_CYCLES=${2:-1000}
+  exec build/release/tests/gateway_tests -tc='crash soak*'
+fi
+cycles=${1:-1000}
 cmake --build --preset release --target crash_tests journal_crash_target >/dev/null
 export AUCTION_CRASH_CYCLES=$cycles
 [[ $# -ge 2 ]] && export AUCTION_SEED=$2

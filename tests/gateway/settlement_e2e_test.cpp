@@ -16,96 +16,12 @@
 #include "auction/persistence/journal.h"
 #include "auction/persistence/settler.h"
 #include "auctiond_fixture.h"
+#include "settle_client.h"
 
 namespace auction::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-// HMAC-SHA256 written here with OpenSSL directly, not with the server's code.
-std::string signature(const std::string& body, const std::string& secret) {
-  unsigned char mac[32];
-  unsigned size = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &size);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256=";
-  for (const unsigned char byte : mac) {
-    out += kHex[byte >> 4];
-    out += kHex[byte & 0xF];
-  }
-  return out;
-}
-
-TimeMs wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-class Settle {
- public:
-  explicit Settle(Auctiond& server) : server_(server) {
-    secret_ = read_first_line(server.data_dir + "/webhook.secret");
-    token_ = read_first_line(server.admin_token_file);
-    admin_port_ = static_cast<unsigned short>(
-        std::stoi(server.admin_url.substr(server.admin_url.rfind(':') + 1)));
-    REQUIRE(secret_.size() >= 16);
-  }
-
-  std::string notice(const std::string& user, std::int64_t amount, const std::string& reference,
-                     TimeMs ts_ms = 0) const {
-    return R"({"reference":")" + reference + R"(","user":")" + user +
-           R"(","currency":"EUR","amount":)" + std::to_string(amount) + R"(,"timestamp_ms":)" +
-           std::to_string(ts_ms == 0 ? wall_ms() : ts_ms) + "}";
-  }
-  std::pair<int, std::string> webhook(const std::string& body, std::string sig = {}) const {
-    if (sig.empty()) sig = signature(body, secret_);
-    return http_request(server_.port, "POST", "/webhooks/payment", body,
-                        {{"X-Auction-Signature", sig}});
-  }
-  std::pair<int, std::string> admin(const std::string& method, const std::string& target,
-                                    const std::string& body = {}) const {
-    return http_request(admin_port_, method, target, body, {{"Authorization", "Bearer " + token_}});
-  }
-  // The balance of one account, 0 when it does not exist.
-  std::int64_t balance(const std::string& user, const std::string& account) const {
-    const auto [status, body] = admin("GET", "/v1/balances?user=" + user);
-    REQUIRE(status == 200);
-    simdjson::dom::parser parser;
-    simdjson::dom::element root = parser.parse(body);
-    for (simdjson::dom::element entry : root["accounts"].get_array()) {
-      if (std::string_view(entry["account"].get_string()) == account) {
-        return entry["balance"].get_int64();
-      }
-    }
-    return 0;
-  }
-  void create_lot(const std::string& id, std::int64_t deposit, std::int64_t timed_ms,
-                  std::int64_t extension_ms) const {
-    const auto [status, body] =
-        admin("POST", "/v1/lots",
-              R"({"lots":[{"id":")" + id +
-                  R"(","title":"Deposit lot","seller":"gallery","currency":"EUR",)"
-                  R"("start_price":10000,"increment":500,"deposit":)" +
-                  std::to_string(deposit) + R"(,"starts_in_ms":0,"timed_ms":)" +
-                  std::to_string(timed_ms) + R"(,"extension_ms":)" + std::to_string(extension_ms) +
-                  "}]}");
-    REQUIRE_MESSAGE(status == 201, body);
-  }
-
- private:
-  Auctiond& server_;
-  std::string secret_, token_;
-  unsigned short admin_port_ = 0;
-};
 
 // The next message of `type` (others, such as pushes, are skipped).
 std::optional<std::string> next_of(WsClient& client, std::string_view type,
