@@ -6,11 +6,16 @@
 #include <openssl/hmac.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
+#include "auction/persistence/journal.h"
+#include "auction/persistence/settler.h"
 #include "auctiond_fixture.h"
 
 namespace auction::testing {
@@ -99,5 +104,48 @@ class Settle {
   std::string secret_, token_;
   unsigned short admin_port_ = 0;
 };
+
+// Books credits of 100 to `user` through the webhook, references PREFIX-0, PREFIX-1, ..., until
+// `stop` or until the server is gone (an unanswered notice is indeterminate). For a thread of its
+// own: no assertions. Returns the notices sent; the acknowledged references go to `acknowledged`.
+inline int credit_until(const Settle& settle, const std::string& user, const std::string& prefix,
+                        const std::atomic<bool>& stop, std::set<std::string>& acknowledged) {
+  int sent = 0;
+  while (!stop.load()) {
+    const std::string reference = prefix + "-" + std::to_string(sent++);
+    try {
+      const auto [status, body] = settle.webhook(settle.notice(user, 100, reference));
+      if (status == 200) acknowledged.insert(reference);
+    } catch (const std::exception&) {
+      break;
+    }
+  }
+  return sent;
+}
+
+// After a crash, read-only: the ledger's invariants hold, it equals a from-scratch replay of the
+// two journals, and every acknowledged reference is booked. Returns how many were not.
+inline std::size_t check_ledger_after_crash(const std::string& data,
+                                            const std::set<std::string>& acknowledged) {
+  std::unique_ptr<persistence::Journal> journal;
+  REQUIRE(persistence::Journal::open({data + "/journal", 0, true}, journal).is_ok());
+  std::unique_ptr<persistence::SettlementStore> store;
+  REQUIRE(persistence::SettlementStore::open(data + "/settlement", true, store).is_ok());
+  settlement::LedgerAudit audit;
+  REQUIRE(store->audit(audit).is_ok());
+  for (const std::string& problem : audit.problems)
+    FAIL_CHECK(problem);
+  settlement::Settlement replayed;
+  REQUIRE(persistence::replay_settlement(*journal, *store, EngineLimits{}, replayed).is_ok());
+  CHECK(replayed.digest() == audit.digest);
+  std::size_t lost = 0;
+  for (const std::string& reference : acknowledged) {
+    if (!replayed.is_booked(reference)) {
+      ++lost;
+      FAIL_CHECK("acknowledged reference not booked: " << reference);
+    }
+  }
+  return lost;
+}
 
 }  // namespace auction::testing

@@ -175,39 +175,13 @@ TEST_CASE("settlement crash loop: SIGKILL while settling; the ledger equals a re
     // Credits until a random moment, then SIGKILL in the middle of them.
     std::atomic<bool> stop{false};
     std::thread credits([&] {
-      while (!stop.load()) {
-        const std::string reference =
-            "c-" + std::to_string(cycle) + "-" + std::to_string(references++);
-        try {
-          const auto [status, body] = settle.webhook(settle.notice("bob", 100, reference));
-          if (status == 200) acknowledged.insert(reference);
-        } catch (const std::exception&) {
-          return;  // the server is gone: unanswered, so indeterminate
-        }
-      }
+      references += credit_until(settle, "bob", "c-" + std::to_string(cycle), stop, acknowledged);
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 600));
     server.kill_hard();
     stop.store(true);
     credits.join();
-
-    // After the crash, read-only: the ledger holds, equals a replay, and every ack is booked.
-    std::unique_ptr<persistence::Journal> journal;
-    REQUIRE(persistence::Journal::open({data + "/journal", std::size_t{1} << 30, true}, journal)
-                .is_ok());
-    std::unique_ptr<persistence::SettlementStore> store;
-    REQUIRE(persistence::SettlementStore::open(data + "/settlement", true, store).is_ok());
-    settlement::LedgerAudit audit;
-    REQUIRE(store->audit(audit).is_ok());
-    for (const std::string& problem : audit.problems)
-      FAIL_CHECK(problem);
-    settlement::Settlement replayed;
-    REQUIRE(persistence::replay_settlement(*journal, *store, EngineLimits{}, replayed).is_ok());
-    CHECK(replayed.digest() == audit.digest);
-    for (const std::string& reference : acknowledged) {
-      INFO("acknowledged reference " << reference);
-      CHECK(replayed.is_booked(reference));
-    }
+    CHECK(check_ledger_after_crash(data, acknowledged) == 0);
   }
   MESSAGE(kCycles << " SIGKILL cycles, " << acknowledged.size() << " acknowledged credits, "
                   << references << " sent");

@@ -106,29 +106,6 @@ std::uint64_t check_bids(const std::string& data, const std::map<Seq, AckedBid>&
   return lost;
 }
 
-// The ledger after the crash: invariants, equal to a replay, every acknowledged credit booked.
-std::uint64_t check_ledger(const std::string& data, const std::set<std::string>& acknowledged) {
-  std::unique_ptr<persistence::Journal> journal;
-  REQUIRE(persistence::Journal::open({data + "/journal", 0, true}, journal).is_ok());
-  std::unique_ptr<persistence::SettlementStore> store;
-  REQUIRE(persistence::SettlementStore::open(data + "/settlement", true, store).is_ok());
-  settlement::LedgerAudit audit;
-  REQUIRE(store->audit(audit).is_ok());
-  for (const std::string& problem : audit.problems)
-    FAIL_CHECK(problem);
-  settlement::Settlement replayed;
-  REQUIRE(persistence::replay_settlement(*journal, *store, EngineLimits{}, replayed).is_ok());
-  CHECK(replayed.digest() == audit.digest);
-  std::uint64_t lost = 0;
-  for (const std::string& reference : acknowledged) {
-    if (!replayed.is_booked(reference)) {
-      ++lost;
-      FAIL_CHECK("acknowledged credit not booked: " << reference);
-    }
-  }
-  return lost;
-}
-
 }  // namespace
 
 TEST_CASE("crash soak: auctiond and settlement SIGKILLed under bids and credits lose nothing") {
@@ -162,16 +139,8 @@ TEST_CASE("crash soak: auctiond and settlement SIGKILLed under bids and credits 
                   acked_bids, bids_sent, bids_answered);
       });
       std::thread credits([&] {
-        for (int i = 0; !stop.load(); ++i) {
-          const std::string reference = "soak-" + std::to_string(cycle) + "-" + std::to_string(i);
-          ++totals.credits_sent;
-          try {
-            const auto [status, body] = settle.webhook(settle.notice("carol", 100, reference));
-            if (status == 200) acked_credits.insert(reference);
-          } catch (const std::exception&) {
-            return;  // the server is gone: unanswered, so indeterminate
-          }
-        }
+        totals.credits_sent +=
+            credit_until(settle, "carol", "soak-" + std::to_string(cycle), stop, acked_credits);
       });
       std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
       server.kill_hard();
@@ -182,7 +151,7 @@ TEST_CASE("crash soak: auctiond and settlement SIGKILLed under bids and credits 
       totals.bids_answered += bids_answered;
     }
     totals.bids_lost += check_bids(data, acked_bids);
-    totals.credits_lost += check_ledger(data, acked_credits);
+    totals.credits_lost += check_ledger_after_crash(data, acked_credits);
     const CommandResult check = run_command(
         {AUCTION_REPLAY, "--data-dir", data, "--quiet", "check"}, std::chrono::seconds(120));
     CHECK_MESSAGE(check.exit_code == 0, check.err);
