@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../engine/harness.h"
+#include "auction/persistence/outcome.h"
 #include "auction/persistence/record_codec.h"
 
 using namespace auction;
@@ -45,6 +46,42 @@ TEST_CASE("every command kind round-trips through a record") {
     REQUIRE_MESSAGE(status.is_ok(), status.message());
     CHECK(decoded == command);
   }
+}
+
+TEST_CASE("format 2 carries the recorded outcome; format 1 reads as having none") {
+  for (const Command& command : one_of_each()) {
+    CAPTURE(describe(command));
+    const RecordedOutcome outcome{3, 0x0123456789ABCDEFULL ^ command.seq};
+    std::string v2, v1;
+    encode_record(command, v2, &outcome);
+    encode_record(command, v1);
+    CHECK(v2.size() == v1.size() + 12);
+    CHECK(v2[0] == 2);
+    CHECK(v1[0] == 1);
+    Command decoded;
+    std::optional<RecordedOutcome> read;
+    REQUIRE(decode_record(v2, decoded, &read).is_ok());
+    CHECK(decoded == command);
+    REQUIRE(read.has_value());
+    CHECK(*read == outcome);
+    REQUIRE(decode_record(v1, decoded, &read).is_ok());
+    CHECK(decoded == command);
+    CHECK(!read.has_value());
+  }
+}
+
+TEST_CASE("the outcome digest depends on every event field but the prose message") {
+  OutcomeHasher hasher;
+  const auto event = [](AmountMinor amount, std::string_view message) {
+    return std::vector<Event>{
+        Event{7, kT0, BidAccepted{lot_id("lot1"), user("ann"), amount, kT0 + 5, amount + 10, 2}},
+        Event{7, kT0, CommandRejected{lot_id("lot2"), CommandError::lot_exists, "", message}}};
+  };
+  const RecordedOutcome base = hasher.digest(event(100, "one sentence"));
+  CHECK(base.event_count == 2);
+  CHECK(hasher.digest(event(100, "reworded")) == base);
+  CHECK(hasher.digest(event(110, "one sentence")) != base);
+  CHECK(hasher.digest({}).event_count == 0);
 }
 
 TEST_CASE("a flipped bit anywhere in a record is caught") {
