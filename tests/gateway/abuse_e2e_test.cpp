@@ -157,7 +157,7 @@ int with_probe(Auctiond& server, const char* what, Abuse&& abuse, int max_rounds
                             << open_files(server.pid()) << " after");
   CHECK(probe.unanswered() == 0);  // the well-behaved client was always served
   CHECK(busy < 250ms);             // and not starved (the 10% criterion is measured, not CI's)
-  if (!kSanitized) {  // ASan's quarantine keeps up to 256 MiB of freed memory resident
+  if (!kSanitized) {               // ASan's quarantine keeps up to 256 MiB of freed memory resident
     CHECK(probe.peak_rss_kib() < rss_before + 256 * 1024);  // memory stays bounded
     CHECK(rss_after < rss_before + 64 * 1024);
   }

@@ -12,6 +12,7 @@
 #include "export.h"
 #include "replay.h"
 #include "report.h"
+#include "text_format.h"
 
 namespace auction::replay {
 namespace {
@@ -42,12 +43,6 @@ std::string with_commas(std::uint64_t value) {
     out += digits[i];
   }
   return out;
-}
-
-std::string hex64(std::uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
-  return text;
 }
 
 int run_verify(const DataDir& dir, const Options& options) {
@@ -147,33 +142,18 @@ Status resolve_at(const DataDir& dir, const std::string& at, Seq& seq) {
   return Status::ok();
 }
 
-std::string json_text(std::string_view value) {
-  std::string out = "\"";
-  for (const char c : value) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;  // ids and titles hold none
-    out += c;
-  }
-  return out + "\"";
-}
-
-template <typename T>
-std::string json_or_null(const std::optional<T>& value) {
-  return value ? std::to_string(*value) : "null";
-}
-
 std::string lot_json(const LotState& lot) {
   const std::optional<TimeMs> deadline =
       lot.deadline_ms != 0 && !lot.bidding_over() ? std::optional(lot.deadline_ms) : std::nullopt;
-  return "{\"lot\":" + json_text(lot.config.id.view()) +
-         ",\"title\":" + json_text(lot.config.title.view()) +
-         ",\"currency\":" + json_text(lot.config.currency.view()) +
-         ",\"phase\":" + json_text(phase_name(lot.phase)) +
-         ",\"outcome\":" + (lot.bidding_over() ? json_text(outcome_name(lot.outcome)) : "null") +
+  return "{\"lot\":" + json_string(lot.config.id.view()) +
+         ",\"title\":" + json_string(lot.config.title.view()) +
+         ",\"currency\":" + json_string(lot.config.currency.view()) +
+         ",\"phase\":" + json_string(phase_name(lot.phase)) +
+         ",\"outcome\":" + (lot.bidding_over() ? json_string(outcome_name(lot.outcome)) : "null") +
          ",\"start_price\":" + std::to_string(lot.config.start_price_minor) +
          ",\"increment\":" + std::to_string(lot.config.increment_minor) +
          ",\"price\":" + (lot.price_minor != 0 ? std::to_string(lot.price_minor) : "null") +
-         ",\"leader\":" + (lot.leader.empty() ? "null" : json_text(lot.leader.view())) +
+         ",\"leader\":" + (lot.leader.empty() ? "null" : json_string(lot.leader.view())) +
          ",\"min_next\":" + json_or_null(lot.min_next_minor()) +
          ",\"deadline_ms\":" + json_or_null(deadline) +
          ",\"reserve_met\":" + (lot.reserve_met() ? "true" : "false") +

@@ -7,6 +7,7 @@
 #include "auction/engine/describe.h"
 #include "auction/persistence/chain_digest.h"
 #include "auction/persistence/record_codec.h"
+#include "text_format.h"
 
 namespace auction::replay {
 namespace {
@@ -84,12 +85,6 @@ void add_lot_ids(const Command& command, std::set<LotId>& lots) {
     for (const LotConfig& config : many->configs)
       lots.insert(config.id);
   }
-}
-
-std::string hex64(std::uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
-  return text;
 }
 
 std::string describe_outcome(const RecordedOutcome& outcome) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "auctionctl/values.h"
+#include "text_format.h"
 
 namespace auction::replay {
 namespace {
@@ -19,6 +20,14 @@ class Collector {
   void on_step(const Step& step) {
     for (const Event& event : step.events)
       std::visit([&](const auto& body) { on(event, body, step.engine); }, event.body);
+  }
+  // The figures that follow from the bids as a whole, once the walk is over.
+  void finish() {
+    std::set<UserId> bidders;
+    for (const ReportBid& bid : r_.bids)
+      bidders.insert(bid.bidder);
+    r_.distinct_bidders = bidders.size();
+    if (!r_.bids.empty()) r_.first_to_last_bid_ms = r_.bids.back().ts_ms - r_.bids.front().ts_ms;
   }
   bool seen() const { return seen_; }
   bool closed() const { return r_.close.has_value(); }
@@ -68,37 +77,19 @@ class Collector {
     ReportBid bid{event.seq, event.ts_ms, bidder, amount, accepted, code};
     if (const LotState* state = engine.find_lot(lot_)) bid.phase = state->phase;
     if (bid.phase == Phase::extension) ++r_.bids_in_countdown;
-    if (bidders_.insert(bidder).second) r_.distinct_bidders = bidders_.size();
     r_.bids.push_back(bid);
-    r_.first_to_last_bid_ms = r_.bids.back().ts_ms - r_.bids.front().ts_ms;
   }
 
   LotId lot_;
   LotReport& r_;
   bool seen_ = false;
   std::optional<TimeMs> timed_deadline_ms_;
-  std::set<UserId> bidders_;
 };
 
 std::string percent(double share) {
   char text[16];
   std::snprintf(text, sizeof(text), "%.1f%%", 100.0 * share);
   return text;
-}
-
-std::string json_string(std::string_view value) {
-  std::string out = "\"";
-  for (const char c : value) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      out += escaped;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string xml_escape(std::string_view value) {
@@ -122,11 +113,6 @@ std::string xml_escape(std::string_view value) {
     }
   }
   return out;
-}
-
-template <typename T>
-std::string json_or_null(const std::optional<T>& value) {
-  return value ? std::to_string(*value) : "null";
 }
 
 std::string outcome_text(const LotReport& r) {
@@ -257,6 +243,7 @@ Status build_lot_report(const DataDir& dir, const LotId& lot, Progress* progress
       },
       engine, applied);
   if (!s.is_ok()) return s;
+  collector.finish();
   if (!collector.seen()) {
     return Status::error(Status::Code::not_found,
                          "lot " + std::string(lot.view()) + ": not in the journal");

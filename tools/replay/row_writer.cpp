@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "auction/engine/assert.h"
+#include "text_format.h"
 
 namespace auction::replay {
 namespace {
@@ -11,25 +12,6 @@ constexpr std::size_t kFlushBytes = 1 << 16;
 
 bool needs_quotes(std::string_view value) {
   return value.find_first_of(",\"\r\n") != std::string_view::npos;
-}
-
-void append_json_string(std::string& out, std::string_view value) {
-  out += '"';
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    } else {
-      out += c;  // UTF-8 passes through as is
-    }
-  }
-  out += '"';
 }
 
 }  // namespace
