@@ -34,7 +34,7 @@ struct Config {
   std::string admin_listen = "127.0.0.1:8081";  // loopback: the admin port is not for bidders
   std::string admin_token_file;                 // default: DATA_DIR/admin.token
   unsigned io_threads = 1;
-  std::size_t map_size_mib = 8192;
+  std::size_t journal_capacity_mib = 8192;
   std::uint64_t snapshot_every = 1'000'000;
   bool demo = false;
   unsigned demo_bidders = 0;      // bidder0..bidderN-1, for load tests
@@ -102,7 +102,7 @@ void apply_file(const std::string& path, Config& config) {
   config.admin_listen = table["admin_listen"].value_or(config.admin_listen);
   config.admin_token_file = table["admin_token_file"].value_or(config.admin_token_file);
   config.io_threads = table["io_threads"].value_or(config.io_threads);
-  config.map_size_mib = table["map_size_mib"].value_or(config.map_size_mib);
+  config.journal_capacity_mib = table["journal_capacity_mib"].value_or(config.journal_capacity_mib);
   config.snapshot_every = table["snapshot_every"].value_or(config.snapshot_every);
   auto& l = config.limits;
   l.max_frame_bytes = table["limits"]["max_frame_bytes"].value_or(l.max_frame_bytes);
@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
   app.add_option("--admin-token-file", config.admin_token_file,
                  "file holding the admin token (default DATA_DIR/admin.token, made if missing)");
   app.add_option("--io-threads", config.io_threads, "network threads")->check(CLI::Range(1, 64));
-  app.add_option("--map-size-mib", config.map_size_mib, "journal map size (grows the map)");
+  app.add_option("--journal-capacity-mib", config.journal_capacity_mib,
+                 "most the journal may hold; past it bids are refused until it is raised");
   app.add_option("--snapshot-every", config.snapshot_every, "commands between snapshots");
   app.add_flag("--demo", config.demo, "load a demo catalogue and print demo bidder tokens");
   app.add_option("--demo-bidders", config.demo_bidders,
@@ -258,9 +259,15 @@ int main(int argc, char** argv) {
   std::unique_ptr<AccountStore> accounts;
   std::unique_ptr<SettlementStore> settlement_store;
   if (Status s = Journal::open(
-          JournalOptions{config.data_dir + "/journal", config.map_size_mib << 20}, journal);
+          JournalOptions{config.data_dir + "/journal", config.journal_capacity_mib << 20}, journal);
       !s.is_ok()) {
     return fail(s.message());
+  }
+  if (journal->unfinished_bytes() != 0) {
+    std::fprintf(stderr,
+                 "auctiond: the journal ended in a batch cut short by a crash (never "
+                 "acknowledged); its %zu bytes are kept in %s/unfinished-*.bin\n",
+                 journal->unfinished_bytes(), journal->directory().c_str());
   }
   if (Status s = SnapshotStore::open(config.data_dir + "/snapshots", false, snapshots);
       !s.is_ok()) {

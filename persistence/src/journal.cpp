@@ -1,210 +1,676 @@
 #include "auction/persistence/journal.h"
 
-#include <cstring>
-#include <mutex>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "lmdb_env.h"
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "auction/engine/assert.h"
+#include "journal_format.h"
 
 namespace auction::persistence {
 namespace {
 
-constexpr std::string_view kChainKey = "chain";
+namespace fs = std::filesystem;
+namespace jf = journal_format;
 
-MDB_env* env_of(void* env) {
-  return static_cast<MDB_env*>(env);
+constexpr std::string_view kSpareName = "spare.tmp";
+constexpr std::string_view kPartialSuffix = ".partial";
+constexpr std::string_view kNextName = "next.tmp";  // a segment being started
+// One sparse index entry per this many segment bytes: a scan from any seq walks at most this far.
+constexpr std::size_t kIndexStrideBytes = 64 << 10;
+// Zero-filling a spare flushes every this many bytes, so it never floods the disk queue that the
+// journal's own fdatasyncs wait in.
+constexpr std::size_t kZeroFlushBytes = 1 << 20;
+
+Status io_error(const std::string& what) {
+  const int err = errno;
+  return Status::error(err == ENOSPC ? Status::Code::full : Status::Code::io_error,
+                       what + ": " + std::strerror(err));
+}
+
+Status corruption(const std::string& what) {
+  return Status::error(Status::Code::corruption, what);
+}
+
+Status write_all(int fd, std::string_view bytes, std::size_t offset, const std::string& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return io_error(path + ": write");
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    offset += static_cast<std::size_t>(n);
+  }
+  return Status::ok();
+}
+
+Status sync_fd(int fd, const std::string& path) {
+  while (::fdatasync(fd) != 0) {
+    if (errno != EINTR) return io_error(path + ": fdatasync");
+  }
+  return Status::ok();
+}
+
+// Makes a new directory entry (a created or renamed file) durable.
+Status sync_directory(const std::string& directory) {
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return io_error(directory + ": open");
+  const int rc = ::fsync(fd);
+  const Status status = rc == 0 ? Status::ok() : io_error(directory + ": fsync");
+  ::close(fd);
+  return status;
+}
+
+// Writes `size_bytes` of zeros to `path` (created anew) and makes them durable: overwriting
+// them later changes no file metadata, so the journal's fdatasync is a data write and nothing
+// more.
+Status create_zeroed(const std::string& path, std::size_t size_bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error(path + ": create");
+  static const std::string zeros(kZeroFlushBytes, '\0');
+  Status status = Status::ok();
+  for (std::size_t at = 0; at < size_bytes && status.is_ok(); at += zeros.size()) {
+    const std::size_t n = std::min(zeros.size(), size_bytes - at);
+    status = write_all(fd, std::string_view(zeros).substr(0, n), at, path);
+    if (status.is_ok()) status = sync_fd(fd, path);
+  }
+  ::close(fd);
+  if (!status.is_ok()) ::unlink(path.c_str());
+  return status;
+}
+
+// The sparse index of a segment: where the batch holding a seq starts, within one stride.
+struct IndexEntry {
+  Seq first_seq = 0;
+  std::size_t offset = 0;
+};
+
+}  // namespace
+
+// One segment file, mapped read-only for readers. Readers see bytes before `end` only; the
+// writer moves `end` after each fdatasync. The index never reallocates (readers read it without
+// a lock): its capacity covers one entry per stride of the file.
+struct Segment {
+  Seq first_seq = 0;
+  std::string path;
+  const char* base = nullptr;
+  std::size_t size = 0;
+  std::atomic<std::size_t> end{jf::kSegmentHeaderBytes};
+  std::vector<IndexEntry> index;
+  std::atomic<std::size_t> index_count{0};
+  std::size_t next_index_offset = 0;  // writer (or refresher) only
+
+  ~Segment() {
+    if (base != nullptr) ::munmap(const_cast<char*>(base), size);
+  }
+  std::string_view bytes() const { return {base, size}; }
+  std::string name() const { return fs::path(path).filename().string(); }
+
+  // Records that a batch of seqs from `first_seq` starts at `offset`. One thread at a time.
+  void index_batch(Seq batch_first_seq, std::size_t offset) {
+    if (offset < next_index_offset) return;
+    const std::size_t count = index_count.load(std::memory_order_relaxed);
+    AUCTION_ASSERT(count < index.size());
+    index[count] = IndexEntry{batch_first_seq, offset};
+    index_count.store(count + 1, std::memory_order_release);
+    next_index_offset = offset + kIndexStrideBytes;
+  }
+
+  // Where a scan for `seq` starts walking.
+  std::size_t start_offset(Seq seq) const {
+    const std::size_t count = index_count.load(std::memory_order_acquire);
+    const auto begin = index.begin(), last = index.begin() + static_cast<std::ptrdiff_t>(count);
+    const auto after = std::upper_bound(begin, last, seq,
+                                        [](Seq s, const IndexEntry& e) { return s < e.first_seq; });
+    return after == begin ? jf::kSegmentHeaderBytes : std::prev(after)->offset;
+  }
+
+  static Status map(const std::string& path, std::shared_ptr<Segment>& out) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return io_error(path + ": open");
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const Status s = io_error(path + ": stat");
+      ::close(fd);
+      return s;
+    }
+    const std::size_t size = static_cast<std::size_t>(st.st_size);
+    void* base = size == 0 ? MAP_FAILED : ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (base == MAP_FAILED) return corruption(path + ": empty or unreadable segment");
+    auto segment = std::make_shared<Segment>();
+    segment->path = path;
+    segment->base = static_cast<const char*>(base);
+    segment->size = size;
+    segment->index.resize(size / kIndexStrideBytes + 2);
+    const std::optional<Seq> first = jf::read_segment_header(segment->bytes());
+    if (!first) return corruption(path + ": not a journal segment (bad header)");
+    segment->first_seq = *first;
+    out = std::move(segment);
+    return Status::ok();
+  }
+};
+
+// Keeps one zero-filled spare segment ready, on its own thread, so a full segment is replaced
+// without the writer waiting for 64 MiB of zeros.
+class SparePreparer {
+ public:
+  SparePreparer(std::string directory, std::size_t segment_bytes)
+      : path_(directory + "/" + std::string(kSpareName)), segment_bytes_(segment_bytes) {
+    std::error_code ec;
+    ready_ = fs::exists(path_, ec) && fs::file_size(path_, ec) == segment_bytes_;
+    thread_ = std::thread([this] { run(); });
+  }
+  ~SparePreparer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  // Renames the spare to `target` (a private name) if it is ready; false if the caller must make
+  // its own.
+  bool take(const std::string& target) {
+    std::lock_guard lock(mutex_);
+    if (!ready_ || ::rename(path_.c_str(), target.c_str()) != 0) return false;
+    ready_ = false;
+    wake_.notify_one();
+    return true;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || !ready_; });
+      if (stopping_) return;
+      lock.unlock();
+      // Written under another name and renamed once durable: a spare.tmp is always whole.
+      const std::string partial = path_ + std::string(kPartialSuffix);
+      const bool made = create_zeroed(partial, segment_bytes_).is_ok() &&
+                        ::rename(partial.c_str(), path_.c_str()) == 0;
+      lock.lock();
+      if (made) {
+        ready_ = true;
+      } else {
+        // A full or failing disk: try again later; the writer makes its own segment meanwhile.
+        wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      }
+    }
+  }
+
+  const std::string path_;
+  const std::size_t segment_bytes_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool ready_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+struct Journal::State {
+  std::string directory;
+  bool read_only = false;
+  std::size_t segment_bytes = 0;
+  std::atomic<std::size_t> capacity_bytes{0};
+  std::size_t unfinished_bytes = 0;
+
+  // Shared with readers, under `mutex`.
+  mutable std::mutex mutex;
+  std::vector<std::shared_ptr<Segment>> segments;
+  ChainPoint last;  // the last committed batch (durable, in the writer's process)
+  std::map<Seq, Digest256> marks;
+  std::size_t used_bytes = 0;
+
+  // Writer thread only.
+  std::string staged;  // frames of the batch written but not yet synced
+  Seq staged_first_seq = 0;
+  Seq staged_last_seq = 0;
+  Digest256 staged_chain{};
+  std::vector<ChainPoint> staged_marks;
+  int write_fd = -1;
+  std::size_t write_offset = 0;  // in the last segment
+  std::unique_ptr<SparePreparer> spare;
+
+  ~State() {
+    spare.reset();
+    if (write_fd >= 0) ::close(write_fd);
+  }
+
+  Status load();
+  void walk_batches(Segment& segment);
+  Status walk(Segment& segment, bool last_segment, bool deep);
+  Status set_aside_unfinished(Segment& segment, std::size_t from_offset);
+  Status refresh() const;
+  Status roll_over(std::size_t batch_bytes);
+  Status open_for_append();
+};
+
+namespace {
+
+// Offset just past the last non-zero 8-byte word in bytes[from, …), or `from` when only zeros
+// follow. (Frames are 8-byte aligned and segment sizes are multiples of 8.)
+std::size_t end_of_data(std::string_view bytes, std::size_t from) {
+  std::size_t end = bytes.size() & ~std::size_t{7};
+  while (end > from) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes.data() + end - 8, 8);
+    if (word != 0) break;
+    end -= 8;
+  }
+  return std::max(end, from);
+}
+
+// Whether a batch committed intact follows `offset` (so what is at `offset` is damage, not the
+// unfinished end): looks for a commit frame at any 8-byte boundary.
+bool intact_batch_after(std::string_view bytes, std::size_t offset, std::size_t end) {
+  for (std::size_t at = (offset + 8) & ~std::size_t{7}; at + jf::kCommitFrameBytes <= end;
+       at += 8) {
+    const std::optional<jf::Frame> frame = jf::read_frame(bytes, at);
+    if (!frame || frame->kind != jf::FrameKind::commit) continue;
+    const std::optional<jf::Commit> commit = jf::read_commit(*frame);
+    if (commit && commit->batch_bytes <= at &&
+        jf::batch_checksum(bytes.substr(at - commit->batch_bytes, commit->batch_bytes)) ==
+            commit->batch_checksum) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
 
-Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& out) {
-  std::unique_ptr<Journal> journal(new Journal());
-  journal->directory_ = options.directory;
-  journal->read_only_ = options.read_only;
-  MDB_env* env = nullptr;
-  if (Status s =
-          lmdb::open_env(options.directory, options.map_size_bytes, 4, options.read_only, &env);
-      !s.is_ok()) {
-    return s;
+// Walks `segment` from its `end` over every intact batch, recording them; stops at the first
+// batch that is not intact. Caller holds `mutex` (or is open()).
+void Journal::State::walk_batches(Segment& segment) {
+  const std::string_view bytes = segment.bytes();
+  std::size_t offset = segment.end.load(std::memory_order_relaxed);
+  std::size_t batch_begin = offset;
+  Seq batch_first = 0;
+  std::vector<ChainPoint> batch_marks;
+  while (const std::optional<jf::Frame> frame = jf::read_frame(bytes, offset)) {
+    if (batch_first == 0) batch_first = frame->seq;
+    if (const std::optional<Digest256> mark = jf::read_mark(*frame)) {
+      batch_marks.push_back(ChainPoint{frame->seq, *mark});
+    }
+    const std::optional<jf::Commit> commit = jf::read_commit(*frame);
+    offset += frame->bytes;
+    if (!commit) continue;
+    const std::string_view batch = bytes.substr(batch_begin, offset - frame->bytes - batch_begin);
+    if (commit->batch_bytes != batch.size() || commit->first_seq != batch_first ||
+        jf::batch_checksum(batch) != commit->batch_checksum || commit->last_seq <= last.seq) {
+      return;  // not intact
+    }
+    segment.index_batch(commit->first_seq, batch_begin);
+    for (const ChainPoint& m : batch_marks)
+      marks[m.seq] = m.digest;
+    batch_marks.clear();
+    last = ChainPoint{commit->last_seq, commit->chain_after};
+    used_bytes += offset - batch_begin;
+    batch_begin = offset;
+    batch_first = 0;
+    segment.end.store(offset, std::memory_order_release);
   }
-  journal->env_ = env;
-  MDB_dbi commands = 0, meta = 0, marks = 0;
-  if (Status s = lmdb::open_dbs(env, options.directory, options.read_only,
-                                {{"commands", MDB_INTEGERKEY, &commands},
-                                 {"meta", 0, &meta},
-                                 {"marks", MDB_INTEGERKEY, &marks}});
-      !s.is_ok()) {
-    if (s.code() != Status::Code::not_found) return s;
-    return Status::error(Status::Code::not_found,
-                         options.directory + ": not a journal (no \"commands\" database)");
+}
+
+// walk_batches(), then (`deep`, open() only) tells damage from an unfinished end by what follows.
+Status Journal::State::walk(Segment& segment, bool last_segment, bool deep) {
+  for (bool again = false;; again = true) {
+    const std::size_t start = segment.end.load(std::memory_order_relaxed);
+    walk_batches(segment);
+    const std::size_t end = segment.end.load(std::memory_order_relaxed);
+    if (!deep) return Status::ok();
+    const std::string_view bytes = segment.bytes();
+    const std::size_t data_end = end_of_data(bytes, end);
+    if (data_end == end) return Status::ok();
+    // The last segment may end in a batch cut short by a crash: not damage. Unless an intact
+    // batch follows it; but beside a live writer that may be the batch we stopped at, finished
+    // meanwhile: walk again while that makes progress.
+    if (last_segment && !intact_batch_after(bytes, end, data_end)) return Status::ok();
+    if (!last_segment || (again && end == start)) {
+      return corruption("journal " + segment.name() + " offset " + std::to_string(end) +
+                        ": damaged batch after seq " + std::to_string(last.seq) +
+                        " (intact data follows it)");
+    }
   }
-  journal->commands_dbi_ = commands;
-  journal->meta_dbi_ = meta;
-  journal->marks_dbi_ = marks;
-  out = std::move(journal);
+}
+
+// Keeps the bytes of a batch that a crash cut short in unfinished-<seq>-<offset>.bin, then zeroes
+// them so the next batch is written over zeros.
+Status Journal::State::set_aside_unfinished(Segment& segment, std::size_t from_offset) {
+  const std::size_t end = end_of_data(segment.bytes(), from_offset);
+  if (end == from_offset) return Status::ok();
+  const std::string_view tail = segment.bytes().substr(from_offset, end - from_offset);
+  const std::string keep = directory + "/unfinished-" + std::to_string(last.seq + 1) + "-" +
+                           std::to_string(from_offset) + ".bin";
+  const int keep_fd = ::open(keep.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (keep_fd < 0) return io_error(keep + ": create");
+  Status status = write_all(keep_fd, tail, 0, keep);
+  if (status.is_ok()) status = sync_fd(keep_fd, keep);
+  ::close(keep_fd);
+  if (!status.is_ok()) return status;
+  const std::string zeros(tail.size(), '\0');
+  if (Status s = write_all(write_fd, zeros, from_offset, segment.path); !s.is_ok()) return s;
+  if (Status s = sync_fd(write_fd, segment.path); !s.is_ok()) return s;
+  unfinished_bytes = tail.size();
+  return sync_directory(directory);
+}
+
+// Maps every segment of the directory and walks them. open() only.
+Status Journal::State::load() {
+  std::error_code ec;
+  std::vector<std::pair<Seq, std::string>> found;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (const std::optional<Seq> first = jf::parse_segment_name(name)) {
+      found.emplace_back(*first, entry.path().string());
+    }
+  }
+  if (ec) return Status::error(Status::Code::io_error, directory + ": " + ec.message());
+  std::sort(found.begin(), found.end());
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    std::shared_ptr<Segment> segment;
+    if (Status s = Segment::map(found[i].second, segment); !s.is_ok()) return s;
+    if (segment->first_seq != found[i].first) {
+      return corruption(found[i].second + ": header names first seq " +
+                        std::to_string(segment->first_seq));
+    }
+    segments.push_back(segment);
+    if (Status s = walk(*segment, i + 1 == found.size(), true); !s.is_ok()) return s;
+  }
   return Status::ok();
 }
 
-Journal::~Journal() {
-  if (write_txn_ != nullptr) mdb_txn_abort(static_cast<MDB_txn*>(write_txn_));
-  if (env_ != nullptr) mdb_env_close(env_of(env_));
+// A read-only journal picks up what another process committed since the last read.
+Status Journal::State::refresh() const {
+  if (!read_only) return Status::ok();
+  auto& self = const_cast<State&>(*this);  // the index is a cache of the files
+  std::lock_guard lock(mutex);
+  std::error_code ec;
+  std::vector<std::pair<Seq, std::string>> found;
+  const Seq known = segments.empty() ? 0 : segments.back()->first_seq;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::optional<Seq> first = jf::parse_segment_name(name);
+    if (first && (segments.empty() || *first > known)) found.emplace_back(*first, entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  // Segments are created after the previous one's last batch was written: walk it again first.
+  if (!segments.empty()) {
+    if (Status s = self.walk(*segments.back(), found.empty(), false); !s.is_ok()) return s;
+  }
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    std::shared_ptr<Segment> segment;
+    if (Status s = Segment::map(found[i].second, segment); !s.is_ok()) return s;
+    self.segments.push_back(segment);
+    if (Status s = self.walk(*segment, i + 1 == found.size(), false); !s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
+// Opens the last segment for writing at the end of its last intact batch.
+Status Journal::State::open_for_append() {
+  if (segments.empty()) {  // a new journal exists (for readers) from its first open
+    staged_first_seq = 1;
+    return roll_over(0);
+  }
+  Segment& segment = *segments.back();
+  write_fd = ::open(segment.path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (write_fd < 0) return io_error(segment.path + ": open for writing");
+  write_offset = segment.end.load();
+  return set_aside_unfinished(segment, write_offset);
+}
+
+// Starts a new segment for a batch of `batch_bytes` whose first seq is staged_first_seq (a spare
+// when it fits, else one of its own).
+Status Journal::State::roll_over(std::size_t batch_bytes) {
+  const Seq first = staged_first_seq;
+  // Made under a private name and renamed once its header is durable: a segment file always has
+  // its header.
+  const std::string next = directory + "/" + std::string(kNextName);
+  const std::string path = directory + "/" + jf::segment_name(first);
+  const std::size_t needed = jf::kSegmentHeaderBytes + batch_bytes;
+  const std::size_t size = needed <= segment_bytes
+                               ? segment_bytes
+                               : (needed + kZeroFlushBytes - 1) & ~(kZeroFlushBytes - 1);
+  if (size != segment_bytes || spare == nullptr || !spare->take(next)) {
+    if (Status s = create_zeroed(next, size); !s.is_ok()) return s;
+  }
+  const int fd = ::open(next.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return io_error(next + ": open for writing");
+  std::string header;
+  jf::append_segment_header(first, header);
+  Status status = write_all(fd, header, 0, next);
+  if (status.is_ok()) status = sync_fd(fd, next);
+  if (status.is_ok() && ::rename(next.c_str(), path.c_str()) != 0) status = io_error(path);
+  if (status.is_ok()) status = sync_directory(directory);
+  std::shared_ptr<Segment> segment;
+  if (status.is_ok()) status = Segment::map(path, segment);
+  if (!status.is_ok()) {
+    ::close(fd);
+    return status;
+  }
+  if (write_fd >= 0) ::close(write_fd);
+  write_fd = fd;
+  write_offset = jf::kSegmentHeaderBytes;
+  std::lock_guard lock(mutex);
+  segments.push_back(std::move(segment));
+  return Status::ok();
+}
+
+Journal::Journal(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Journal::~Journal() = default;
+
+bool Journal::exists(const std::string& directory) {
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
+    if (jf::parse_segment_name(entry.path().filename().string())) return true;
+  }
+  return false;
+}
+
+Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& out) {
+  auto state = std::make_unique<State>();
+  state->directory = options.directory;
+  state->read_only = options.read_only;
+  state->capacity_bytes = options.capacity_bytes;
+  state->segment_bytes = options.segment_bytes != 0
+                             ? options.segment_bytes
+                             : std::min(options.capacity_bytes,
+                                        std::clamp(options.capacity_bytes / 8, std::size_t{1} << 20,
+                                                   std::size_t{64} << 20));
+  std::error_code ec;
+  if (fs::exists(fs::path(options.directory) / "data.mdb", ec) && !exists(options.directory)) {
+    return Status::error(Status::Code::invalid_argument,
+                         options.directory +
+                             ": an LMDB journal of an earlier build; this build keeps the journal "
+                             "in segment files (start a new data directory)");
+  }
+  if (options.read_only) {
+    if (!exists(options.directory)) {
+      return Status::error(Status::Code::not_found,
+                           options.directory + ": no journal segments (segment-*.log)");
+    }
+  } else {
+    fs::create_directories(options.directory, ec);
+    if (ec) return Status::error(Status::Code::io_error, options.directory + ": " + ec.message());
+    // Leftovers of a crash while a spare was filled or a segment started.
+    fs::remove(
+        fs::path(options.directory) / (std::string(kSpareName) + std::string(kPartialSuffix)), ec);
+    fs::remove(fs::path(options.directory) / std::string(kNextName), ec);
+  }
+  if (Status s = state->load(); !s.is_ok()) return s;
+  if (!options.read_only) {
+    if (Status s = state->open_for_append(); !s.is_ok()) return s;
+    state->spare = std::make_unique<SparePreparer>(options.directory, state->segment_bytes);
+  }
+  out.reset(new Journal(std::move(state)));
+  return Status::ok();
 }
 
 Status Journal::write(const JournalBatch& batch) {
-  if (read_only_) return Status::error(Status::Code::invalid_argument, "journal is read-only");
-  MDB_txn* txn = static_cast<MDB_txn*>(write_txn_);
-  if (txn == nullptr) {
-    if (const int rc = mdb_txn_begin(env_of(env_), nullptr, 0, &txn); rc != 0) {
-      return lmdb::error(rc, "journal: begin write");
-    }
-    write_txn_ = txn;
+  State& s = *state_;
+  if (s.read_only) return Status::error(Status::Code::invalid_argument, "journal is read-only");
+  const Seq first = batch.last_seq - batch.records.size() + 1;
+  const Seq after = s.staged.empty() ? s.last.seq : s.staged_last_seq;
+  if (batch.records.empty() || first <= after) {
+    return Status::error("journal: append seq " + std::to_string(first) + " after seq " +
+                         std::to_string(after));
   }
-  const auto fail = [&](int rc, std::string_view doing) {
-    mdb_txn_abort(txn);
-    write_txn_ = nullptr;
-    return lmdb::error(rc, "journal: " + std::string(doing));
-  };
-  Seq seq = batch.last_seq - batch.records.size();
-  for (const std::string_view record : batch.records) {
-    ++seq;
-    MDB_val key{sizeof(seq), &seq};
-    MDB_val value = lmdb::value_of(record);
-    // MDB_APPEND: keys only grow, so LMDB appends to the last page without searching; it also
-    // refuses (MDB_KEYEXIST) a sequence number that does not follow the last one.
-    if (const int rc = mdb_put(txn, commands_dbi_, &key, &value, MDB_APPEND); rc != 0) {
-      return fail(rc, "append seq " + std::to_string(seq));
-    }
-  }
-  char chain[sizeof(Seq) + 32];
-  std::memcpy(chain, &batch.last_seq, sizeof(Seq));
-  std::memcpy(chain + sizeof(Seq), batch.chain_after.data(), 32);
-  MDB_val key = lmdb::value_of(kChainKey);
-  MDB_val value{sizeof(chain), chain};
-  if (const int rc = mdb_put(txn, meta_dbi_, &key, &value, 0); rc != 0) {
-    return fail(rc, "write chain digest");
-  }
+  const std::size_t begin = s.staged.size();
+  const std::size_t marks_before = s.staged_marks.size();
+  if (s.staged.empty()) s.staged_first_seq = first;
+  Seq seq = first;
+  for (const std::string_view record : batch.records)
+    jf::append_record(seq++, record, s.staged);
   for (const ChainPoint& mark : batch.marks) {
-    MDB_val mark_key{sizeof(mark.seq), const_cast<Seq*>(&mark.seq)};
-    MDB_val mark_value{mark.digest.size(), const_cast<std::uint8_t*>(mark.digest.data())};
-    if (const int rc = mdb_put(txn, marks_dbi_, &mark_key, &mark_value, 0); rc != 0) {
-      return fail(rc, "write mark of seq " + std::to_string(mark.seq));
-    }
+    jf::append_mark(mark.seq, mark.digest, s.staged);
+    s.staged_marks.push_back(mark);
   }
+  if (s.used_bytes + s.staged.size() + jf::kCommitFrameBytes > s.capacity_bytes.load()) {
+    s.staged.resize(begin);
+    s.staged_marks.resize(marks_before);
+    return Status::error(Status::Code::full, "journal: full (" + std::to_string(s.used_bytes) +
+                                                 " of " + std::to_string(s.capacity_bytes.load()) +
+                                                 " bytes)");
+  }
+  s.staged_last_seq = batch.last_seq;
+  s.staged_chain = batch.chain_after;
   return Status::ok();
 }
 
 Status Journal::sync() {
-  MDB_txn* txn = static_cast<MDB_txn*>(write_txn_);
-  if (txn == nullptr) return Status::ok();
-  write_txn_ = nullptr;
-  if (const int rc = mdb_txn_commit(txn); rc != 0) return lmdb::error(rc, "journal: commit");
-  return Status::ok();
+  State& s = *state_;
+  if (s.staged.empty()) return Status::ok();
+  jf::append_commit(s.staged_first_seq, s.staged_last_seq, s.staged_chain, 0, s.staged);
+  const auto discard = [&](Status status) {
+    s.staged.clear();
+    s.staged_marks.clear();
+    return status;
+  };
+  const bool fits =
+      !s.segments.empty() && s.write_offset + s.staged.size() <= s.segments.back()->size;
+  if (!fits) {
+    if (Status st = s.roll_over(s.staged.size()); !st.is_ok()) return discard(st);
+  }
+  Segment& segment = *s.segments.back();
+  if (Status st = write_all(s.write_fd, s.staged, s.write_offset, segment.path); !st.is_ok())
+    return discard(st);
+  if (Status st = sync_fd(s.write_fd, segment.path); !st.is_ok()) return discard(st);
+  // Durable: show it to readers.
+  const std::size_t begin = s.write_offset;
+  s.write_offset += s.staged.size();
+  segment.index_batch(s.staged_first_seq, begin);
+  {
+    std::lock_guard lock(s.mutex);
+    for (const ChainPoint& mark : s.staged_marks)
+      s.marks[mark.seq] = mark.digest;
+    s.last = ChainPoint{s.staged_last_seq, s.staged_chain};
+    s.used_bytes += s.staged.size();
+  }
+  segment.end.store(s.write_offset, std::memory_order_release);
+  return discard(Status::ok());
 }
 
-Status Journal::grow_map(std::size_t map_size_bytes) {
-  if (write_txn_ != nullptr) {
-    return Status::error(Status::Code::invalid_argument, "journal: grow_map inside a batch");
-  }
-  std::unique_lock lock(resize_mutex_);
-  if (const int rc = mdb_env_set_mapsize(env_of(env_), map_size_bytes); rc != 0) {
-    return lmdb::error(rc, "journal: grow map");
+Status Journal::grow(std::size_t capacity_bytes) {
+  std::size_t now = state_->capacity_bytes.load();
+  while (capacity_bytes > now &&
+         !state_->capacity_bytes.compare_exchange_weak(now, capacity_bytes)) {
   }
   return Status::ok();
-}
-
-Seq Journal::edge_seq(bool last) const {
-  std::shared_lock lock(resize_mutex_);
-  lmdb::ReadTxn txn(env_of(env_));
-  if (txn.rc() != 0) return 0;
-  lmdb::Cursor cursor(txn.get(), commands_dbi_);
-  if (cursor.rc() != 0) return 0;
-  MDB_val key, value;
-  if (mdb_cursor_get(cursor.get(), &key, &value, last ? MDB_LAST : MDB_FIRST) != 0) return 0;
-  Seq seq = 0;
-  std::memcpy(&seq, key.mv_data, sizeof(seq));
-  return seq;
 }
 
 Seq Journal::first_seq() const {
-  return edge_seq(false);
+  if (!state_->refresh().is_ok()) return 0;
+  std::lock_guard lock(state_->mutex);
+  return state_->last.seq == 0 || state_->segments.empty() ? 0
+                                                           : state_->segments.front()->first_seq;
 }
+
 Seq Journal::last_seq() const {
-  return edge_seq(true);
+  return chain().seq;
 }
 
 ChainPoint Journal::chain() const {
-  std::shared_lock lock(resize_mutex_);
-  lmdb::ReadTxn txn(env_of(env_));
-  ChainPoint point;
-  MDB_val key = lmdb::value_of(kChainKey), value;
-  if (txn.rc() == 0 && mdb_get(txn.get(), meta_dbi_, &key, &value) == 0 &&
-      value.mv_size == sizeof(Seq) + 32) {
-    std::memcpy(&point.seq, value.mv_data, sizeof(Seq));
-    std::memcpy(point.digest.data(), static_cast<const char*>(value.mv_data) + sizeof(Seq), 32);
-  }
-  return point;
+  if (!state_->refresh().is_ok()) return ChainPoint{};
+  std::lock_guard lock(state_->mutex);
+  return state_->last;
 }
 
 std::optional<Digest256> Journal::mark(Seq seq) const {
-  std::shared_lock lock(resize_mutex_);
-  lmdb::ReadTxn txn(env_of(env_));
-  MDB_val key{sizeof(seq), &seq}, value;
-  if (txn.rc() != 0 || mdb_get(txn.get(), marks_dbi_, &key, &value) != 0 ||
-      value.mv_size != sizeof(Digest256)) {
-    return std::nullopt;
-  }
-  Digest256 digest;
-  std::memcpy(digest.data(), value.mv_data, digest.size());
-  return digest;
+  if (!state_->refresh().is_ok()) return std::nullopt;
+  std::lock_guard lock(state_->mutex);
+  const auto it = state_->marks.find(seq);
+  if (it == state_->marks.end()) return std::nullopt;
+  return it->second;
 }
 
 JournalSpace Journal::space() const {
-  std::shared_lock lock(resize_mutex_);
-  MDB_envinfo info;
-  MDB_stat stat;
-  mdb_env_info(env_of(env_), &info);
-  mdb_env_stat(env_of(env_), &stat);
-  return JournalSpace{(info.me_last_pgno + 1) * stat.ms_psize, info.me_mapsize};
+  std::lock_guard lock(state_->mutex);
+  return JournalSpace{state_->used_bytes, state_->capacity_bytes.load()};
 }
 
 Status Journal::scan(Seq from_seq, const std::function<bool(Seq, std::string_view)>& visit) const {
-  std::shared_lock lock(resize_mutex_);
-  lmdb::ReadTxn txn(env_of(env_));
-  if (txn.rc() != 0) return lmdb::error(txn.rc(), "journal: begin read");
-  lmdb::Cursor cursor(txn.get(), commands_dbi_);
-  if (cursor.rc() != 0) return lmdb::error(cursor.rc(), "journal: cursor");
-  MDB_val key{sizeof(from_seq), &from_seq}, value;
-  int rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_SET_RANGE);
-  while (rc == 0) {
-    Seq seq = 0;
-    std::memcpy(&seq, key.mv_data, sizeof(seq));
-    if (!visit(seq, lmdb::view_of(value))) return Status::ok();
-    rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT);
+  if (Status s = state_->refresh(); !s.is_ok()) return s;
+  std::vector<std::shared_ptr<Segment>> segments;
+  {
+    std::lock_guard lock(state_->mutex);
+    segments = state_->segments;
   }
-  if (rc != MDB_NOTFOUND) return lmdb::error(rc, "journal: read");
+  // The last segment whose first seq is at most from_seq holds it (or the first one does).
+  auto it = std::upper_bound(segments.begin(), segments.end(), from_seq,
+                             [](Seq seq, const auto& segment) { return seq < segment->first_seq; });
+  if (it != segments.begin()) --it;
+  for (; it != segments.end(); ++it) {
+    const Segment& segment = **it;
+    const std::string_view bytes =
+        segment.bytes().substr(0, segment.end.load(std::memory_order_acquire));
+    for (std::size_t offset = segment.start_offset(from_seq); offset < bytes.size();) {
+      const std::optional<jf::Frame> frame = jf::read_frame(bytes, offset);
+      if (!frame) {
+        return corruption("journal " + segment.name() + " offset " + std::to_string(offset) +
+                          ": unreadable frame");
+      }
+      offset += frame->bytes;
+      if (frame->kind != jf::FrameKind::record || frame->seq < from_seq) continue;
+      if (!visit(frame->seq, frame->body)) return Status::ok();
+    }
+  }
   return Status::ok();
 }
 
 Status Journal::scan_marks(const std::function<bool(Seq, const Digest256&)>& visit) const {
-  std::shared_lock lock(resize_mutex_);
-  lmdb::ReadTxn txn(env_of(env_));
-  if (txn.rc() != 0) return lmdb::error(txn.rc(), "journal: begin read");
-  lmdb::Cursor cursor(txn.get(), marks_dbi_);
-  if (cursor.rc() != 0) return lmdb::error(cursor.rc(), "journal: cursor");
-  MDB_val key, value;
-  int rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST);
-  for (; rc == 0; rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
-    Seq seq = 0;
-    std::memcpy(&seq, key.mv_data, sizeof(seq));
-    if (value.mv_size != sizeof(Digest256)) {
-      return Status::error(Status::Code::corruption,
-                           "journal mark at seq " + std::to_string(seq) + ": wrong size");
-    }
-    Digest256 digest;
-    std::memcpy(digest.data(), value.mv_data, digest.size());
-    if (!visit(seq, digest)) return Status::ok();
+  if (Status s = state_->refresh(); !s.is_ok()) return s;
+  std::map<Seq, Digest256> marks;
+  {
+    std::lock_guard lock(state_->mutex);
+    marks = state_->marks;
   }
-  if (rc != MDB_NOTFOUND) return lmdb::error(rc, "journal: read marks");
+  for (const auto& [seq, digest] : marks) {
+    if (!visit(seq, digest)) break;
+  }
   return Status::ok();
+}
+
+const std::string& Journal::directory() const {
+  return state_->directory;
+}
+
+std::size_t Journal::unfinished_bytes() const {
+  return state_->unfinished_bytes;
 }
 
 }  // namespace auction::persistence

@@ -378,8 +378,8 @@ void Pipeline::stop() {
   impl.writer_thread.join();
 }
 
-void Pipeline::grow_journal(std::size_t map_size_bytes) {
-  impl_->grow_request.store(map_size_bytes);
+void Pipeline::grow_journal(std::size_t capacity_bytes) {
+  impl_->grow_request.store(capacity_bytes);
   impl_->writer_wake.notify_one();
 }
 

@@ -1,8 +1,10 @@
-// The LMDB journal and recovery: appends, reads, the chain digest, and every bad-input case of
-// issue 3 (flipped byte, gap, mismatching snapshot, map full), each with a clear error and
-// nothing lost.
+// The segment-file journal and recovery: appends, reads, the chain digest, and every bad-input case
+// of issue 3 (flipped byte, gap, mismatching snapshot, map full), each with a clear error and
+// nothing lost; and the segment files' own cases (a batch cut short, roll-over, damage).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -54,6 +56,28 @@ std::vector<Command> auction_commands(Seq first_seq, int bids, const std::string
                                    100 + 10 * static_cast<AmountMinor>(seq)}});
   }
   return out;
+}
+
+std::string read_bytes(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const std::string& file, const std::string& bytes) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::size_t segment_count(const std::string& dir) {
+  std::size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    count += entry.path().filename().string().starts_with("segment-");
+  return count;
+}
+
+std::string only_segment(const std::string& dir) {
+  REQUIRE(segment_count(dir) == 1);
+  return dir + "/segment-00000000000000000001.log";
 }
 
 }  // namespace
@@ -125,7 +149,7 @@ TEST_CASE("recovery replays the journal, with and without a snapshot") {
   CHECK(from_scratch.state_digest() == reference.state_digest());
 }
 
-TEST_CASE("a flipped byte in the journal file stops recovery naming the record") {
+TEST_CASE("a flipped byte in a batch followed by intact ones is refused, naming where") {
   TempDir dir;
   {
     auto journal = open_journal(dir.path());
@@ -133,27 +157,125 @@ TEST_CASE("a flipped byte in the journal file stops recovery naming the record")
     auto commands = auction_commands(1, 20);
     commands[12].body = PlaceBid{lot_id("lot1"), user("MarkerBidderXYZ"), 100'000};
     REQUIRE(append(*journal, commands, chain).is_ok());
+    REQUIRE(append(*journal, auction_commands(22, 5), chain).is_ok());
   }
-  const std::string file = dir.sub("data.mdb");
-  std::string bytes;
-  {
-    std::ifstream in(file, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string file = only_segment(dir.path());
+  std::string bytes = read_bytes(file);
   const auto at = bytes.find("MarkerBidderXYZ");
   REQUIRE(at != std::string::npos);
   bytes[at + 3] ^= 0x01;
-  {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  write_bytes(file, bytes);
+  for (const bool read_only : {true, false}) {
+    std::unique_ptr<Journal> journal;
+    const Status status = Journal::open(JournalOptions{dir.path(), 64 << 20, read_only}, journal);
+    CHECK(status.code() == Status::Code::corruption);
+    CHECK(status.message() ==
+          "journal segment-00000000000000000001.log offset 64: damaged batch "
+          "after seq 0 (intact data follows it)");
   }
-  auto journal = open_journal(dir.path(), 64 << 20, true);
+  CHECK(read_bytes(file) == bytes);  // nothing was overwritten
+}
+
+TEST_CASE("a batch cut short by a crash is set aside on open and the journal goes on") {
+  TempDir dir;
+  ChainDigest chain;
+  std::string tail;
+  std::size_t tail_at = 0;
+  {
+    auto journal = open_journal(dir.path());
+    REQUIRE(append(*journal, auction_commands(1, 10), chain).is_ok());
+    const std::string before = read_bytes(only_segment(dir.path()));
+    ChainDigest scratch(chain.value());
+    REQUIRE(append(*journal, auction_commands(12, 10), scratch).is_ok());
+    // What a crash between write and fdatasync can leave: the batch without its commit frame.
+    const std::string after = read_bytes(only_segment(dir.path()));
+    tail_at = before.find_last_not_of('\0') / 8 * 8 + 8;
+    const std::size_t end = after.find_last_not_of('\0') / 8 * 8 + 8;
+    tail = after.substr(tail_at, end - tail_at - 120);  // the commit frame is 104 bytes + padding
+  }
+  std::string bytes = read_bytes(only_segment(dir.path()));
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(tail_at), bytes.end(), '\0');
+  std::copy(tail.begin(), tail.end(), bytes.begin() + static_cast<std::ptrdiff_t>(tail_at));
+  write_bytes(only_segment(dir.path()), bytes);
+
+  auto reader = open_journal(dir.path(), 64 << 20, true);
+  CHECK(reader->last_seq() == 11);  // readers never see the unfinished batch
+  {
+    auto journal = open_journal(dir.path());
+    CHECK(journal->last_seq() == 11);
+    CHECK(journal->unfinished_bytes() == tail.size());
+    const std::string kept = dir.sub("unfinished-12-" + std::to_string(tail_at) + ".bin");
+    CHECK(read_bytes(kept) == tail);
+    REQUIRE(append(*journal, auction_commands(12, 3), chain).is_ok());
+  }
+  auto journal = open_journal(dir.path());
+  CHECK(journal->unfinished_bytes() == 0);
+  CHECK(journal->last_seq() == 14);
+  CHECK(journal->chain().digest == chain.value());
   Engine engine;
   RecoveryReport report;
-  const Status status = recover(engine, *journal, nullptr, report);
+  REQUIRE(recover(engine, *journal, nullptr, report).is_ok());
+  CHECK(report.last_seq == 14);
+  CHECK(reader->last_seq() == 14);  // the reader picks up what was committed since
+}
+
+TEST_CASE(
+    "segments roll over; scans from any seq, readers beside the writer, and reopening agree") {
+  TempDir dir;
+  std::unique_ptr<Journal> journal;
+  REQUIRE(Journal::open(JournalOptions{dir.path(), 64 << 20, false, 1 << 20}, journal).is_ok());
+  auto reader = open_journal(dir.path(), 0, true);
+  ChainDigest chain;
+  REQUIRE(append(*journal, auction_commands(1, 99), chain).is_ok());
+  Seq next = 101;
+  while (segment_count(dir.path()) < 4) {
+    REQUIRE(append(*journal, auction_commands(next, 97), chain).is_ok());
+    next += 97;
+    REQUIRE(reader->last_seq() == next - 1);
+  }
+  // A batch larger than a segment gets a segment of its own size.
+  REQUIRE(append(*journal, auction_commands(next, 20'000), chain).is_ok());
+  next += 20'000;
+  CHECK(reader->last_seq() == next - 1);
+  CHECK(reader->chain().digest == chain.value());
+  const auto seqs_from = [](const Journal& j, Seq from) {
+    Seq expected = from, count = 0;
+    const Status s = j.scan(from, [&](Seq seq, std::string_view bytes) {
+      Command command;
+      if (seq != expected++ || !decode_record(bytes, command).is_ok() || command.seq != seq)
+        return false;
+      ++count;
+      return true;
+    });
+    return s.is_ok() ? count : 0;
+  };
+  for (const Seq from : {Seq{1}, Seq{2}, Seq{100}, Seq{101}, Seq{5'000}, next - 20'000, next - 1})
+    CHECK(seqs_from(*reader, from) == next - from);
+  journal.reset();
+  auto reopened = open_journal(dir.path(), 64 << 20);
+  CHECK(reopened->last_seq() == next - 1);
+  CHECK(reopened->first_seq() == 1);
+  CHECK(seqs_from(*reopened, 3'333) == next - 3'333);
+}
+
+TEST_CASE("damage in a segment that is not the last one is refused") {
+  TempDir dir;
+  {
+    std::unique_ptr<Journal> journal;
+    REQUIRE(Journal::open(JournalOptions{dir.path(), 64 << 20, false, 1 << 20}, journal).is_ok());
+    ChainDigest chain;
+    REQUIRE(append(*journal, auction_commands(1, 99), chain).is_ok());
+    for (Seq next = 101; segment_count(dir.path()) < 2; next += 97)
+      REQUIRE(append(*journal, auction_commands(next, 97), chain).is_ok());
+  }
+  const std::string first = dir.sub("segment-00000000000000000001.log");
+  std::string bytes = read_bytes(first);
+  bytes[64 + 8] ^= 0x10;  // the first frame's length
+  write_bytes(first, bytes);
+  std::unique_ptr<Journal> journal;
+  const Status status = Journal::open(JournalOptions{dir.path(), 64 << 20, true}, journal);
   CHECK(status.code() == Status::Code::corruption);
-  CHECK(status.message() == "journal record seq 13: checksum mismatch");
-  CHECK(journal->last_seq() == 21);  // nothing was overwritten
+  CHECK(status.message().find("journal segment-00000000000000000001.log offset 64: damaged") == 0);
 }
 
 TEST_CASE("a gap in sequence numbers stops recovery naming the record") {
@@ -189,7 +311,7 @@ TEST_CASE("a snapshot whose digest does not match stops recovery") {
   CHECK(snapshots->list() == std::vector<Seq>{11});  // nothing was removed
 }
 
-TEST_CASE("a full map refuses the batch, keeps what was durable, and can grow") {
+TEST_CASE("a full journal refuses the batch, keeps what was durable, and can grow") {
   TempDir dir;
   auto journal = open_journal(dir.path(), 256 << 10);  // 256 KiB: a few thousand records
   ChainDigest chain;
@@ -211,7 +333,7 @@ TEST_CASE("a full map refuses the batch, keeps what was durable, and can grow") 
   RecoveryReport report;
   REQUIRE(recover(engine, *journal, nullptr, report).is_ok());
   CHECK(report.last_seq == next - 1);
-  REQUIRE(journal->grow_map(8 << 20).is_ok());
+  REQUIRE(journal->grow(8 << 20).is_ok());
   CHECK(append(*journal, auction_commands(next, 500), chain).is_ok());
   CHECK(journal->last_seq() == next + 499);
 }
@@ -221,5 +343,9 @@ TEST_CASE("opening something that is not a journal is a clear error") {
   std::unique_ptr<Journal> journal;
   const Status missing = Journal::open(JournalOptions{dir.sub("nope"), 1 << 20, true}, journal);
   CHECK(missing.code() == Status::Code::not_found);
-  CHECK(missing.message().find("no LMDB data file") != std::string::npos);
+  CHECK(missing.message() == dir.sub("nope") + ": no journal segments (segment-*.log)");
+  write_bytes(dir.sub("data.mdb"), std::string(8192, 'x'));
+  const Status legacy = Journal::open(JournalOptions{dir.path(), 1 << 20, false}, journal);
+  CHECK(legacy.code() == Status::Code::invalid_argument);
+  CHECK(legacy.message().find("an LMDB journal of an earlier build") != std::string::npos);
 }

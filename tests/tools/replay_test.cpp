@@ -347,13 +347,29 @@ void flip_record_byte(const std::string& data_dir, Seq seq) {
                        })
                 .is_ok());
   }
-  const std::string file = data_dir + "/journal/data.mdb";
-  std::string bytes = read_file(file);
-  const auto at = bytes.find(record);
-  REQUIRE(at != std::string::npos);
-  REQUIRE(bytes.find(record, at + 1) == std::string::npos);
-  bytes[at + record.size() / 2] ^= 0x20;
-  write_file(file, bytes);
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/journal")) {
+    if (!entry.path().filename().string().starts_with("segment-")) continue;
+    std::string bytes = read_file(entry.path().string());
+    const auto at = bytes.find(record);
+    if (at == std::string::npos) continue;
+    REQUIRE(bytes.find(record, at + 1) == std::string::npos);
+    bytes[at + record.size() / 2] ^= 0x20;
+    write_file(entry.path().string(), bytes);
+    return;
+  }
+  FAIL("record " << seq << " not found in any segment");
+}
+
+// Every journal segment's bytes, in name order.
+std::string journal_bytes(const std::string& data_dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/journal"))
+    if (entry.path().filename().string().starts_with("segment-")) names.push_back(entry.path());
+  std::sort(names.begin(), names.end());
+  std::string all;
+  for (const std::string& name : names)
+    all += read_file(name);
+  return all;
 }
 
 // Copies the journal of `from` into a new data directory at `to`, re-encoding record `seq` with
@@ -541,7 +557,8 @@ TEST_CASE("replay CLI: export as CSV and JSON Lines parses back to the events") 
   CHECK(range_rows == slice);
 }
 
-TEST_CASE("replay CLI: a flipped byte is caught by verify naming the record; nothing changes") {
+TEST_CASE(
+    "replay CLI: a flipped byte is caught by verify and check naming its batch; nothing changes") {
   INFO("seed " << test_seed());
   SeededRun& run = shared_run();
   TempDir copy;
@@ -550,16 +567,20 @@ TEST_CASE("replay CLI: a flipped byte is caught by verify naming the record; not
       std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
   const Seq bad = run.last_seq / 3;
   flip_record_byte(copy.path(), bad);
-  const std::string before = read_file(copy.path() + "/journal/data.mdb");
-  const CommandResult verify = replay_cli({"--data-dir", copy.path(), "verify"});
-  CHECK(verify.exit_code == 1);
-  CHECK(verify.err ==
-        "auction-replay: journal record seq " + std::to_string(bad) + ": checksum mismatch\n");
-  const CommandResult check = replay_cli({"--data-dir", copy.path(), "check"});
-  CHECK(check.exit_code == 1);
-  CHECK(check.err.find("journal record seq " + std::to_string(bad) + ": checksum mismatch") !=
-        std::string::npos);
-  CHECK(read_file(copy.path() + "/journal/data.mdb") == before);  // read-only
+  const std::string before = journal_bytes(copy.path());
+  // The batch holding it fails its checksum; intact batches follow, so it is damage (not a batch
+  // cut short by a crash) and is named by where it is and the last intact seq before it.
+  for (const char* command : {"verify", "check"}) {
+    const CommandResult result = replay_cli({"--data-dir", copy.path(), command});
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("auction-replay: journal segment-") == 0);
+    CHECK(result.err.find(": damaged batch after seq ") != std::string::npos);
+    CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+    const auto after = result.err.find("after seq ") + 10;
+    const Seq last_intact = std::stoull(result.err.substr(after));
+    CHECK(last_intact < bad);  // the damaged batch holds the record
+  }
+  CHECK(journal_bytes(copy.path()) == before);  // read-only
 }
 
 TEST_CASE("replay CLI: a tampered recorded outcome is caught by check, with both sides") {
@@ -699,9 +720,9 @@ TEST_CASE("replay CLI: bad inputs get one clear line and the right exit code") {
          "auction-replay: " + empty.sub("missing") + ": no such directory\n");
   expect(replay_cli({"--data-dir", empty.path(), "verify"}), 2,
          "auction-replay: " + empty.path() +
-             ": not an auction data directory (no journal/data.mdb)\n");
+             ": not an auction data directory (no journal segments)\n");
   std::filesystem::create_directories(empty.sub("journal"));
-  write_file(empty.sub("journal/data.mdb"), std::string(8192, 'x'));
+  write_file(empty.sub("journal/segment-00000000000000000001.log"), std::string(8192, 'x'));
   const CommandResult garbage = replay_cli({"--data-dir", empty.path(), "check"});
   CHECK(garbage.exit_code != 0);
   CHECK(garbage.err.find("auction-replay: ") == 0);

@@ -20,9 +20,9 @@ Status DataDir::open(const std::string& path, DataDir& out) {
     return Status::error(Status::Code::not_found, path + ": no such directory");
   }
   const fs::path root(path);
-  if (!has_lmdb(root / "journal")) {
+  if (!persistence::Journal::exists((root / "journal").string())) {
     return Status::error(Status::Code::not_found,
-                         path + ": not an auction data directory (no journal/data.mdb)");
+                         path + ": not an auction data directory (no journal segments)");
   }
   out.path = path;
   persistence::JournalOptions journal_options;

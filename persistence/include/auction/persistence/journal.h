@@ -1,25 +1,37 @@
-// The command journal: an append-only LMDB database of sequenced command records.
+// The command journal: append-only segment files of sequenced command records, one fdatasync
+// per group commit.
 //
-// Layout of a journal directory (an LMDB environment):
-//   "commands": seq (u64, native integer key) → record (see record_codec.h)
-//   "meta":     "chain" → u64 seq | 32-byte chain digest after that seq (updated per commit)
-//   "marks":    seq (u64) → 32-byte chain digest after that record (the batches' marks: every
-//               record that closed a lot, so its transaction confirmation can quote the digest)
+// Why not LMDB (which keeps snapshots, settlement and accounts): an LMDB commit flushes twice in
+// series (data pages, then the meta page) and grows its file, about 0.5 ms here; a batch written
+// into a zero-filled, preallocated segment needs one fdatasync (about 0.13 ms), and the journal's
+// commit time bounds every acknowledgement (bench/RESULTS.md, issue 8).
+//
+// Layout of a journal directory (byte layout in persistence/src/journal_format.h):
+//   segment-<first seq, 20 digits>.log   batches of records, marks and a commit frame each
+//   spare.tmp                            the next segment, zero-filled ahead by a helper thread
+//   unfinished-<seq>-<offset>.bin        bytes of a batch cut short by a crash, kept for study
 //
 // Contract:
-//   - Appends take consecutive sequence numbers following last_seq(); a batch is one write
-//     transaction, made durable by sync() (one LMDB commit: data and meta page fsync'd).
+//   - write() stages a batch (sequence numbers above every earlier one, in order); sync() writes
+//     it with its commit frame and returns after one fdatasync. Only then do readers see it.
+//   - A batch is all or nothing: a crash before its fdatasync leaves no commit frame, and opening
+//     the journal for writing moves the unfinished bytes to unfinished-*.bin (never acknowledged:
+//     acknowledgements wait for sync()) and zeroes them.
+//   - A damaged batch that is followed by intact ones is corruption: open() refuses, naming the
+//     segment, the offset and the seqs. A damaged record inside an intact-looking batch is named
+//     by its seq when it is decoded (record_codec.h checksums every record).
 //   - Nothing is ever deleted: old records stay readable for analysts.
-//   - A read-only Journal works on a copy or beside a running writer (LMDB MVCC).
-//   - grow_map() raises the map size while the journal is open (for a journal that is full).
-// Threading: write(), sync() and grow_map() from one writer thread; readers (scan, last_seq,
-// space, chain) from any thread, concurrently with the writer.
+//   - At most `capacity_bytes` of frames (Code::full beyond, nothing written); grow() raises it.
+//   - A read-only Journal works on a copy or beside a running writer: each read first picks up
+//     the batches committed since (the writer's staged, unsynced bytes are never shown in the
+//     writer's own process; another process may see a batch between its write and its fdatasync).
+// Threading: write(), sync() and grow() from one writer thread; readers (scan, last_seq, chain,
+// mark, space) from any thread, concurrently with the writer; a scan never blocks the writer.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 
 #include "auction/engine/status.h"
@@ -29,21 +41,25 @@ namespace auction::persistence {
 
 struct JournalOptions {
   std::string directory;
-  std::size_t map_size_bytes = std::size_t{8} << 30;  // 8 GiB of address space; the file grows
+  std::size_t capacity_bytes = std::size_t{8} << 30;  // the most its frames may take
   bool read_only = false;
+  // Size of each segment file; 0 = capacity / 8, within [1 MiB, 64 MiB] and at most capacity.
+  std::size_t segment_bytes = 0;
 };
 
 struct JournalSpace {
   std::size_t used_bytes = 0;
-  std::size_t map_size_bytes = 0;
+  std::size_t capacity_bytes = 0;
   std::size_t free_bytes() const {
-    return map_size_bytes > used_bytes ? map_size_bytes - used_bytes : 0;
+    return capacity_bytes > used_bytes ? capacity_bytes - used_bytes : 0;
   }
 };
 
 class Journal final : public JournalBackend {
  public:
   static Status open(const JournalOptions& options, std::unique_ptr<Journal>& out);
+  // True when `directory` holds a journal (at least one segment file).
+  static bool exists(const std::string& directory);
   ~Journal() override;
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -52,8 +68,7 @@ class Journal final : public JournalBackend {
   Status write(const JournalBatch& batch) override;
   Status sync() override;
   std::size_t free_bytes() const override { return space().free_bytes(); }
-  Status grow(std::size_t map_size_bytes) override { return grow_map(map_size_bytes); }
-  Status grow_map(std::size_t map_size_bytes);
+  Status grow(std::size_t capacity_bytes) override;
 
   // Readers.
   Seq first_seq() const;     // 0 when empty
@@ -67,21 +82,15 @@ class Journal final : public JournalBackend {
   Status scan(Seq from_seq, const std::function<bool(Seq, std::string_view)>& visit) const;
   // Calls visit(seq, digest) for every mark, in sequence order, until visit returns false.
   Status scan_marks(const std::function<bool(Seq, const Digest256&)>& visit) const;
-  const std::string& directory() const { return directory_; }
+  const std::string& directory() const;
+  // Bytes of an unfinished batch that open() set aside (0 when the journal ended cleanly).
+  std::size_t unfinished_bytes() const;
+
+  struct State;  // journal.cpp
 
  private:
-  Journal() = default;
-  Seq edge_seq(bool last) const;
-
-  std::string directory_;
-  bool read_only_ = false;
-  void* env_ = nullptr;  // MDB_env
-  unsigned commands_dbi_ = 0;
-  unsigned meta_dbi_ = 0;
-  unsigned marks_dbi_ = 0;
-  void* write_txn_ = nullptr;  // MDB_txn of the batch being staged
-  // Readers share; grow_map() excludes them (LMDB requires no open transaction to resize).
-  mutable std::shared_mutex resize_mutex_;
+  explicit Journal(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace auction::persistence

@@ -39,8 +39,8 @@ class JournalBackend {
   virtual Status sync() = 0;
   // Room left for records; the pipeline refuses new commands when it runs low.
   virtual std::size_t free_bytes() const { return SIZE_MAX; }
-  // Makes room (e.g. a larger LMDB map). Called between batches by the writer thread.
-  virtual Status grow(std::size_t /*map_size_bytes*/) {
+  // Makes room (a larger capacity). Called between batches by the writer thread.
+  virtual Status grow(std::size_t /*capacity_bytes*/) {
     return Status::error(Status::Code::invalid_argument, "this journal cannot grow");
   }
 };

@@ -91,7 +91,7 @@ class Pipeline {
   // Applies, journals and answers everything submitted before it, then joins the threads.
   void stop();
 
-  void grow_journal(std::size_t map_size_bytes);
+  void grow_journal(std::size_t capacity_bytes);
   Seq durable_seq() const;
   PipelineStats stats() const;
 
