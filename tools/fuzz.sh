@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_protocol fuzz_webhook fuzz_record fuzz_catalogue fuzz_engine)
+((${#targets[@]})) || targets=(fuzz_protocol fuzz_webhook fuzz_record fuzz_journal fuzz_catalogue fuzz_engine)
 tools/bootstrap.sh --tests >/dev/null
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz >/dev/null

@@ -300,9 +300,14 @@ void Journal::State::walk_batches(Segment& segment) {
   std::size_t offset = segment.end.load(std::memory_order_relaxed);
   std::size_t batch_begin = offset;
   Seq batch_first = 0;
+  Seq record_seq = last.seq;  // records ascend across batches
   std::vector<ChainPoint> batch_marks;
   while (const std::optional<jf::Frame> frame = jf::read_frame(bytes, offset)) {
     if (batch_first == 0) batch_first = frame->seq;
+    if (frame->kind == jf::FrameKind::record) {
+      if (frame->seq <= record_seq) return;  // not intact
+      record_seq = frame->seq;
+    }
     if (const std::optional<Digest256> mark = jf::read_mark(*frame)) {
       batch_marks.push_back(ChainPoint{frame->seq, *mark});
     }
@@ -311,7 +316,8 @@ void Journal::State::walk_batches(Segment& segment) {
     if (!commit) continue;
     const std::string_view batch = bytes.substr(batch_begin, offset - frame->bytes - batch_begin);
     if (commit->batch_bytes != batch.size() || commit->first_seq != batch_first ||
-        jf::batch_checksum(batch) != commit->batch_checksum || commit->last_seq <= last.seq) {
+        commit->last_seq != record_seq || batch.empty() ||
+        jf::batch_checksum(batch) != commit->batch_checksum) {
       return;  // not intact
     }
     segment.index_batch(commit->first_seq, batch_begin);
