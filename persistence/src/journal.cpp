@@ -33,6 +33,7 @@ constexpr std::size_t kIndexStrideBytes = 64 << 10;
 // Zero-filling a spare flushes every this many bytes, so it never floods the disk queue that the
 // journal's own fdatasyncs wait in.
 constexpr std::size_t kZeroFlushBytes = 1 << 20;
+constexpr std::size_t kFirstSegmentBytes = 4 << 20;
 
 Status io_error(const std::string& what) {
   const int err = errno;
@@ -162,14 +163,14 @@ struct Segment {
   }
 };
 
-// Keeps one zero-filled spare segment ready, on its own thread, so a full segment is replaced
-// without the writer waiting for 64 MiB of zeros.
+// Keeps one zero-filled spare segment of the wanted size ready, on its own thread, so a full
+// segment is replaced without the writer waiting for 64 MiB of zeros.
 class SparePreparer {
  public:
-  SparePreparer(std::string directory, std::size_t segment_bytes)
-      : path_(directory + "/" + std::string(kSpareName)), segment_bytes_(segment_bytes) {
+  SparePreparer(std::string directory, std::size_t wanted_bytes)
+      : path_(directory + "/" + std::string(kSpareName)), wanted_bytes_(wanted_bytes) {
     std::error_code ec;
-    ready_ = fs::exists(path_, ec) && fs::file_size(path_, ec) == segment_bytes_;
+    ready_ = fs::exists(path_, ec) && fs::file_size(path_, ec) == wanted_bytes_;
     thread_ = std::thread([this] { run(); });
   }
   ~SparePreparer() {
@@ -181,14 +182,16 @@ class SparePreparer {
     thread_.join();
   }
 
-  // Renames the spare to `target` (a private name) if it is ready; false if the caller must make
-  // its own.
-  bool take(const std::string& target) {
+  // Renames the spare to `target` (a private name) if one of `size_bytes` is ready; false if the
+  // caller must make its own. The next spare will have `next_bytes`.
+  bool take(const std::string& target, std::size_t size_bytes, std::size_t next_bytes) {
     std::lock_guard lock(mutex_);
-    if (!ready_ || ::rename(path_.c_str(), target.c_str()) != 0) return false;
-    ready_ = false;
+    const bool taken =
+        ready_ && wanted_bytes_ == size_bytes && ::rename(path_.c_str(), target.c_str()) == 0;
+    if (taken || wanted_bytes_ != next_bytes) ready_ = false;
+    wanted_bytes_ = next_bytes;
     wake_.notify_one();
-    return true;
+    return taken;
   }
 
  private:
@@ -197,14 +200,17 @@ class SparePreparer {
     for (;;) {
       wake_.wait(lock, [&] { return stopping_ || !ready_; });
       if (stopping_) return;
+      const std::size_t size = wanted_bytes_;
       lock.unlock();
       // Written under another name and renamed once durable: a spare.tmp is always whole.
       const std::string partial = path_ + std::string(kPartialSuffix);
-      const bool made = create_zeroed(partial, segment_bytes_).is_ok() &&
-                        ::rename(partial.c_str(), path_.c_str()) == 0;
+      const bool made =
+          create_zeroed(partial, size).is_ok() && ::rename(partial.c_str(), path_.c_str()) == 0;
       lock.lock();
-      if (made) {
+      if (made && size == wanted_bytes_) {
         ready_ = true;
+      } else if (made) {
+        continue;  // the wanted size changed meanwhile
       } else {
         // A full or failing disk: try again later; the writer makes its own segment meanwhile.
         wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
@@ -213,7 +219,7 @@ class SparePreparer {
   }
 
   const std::string path_;
-  const std::size_t segment_bytes_;
+  std::size_t wanted_bytes_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool ready_ = false;
@@ -256,6 +262,12 @@ struct Journal::State {
   Status set_aside_unfinished(Segment& segment, std::size_t from_offset);
   Status refresh() const;
   Status roll_over(std::size_t batch_bytes);
+  // Segments start small and double up to segment_bytes: a journal that stays small (a test, a
+  // demo) does not zero-fill 64 MiB files.
+  std::size_t next_segment_bytes() const {
+    const std::size_t first = std::min(segment_bytes, kFirstSegmentBytes);
+    return segments.empty() ? first : std::clamp(2 * segments.back()->size, first, segment_bytes);
+  }
   Status open_for_append();
 };
 
@@ -449,10 +461,11 @@ Status Journal::State::roll_over(std::size_t batch_bytes) {
   const std::string next = directory + "/" + std::string(kNextName);
   const std::string path = directory + "/" + jf::segment_name(first);
   const std::size_t needed = jf::kSegmentHeaderBytes + batch_bytes;
-  const std::size_t size = needed <= segment_bytes
-                               ? segment_bytes
-                               : (needed + kZeroFlushBytes - 1) & ~(kZeroFlushBytes - 1);
-  if (size != segment_bytes || spare == nullptr || !spare->take(next)) {
+  const std::size_t planned = next_segment_bytes();
+  const std::size_t size =
+      needed <= planned ? planned : (needed + kZeroFlushBytes - 1) & ~(kZeroFlushBytes - 1);
+  const std::size_t after = std::min(segment_bytes, 2 * size);
+  if (spare == nullptr || !spare->take(next, size, after)) {
     if (Status s = create_zeroed(next, size); !s.is_ok()) return s;
   }
   const int fd = ::open(next.c_str(), O_WRONLY | O_CLOEXEC);
@@ -493,11 +506,13 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
   state->directory = options.directory;
   state->read_only = options.read_only;
   state->capacity_bytes = options.capacity_bytes;
-  state->segment_bytes = options.segment_bytes != 0
-                             ? options.segment_bytes
-                             : std::min(options.capacity_bytes,
-                                        std::clamp(options.capacity_bytes / 8, std::size_t{1} << 20,
-                                                   std::size_t{64} << 20));
+  const std::size_t wanted_segment_bytes =
+      options.segment_bytes != 0
+          ? options.segment_bytes
+          : std::min(options.capacity_bytes,
+                     std::clamp(options.capacity_bytes / 8, std::size_t{1} << 20,
+                                std::size_t{64} << 20));
+  state->segment_bytes = std::max<std::size_t>(wanted_segment_bytes & ~std::size_t{4095}, 4096);
   std::error_code ec;
   if (fs::exists(fs::path(options.directory) / "data.mdb", ec) && !exists(options.directory)) {
     return Status::error(Status::Code::invalid_argument,
@@ -521,7 +536,7 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
   if (Status s = state->load(); !s.is_ok()) return s;
   if (!options.read_only) {
     if (Status s = state->open_for_append(); !s.is_ok()) return s;
-    state->spare = std::make_unique<SparePreparer>(options.directory, state->segment_bytes);
+    state->spare = std::make_unique<SparePreparer>(options.directory, state->next_segment_bytes());
   }
   out.reset(new Journal(std::move(state)));
   return Status::ok();
