@@ -1,6 +1,7 @@
 #include "auction/persistence/journal.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ namespace jf = journal_format;
 constexpr std::string_view kSpareName = "spare.tmp";
 constexpr std::string_view kPartialSuffix = ".partial";
 constexpr std::string_view kNextName = "next.tmp";  // a segment being started
+constexpr std::string_view kLockName = "LOCK";
 // One sparse index entry per this many segment bytes: a scan from any seq walks at most this far.
 constexpr std::size_t kIndexStrideBytes = 64 << 10;
 // Zero-filling a spare flushes every this many bytes, so it never floods the disk queue that the
@@ -248,12 +250,14 @@ struct Journal::State {
   Digest256 staged_chain{};
   std::vector<ChainPoint> staged_marks;
   int write_fd = -1;
+  int lock_fd = -1;              // holds the writer's lock: one writing process per journal
   std::size_t write_offset = 0;  // in the last segment
   std::unique_ptr<SparePreparer> spare;
 
   ~State() {
     spare.reset();
     if (write_fd >= 0) ::close(write_fd);
+    if (lock_fd >= 0) ::close(lock_fd);
   }
 
   Status load();
@@ -261,6 +265,7 @@ struct Journal::State {
   Status walk(Segment& segment, bool last_segment, bool deep);
   Status set_aside_unfinished(Segment& segment, std::size_t from_offset);
   Status refresh() const;
+  Status lock();
   Status roll_over(std::size_t batch_bytes);
   // Segments start small and double up to segment_bytes: a journal that stays small (a test, a
   // demo) does not zero-fill 64 MiB files.
@@ -439,6 +444,18 @@ Status Journal::State::refresh() const {
   return Status::ok();
 }
 
+// Takes the journal's write lock (released when the process ends, however it ends).
+Status Journal::State::lock() {
+  const std::string path = directory + "/" + std::string(kLockName);
+  lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return io_error(path + ": open");
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Status::error(Status::Code::unavailable,
+                         directory + ": another process has this journal open for writing");
+  }
+  return Status::ok();
+}
+
 // Opens the last segment for writing at the end of its last intact batch.
 Status Journal::State::open_for_append() {
   if (segments.empty()) {  // a new journal exists (for readers) from its first open
@@ -532,6 +549,9 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
     fs::remove(
         fs::path(options.directory) / (std::string(kSpareName) + std::string(kPartialSuffix)), ec);
     fs::remove(fs::path(options.directory) / std::string(kNextName), ec);
+  }
+  if (!options.read_only) {
+    if (Status s = state->lock(); !s.is_ok()) return s;
   }
   if (Status s = state->load(); !s.is_ok()) return s;
   if (!options.read_only) {

@@ -338,6 +338,18 @@ TEST_CASE("a full journal refuses the batch, keeps what was durable, and can gro
   CHECK(journal->last_seq() == next + 499);
 }
 
+TEST_CASE("a second writer is refused while the first has the journal open") {
+  TempDir dir;
+  auto first = open_journal(dir.path());
+  std::unique_ptr<Journal> second;
+  const Status refused = Journal::open(JournalOptions{dir.path(), 64 << 20, false}, second);
+  CHECK(refused.code() == Status::Code::unavailable);
+  CHECK(refused.message() == dir.path() + ": another process has this journal open for writing");
+  auto reader = open_journal(dir.path(), 0, true);  // readers are welcome
+  first.reset();
+  CHECK(Journal::open(JournalOptions{dir.path(), 64 << 20, false}, second).is_ok());
+}
+
 TEST_CASE("opening something that is not a journal is a clear error") {
   TempDir dir;
   std::unique_ptr<Journal> journal;

@@ -10,6 +10,7 @@
 //   segment-<first seq, 20 digits>.log   batches of records, marks and a commit frame each
 //   spare.tmp                            the next segment, zero-filled ahead by a helper thread
 //   unfinished-<seq>-<offset>.bin        bytes of a batch cut short by a crash, kept for study
+//   LOCK                                 flock'd by the one process that writes
 //
 // Contract:
 //   - write() stages a batch (sequence numbers above every earlier one, in order); sync() writes
@@ -20,6 +21,7 @@
 //   - A damaged batch that is followed by intact ones is corruption: open() refuses, naming the
 //     segment, the offset and the seqs. A damaged record inside an intact-looking batch is named
 //     by its seq when it is decoded (record_codec.h checksums every record).
+//   - One writing process at a time: a second open for writing is refused (Code::unavailable).
 //   - Nothing is ever deleted: old records stay readable for analysts.
 //   - At most `capacity_bytes` of frames (Code::full beyond, nothing written); grow() raises it.
 //   - A read-only Journal works on a copy or beside a running writer: each read first picks up
