@@ -397,6 +397,12 @@ TEST_CASE("catalogue errors stay on one line whatever the TOML holds (fuzzer fin
   check_error(table, 2);
   CHECK_MESSAGE(table.err.find("seller: must be a string, not a table") != std::string::npos,
                 describe(table));
+  // regression-id-with-line-break.toml: an id holding a TOML "\n" was quoted as written.
+  write_file(dir.sub("id.toml"), std::string(kSale) + lot_table("ok-1") + lot_table("pr\\nt"));
+  const Run id = ctl(server, {"lots", "import", dir.sub("id.toml"), "--dry-run"});
+  check_error(id, 2);
+  CHECK_MESSAGE(id.err.find("lot 2 \"pr\\nt\": id: bad id \"pr\\nt\"") != std::string::npos,
+                describe(id));
 }
 
 TEST_CASE("lots import refuses a bad catalogue whole, naming the file, line and field") {

@@ -14,7 +14,7 @@ namespace auctionctl {
 namespace dom = simdjson::dom;
 
 int fail(int code, const std::string& message) {
-  std::fprintf(stderr, "auctionctl: %s\n", message.c_str());
+  std::fprintf(stderr, "auctionctl: %s\n", one_line(message).c_str());
   return code;
 }
 

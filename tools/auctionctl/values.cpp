@@ -291,4 +291,18 @@ std::string money(std::int64_t amount_minor, std::string_view currency) {
   return (negative ? "-" : "") + text + " " + std::string(currency);
 }
 
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) {
+      out += c;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += c == '\n' ? std::string("\\n")
+                       : std::string("\\x") + kHex[(c >> 4) & 0xF] + kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
 }  // namespace auctionctl

@@ -56,5 +56,8 @@ std::string local_time(TimeMs ms);         // "2026-11-22 11:00:39 CET"
 std::string duration_text(DurationMs ms);  // "1h30m", "45s", "1500ms", "0s"
 // 10000 EUR → "100.00 EUR" (ISO 4217 minor units: 0 for JPY and others, 3 for BHD and others).
 std::string money(std::int64_t amount_minor, std::string_view currency);
+// `text` on one line: line breaks as \n, other control characters as \xHH (errors quote what
+// people wrote, which may hold them; an error is one line).
+std::string one_line(std::string_view text);
 
 }  // namespace auctionctl
