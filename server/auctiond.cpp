@@ -391,6 +391,13 @@ int main(int argc, char** argv) {
         sprint.extension_ms = config.demo_sprint_ms;
         pipeline.submit(CreateLot{sprint}, 0);
       }
+      // The tokens below tell people (and tests) the demo is ready: its lots first.
+      const std::size_t demo_lots =
+          demo_catalogue(0).size() + config.demo_open_lots + (config.demo_sprint_ms > 0 ? 1 : 0);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (board.lot_count() < demo_lots && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
     }
     if (config.demo_bidders > 0) {
       std::FILE* file = std::fopen(config.demo_tokens_file.c_str(), "w");
