@@ -260,11 +260,11 @@ struct Journal::State {
     if (lock_fd >= 0) ::close(lock_fd);
   }
 
-  Status load();
+  Status add_segments(bool deep);
   void walk_batches(Segment& segment);
   Status walk(Segment& segment, bool last_segment, bool deep);
   Status set_aside_unfinished(Segment& segment, std::size_t from_offset);
-  Status refresh() const;
+  Status refresh();
   Status lock();
   Status roll_over(std::size_t batch_bytes);
   // Segments start small and double up to segment_bytes: a journal that stays small (a test, a
@@ -392,18 +392,33 @@ Status Journal::State::set_aside_unfinished(Segment& segment, std::size_t from_o
   return sync_directory(directory);
 }
 
-// Maps every segment of the directory and walks them. open() only.
-Status Journal::State::load() {
-  std::error_code ec;
+namespace {
+
+// The segment files of `directory` whose first seq is above `after`, by first seq.
+std::vector<std::pair<Seq, std::string>> list_segments(const std::string& directory, Seq after,
+                                                       std::error_code& ec) {
   std::vector<std::pair<Seq, std::string>> found;
   for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (const std::optional<Seq> first = jf::parse_segment_name(name)) {
-      found.emplace_back(*first, entry.path().string());
-    }
+    const std::optional<Seq> first = jf::parse_segment_name(entry.path().filename().string());
+    if (first && *first > after) found.emplace_back(*first, entry.path().string());
   }
-  if (ec) return Status::error(Status::Code::io_error, directory + ": " + ec.message());
   std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+// Maps the segments not known yet and walks them (`deep`: open() only, see walk()). Caller holds
+// `mutex` (or is open()).
+Status Journal::State::add_segments(bool deep) {
+  std::error_code ec;
+  const Seq known = segments.empty() ? 0 : segments.back()->first_seq;
+  const std::vector<std::pair<Seq, std::string>> found = list_segments(directory, known, ec);
+  if (ec) return Status::error(Status::Code::io_error, directory + ": " + ec.message());
+  // Segments are created after the previous one's last batch was written: walk it again first.
+  if (!segments.empty()) {
+    if (Status s = walk(*segments.back(), found.empty(), deep); !s.is_ok()) return s;
+  }
   for (std::size_t i = 0; i < found.size(); ++i) {
     std::shared_ptr<Segment> segment;
     if (Status s = Segment::map(found[i].second, segment); !s.is_ok()) return s;
@@ -412,36 +427,16 @@ Status Journal::State::load() {
                         std::to_string(segment->first_seq));
     }
     segments.push_back(segment);
-    if (Status s = walk(*segment, i + 1 == found.size(), true); !s.is_ok()) return s;
+    if (Status s = walk(*segment, i + 1 == found.size(), deep); !s.is_ok()) return s;
   }
   return Status::ok();
 }
 
 // A read-only journal picks up what another process committed since the last read.
-Status Journal::State::refresh() const {
+Status Journal::State::refresh() {
   if (!read_only) return Status::ok();
-  auto& self = const_cast<State&>(*this);  // the index is a cache of the files
   std::lock_guard lock(mutex);
-  std::error_code ec;
-  std::vector<std::pair<Seq, std::string>> found;
-  const Seq known = segments.empty() ? 0 : segments.back()->first_seq;
-  for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
-    const std::string name = entry.path().filename().string();
-    const std::optional<Seq> first = jf::parse_segment_name(name);
-    if (first && (segments.empty() || *first > known)) found.emplace_back(*first, entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  // Segments are created after the previous one's last batch was written: walk it again first.
-  if (!segments.empty()) {
-    if (Status s = self.walk(*segments.back(), found.empty(), false); !s.is_ok()) return s;
-  }
-  for (std::size_t i = 0; i < found.size(); ++i) {
-    std::shared_ptr<Segment> segment;
-    if (Status s = Segment::map(found[i].second, segment); !s.is_ok()) return s;
-    self.segments.push_back(segment);
-    if (Status s = self.walk(*segment, i + 1 == found.size(), false); !s.is_ok()) return s;
-  }
-  return Status::ok();
+  return add_segments(false);
 }
 
 // Takes the journal's write lock (released when the process ends, however it ends).
@@ -512,10 +507,7 @@ Journal::~Journal() = default;
 
 bool Journal::exists(const std::string& directory) {
   std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
-    if (jf::parse_segment_name(entry.path().filename().string())) return true;
-  }
-  return false;
+  return !list_segments(directory, 0, ec).empty();
 }
 
 Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& out) {
@@ -553,7 +545,7 @@ Status Journal::open(const JournalOptions& options, std::unique_ptr<Journal>& ou
   if (!options.read_only) {
     if (Status s = state->lock(); !s.is_ok()) return s;
   }
-  if (Status s = state->load(); !s.is_ok()) return s;
+  if (Status s = state->add_segments(true); !s.is_ok()) return s;
   if (!options.read_only) {
     if (Status s = state->open_for_append(); !s.is_ok()) return s;
     state->spare = std::make_unique<SparePreparer>(options.directory, state->next_segment_bytes());

@@ -10,23 +10,12 @@
 
 #include "../engine/harness.h"
 #include "../engine/reference_model.h"
+#include "fuzz_bytes.h"
 
 using namespace auction;
 using namespace auction::testing;
 
 namespace {
-
-class Bytes {
- public:
-  Bytes(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  bool empty() const { return at_ >= size_; }
-  std::uint8_t next() { return at_ < size_ ? data_[at_++] : 0; }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t at_ = 0;
-};
 
 class Recorder final : public EventSink {
  public:
@@ -34,7 +23,7 @@ class Recorder final : public EventSink {
   std::vector<Event> events;
 };
 
-LotConfig fuzz_lot(Bytes& in, TimeMs now_ms) {
+LotConfig fuzz_lot(FuzzBytes& in, TimeMs now_ms) {
   LotConfig config = lot_config("lot" + std::to_string(in.next() % 6));
   config.starts_at_ms = now_ms + (in.next() % 8) * 500;
   config.timed_ms = (in.next() % 5) * 1'000;
@@ -47,7 +36,7 @@ LotConfig fuzz_lot(Bytes& in, TimeMs now_ms) {
   return config;
 }
 
-CommandBody next_body(Bytes& in, TimeMs now_ms, const ReferenceModel& model) {
+CommandBody next_body(FuzzBytes& in, TimeMs now_ms, const ReferenceModel& model) {
   const std::uint8_t kind = in.next() % 16;
   const LotId lot = lot_id("lot" + std::to_string(in.next() % 6));
   const UserId bidder = user("b" + std::to_string(in.next() % 4));
@@ -94,7 +83,7 @@ std::vector<Event> without_messages(std::vector<Event> events) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Bytes in(data, size);
+  FuzzBytes in(data, size);
   const EngineLimits limits{8, 16};
   Engine engine(limits), restored(limits);
   ReferenceModel model(limits);

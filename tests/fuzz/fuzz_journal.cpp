@@ -21,33 +21,17 @@
 
 #include "../../persistence/src/journal_format.h"
 #include "auction/persistence/journal.h"
+#include "fuzz_bytes.h"
 
 using namespace auction;
 using namespace auction::persistence;
+using auction::testing::FuzzBytes;
 namespace jf = auction::persistence::journal_format;
 
 namespace {
 
-class Input {
- public:
-  Input(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  bool empty() const { return at_ >= size_; }
-  std::uint8_t byte() { return at_ < size_ ? data_[at_++] : 0; }
-  std::string_view bytes(std::size_t n) {
-    n = std::min(n, size_ - std::min(at_, size_));
-    const std::string_view out(reinterpret_cast<const char*>(data_) + at_, n);
-    at_ += n;
-    return out;
-  }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t at_ = 0;
-};
-
 // The segment body the input describes (after the 64-byte header).
-std::string build(Input& in) {
+std::string build(FuzzBytes& in) {
   std::string out;
   jf::append_segment_header(1, out);
   Seq next = 1;
@@ -55,19 +39,19 @@ std::string build(Input& in) {
   std::size_t batch_begin = out.size();
   Digest256 digest{};
   while (!in.empty() && out.size() < (64 << 10)) {
-    const std::uint8_t op = in.byte();
+    const std::uint8_t op = in.next();
     switch (op % 6) {
       case 0:
       case 1: {  // a record; sometimes with a seq that does not ascend
-        const Seq back = op & 0x80 ? std::min<Seq>(in.byte() % 3, next - 1) : 0;
+        const Seq back = op & 0x80 ? std::min<Seq>(in.next() % 3, next - 1) : 0;
         const Seq seq = next - back;
         if (batch_first == 0) batch_first = seq;
-        jf::append_record(seq, in.bytes(in.byte() % 64), out);
+        jf::append_record(seq, in.take(in.next() % 64), out);
         next = seq + 1;
         break;
       }
       case 2:
-        digest[0] = in.byte();
+        digest[0] = in.next();
         jf::append_mark(next - 1, digest, out);
         break;
       case 3: {  // a commit; sometimes naming the wrong first seq
@@ -78,14 +62,14 @@ std::string build(Input& in) {
         break;
       }
       case 4:  // raw bytes, aligned
-        out.append(in.bytes(in.byte() % 48));
+        out.append(in.take(in.next() % 48));
         out.append((8 - out.size() % 8) % 8, '\0');
         break;
       case 5: {  // a flipped bit somewhere after the header
         const std::size_t span = out.size() - jf::kSegmentHeaderBytes;
         if (span == 0) break;
-        const std::size_t at = jf::kSegmentHeaderBytes + (in.byte() * 257u + in.byte()) % span;
-        out[at] = static_cast<char>(out[at] ^ (1 << (in.byte() % 8)));
+        const std::size_t at = jf::kSegmentHeaderBytes + (in.next() * 257u + in.next()) % span;
+        out[at] = static_cast<char>(out[at] ^ (1 << (in.next() % 8)));
         break;
       }
     }
@@ -147,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::string dir = "/dev/shm/fuzz-journal-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  Input in(data, size);
+  FuzzBytes in(data, size);
   const std::string segment = build(in);
   std::ofstream(dir + "/" + jf::segment_name(1), std::ios::binary)
       .write(segment.data(), static_cast<std::streamsize>(segment.size()));

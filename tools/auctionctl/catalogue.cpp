@@ -26,14 +26,14 @@ std::uint32_t line_of(const toml::node& node) {
   return static_cast<std::uint32_t>(node.source().begin.line);
 }
 
-// A value as people wrote it, on one line; tables and arrays by their kind (printing them
-// whole spread an error over many lines: another fuzz_catalogue finding).
+// A value as people wrote it; tables and arrays by their kind (printing them whole spread an
+// error over many lines: another fuzz_catalogue finding).
 std::string text_of(const toml::node& node) {
   if (node.is_table()) return "a table";
   if (node.is_array()) return "an array";
   std::ostringstream out;
   node.visit([&out](const auto& value) { out << value; });
-  return one_line(out.str());
+  return out.str();
 }
 
 // A TOML value as the text LotInput checks; amounts must be TOML integers, the rest strings
@@ -96,8 +96,8 @@ std::string CatalogueFile::locate(std::optional<std::size_t> index, const std::s
       line = shared->second;
     }
   }
-  return one_line((line != 0 ? where(path, line) : path + ": ") + subject +
-                  (field.empty() ? "" : field + ": ") + message);
+  return (line != 0 ? where(path, line) : path + ": ") + subject +
+         (field.empty() ? "" : field + ": ") + message;
 }
 
 namespace {
@@ -110,7 +110,7 @@ std::optional<std::string> parse_catalogue(const std::string& path, CatalogueFil
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     return where(path, static_cast<std::uint32_t>(e.source().begin.line)) +
-           one_line(e.description());
+           std::string(e.description());
   }
   // Sale-wide values and the stagger.
   std::map<std::string, std::pair<std::string, std::uint32_t>> shared;
@@ -189,8 +189,9 @@ std::optional<std::string> parse_catalogue(const std::string& path, CatalogueFil
 }  // namespace
 
 std::optional<std::string> load_catalogue(const std::string& path, CatalogueFile& out) {
-  // Ids and values are quoted in errors as written, and a TOML string may hold a line break
-  // (fuzz_catalogue found `id = "pr\nt"`): every error is made one line here.
+  // Errors quote what the file says, which may hold line breaks (toml++'s "saw 'i\n'", an id
+  // written "pr\nt": fuzz_catalogue findings): every error is made one line here, once. (Those
+  // from locate() are made so where auctionctl prints them, in fail().)
   if (std::optional<std::string> error = parse_catalogue(path, out)) return one_line(*error);
   return std::nullopt;
 }

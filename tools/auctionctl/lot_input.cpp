@@ -19,24 +19,6 @@ bool is_lot_field(std::string_view name) {
          std::end(kLotFieldNames);
 }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::optional<std::string> LotInput::add(std::string_view field, std::string_view text) {
   const std::string name(field);
   fields_[name] = std::string(text);

@@ -22,9 +22,6 @@ bool is_lot_field(std::string_view name);
 // SPEC §1: 1-32 characters of [A-Za-z0-9_-] (lot and user ids).
 bool valid_id(std::string_view text);
 
-// A JSON string literal for `text` (quotes and escapes included).
-std::string json_string(std::string_view text);
-
 class LotInput {
  public:
   // Checks `text` as the value of `field` (one of kLotFieldNames); an error sentence or none.

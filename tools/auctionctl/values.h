@@ -59,5 +59,9 @@ std::string money(std::int64_t amount_minor, std::string_view currency);
 // `text` on one line: line breaks as \n, other control characters as \xHH (errors quote what
 // people wrote, which may hold them; an error is one line).
 std::string one_line(std::string_view text);
+// `text` as a quoted JSON string (RFC 8259): quotes and backslashes escaped, control characters
+// as \u00XX, UTF-8 as is. auctionctl's request bodies and output, auction-replay's exports.
+void append_json_string(std::string& out, std::string_view text);
+std::string json_string(std::string_view text);
 
 }  // namespace auctionctl

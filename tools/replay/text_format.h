@@ -7,12 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "auctionctl/values.h"
+
 namespace auction::replay {
 
-// `value` as a quoted JSON string appended to `out`: quotes and backslashes escaped, control
-// characters as \u00XX, UTF-8 as is.
-void append_json_string(std::string& out, std::string_view value);
-std::string json_string(std::string_view value);
+// JSON strings: the one encoder auctionctl uses too (values.h).
+using auctionctl::append_json_string;
+using auctionctl::json_string;
 
 template <typename T>
 std::string json_or_null(const std::optional<T>& value) {
