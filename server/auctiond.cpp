@@ -196,13 +196,16 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", config.limits.max_connections, "open connections");
   app.add_option("--abuse-rejections", config.limits.abuse_rejections,
                  "rate-limited bids in a row before the connection is closed (1008)");
-  app.add_option("--handshake-timeout-ms", handshake_ms, "time to complete a handshake");
+  app.add_option("--handshake-timeout-ms", handshake_ms, "time to complete a handshake")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{3'600'000}));
   app.add_option("--tls-cert", server_options_tls_cert,
                  "PEM certificate chain: serve https/wss too")
       ->check(CLI::ExistingFile);
   app.add_option("--tls-key", server_options_tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
-  app.add_option("--idle-timeout-ms", idle_ms, "silence before a connection is closed");
+  app.add_option("--idle-timeout-ms", idle_ms,
+                 "silence before a connection is pinged (half) and closed (whole)")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{86'400'000}));
   app.add_option("--payment-window", config.payment_window,
                  "time a buyer has to pay after the close (e.g. 72h)");
   app.add_option("--confirm-window", config.confirm_window,

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace auction::testing {
@@ -70,39 +71,42 @@ class RawSocket {
     send(out + payload);
   }
 
+  struct Frame {
+    int opcode = 0;
+    std::string payload;
+  };
+  // The next whole frame the server sends within `limit` (server frames are unmasked); nullopt
+  // when none came in time or the connection ended (then ended() is true).
+  std::optional<Frame> next_frame(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      if (auto frame = take_frame()) return frame;
+      if (ended_ || std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) {
+        ended_ = true;
+      } else {
+        in_.append(buffer, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  bool ended() const { return ended_; }
   // The close code of the first close frame the server sends within `limit`: 0 when none came
   // in time, -1 when the connection ended without one. Other frames are skipped.
   int close_code_within(std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
-    std::string in;
-    char buffer[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (std::size_t at = 0;;) {  // parse whole frames (server frames are unmasked)
-        if (in.size() < at + 2) break;
-        const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(in[at + i]); };
-        std::size_t header = 2, length = byte(1) & 0x7F;
-        if (length == 126) {
-          if (in.size() < at + 4) break;
-          header = 4, length = (std::size_t{byte(2)} << 8) | byte(3);
-        } else if (length == 127) {
-          if (in.size() < at + 10) break;
-          header = 10, length = 0;
-          for (int i = 2; i < 10; ++i)
-            length = (length << 8) | byte(static_cast<std::size_t>(i));
-        }
-        if (in.size() < at + header + length) break;
-        if ((byte(0) & 0x0F) == 0x8) {
-          return length >= 2 ? (byte(header) << 8) | byte(header + 1) : 1005;
-        }
-        at += header + length;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) return -1;
-      in.append(buffer, static_cast<std::size_t>(n));
+    while (const auto frame = next_frame(std::chrono::duration_cast<std::chrono::milliseconds>(
+               deadline - std::chrono::steady_clock::now()))) {
+      if (frame->opcode != 0x8) continue;
+      const auto byte = [&](std::size_t i) {
+        return static_cast<unsigned char>(frame->payload[i]);
+      };
+      return frame->payload.size() >= 2 ? (byte(0) << 8) | byte(1) : 1005;
     }
-    return 0;
+    return ended_ ? -1 : 0;
   }
   // A masked frame with any opcode and payload, its length field saying `declared` bytes
   // (the payload's size unless given): a client that lies about the length, or sends a huge
@@ -128,7 +132,28 @@ class RawSocket {
   int fd() const { return fd_; }
 
  private:
+  std::optional<Frame> take_frame() {
+    if (in_.size() < 2) return std::nullopt;
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(in_[i]); };
+    std::size_t header = 2, length = byte(1) & 0x7F;
+    if (length == 126) {
+      if (in_.size() < 4) return std::nullopt;
+      header = 4, length = (std::size_t{byte(2)} << 8) | byte(3);
+    } else if (length == 127) {
+      if (in_.size() < 10) return std::nullopt;
+      header = 10, length = 0;
+      for (std::size_t i = 2; i < 10; ++i)
+        length = (length << 8) | byte(i);
+    }
+    if (in_.size() < header + length) return std::nullopt;
+    Frame frame{byte(0) & 0x0F, in_.substr(header, length)};
+    in_.erase(0, header + length);
+    return frame;
+  }
+
   int fd_ = -1;
+  std::string in_;  // received, not yet taken as frames
+  bool ended_ = false;
 };
 
 }  // namespace auction::testing
