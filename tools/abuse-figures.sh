@@ -4,16 +4,17 @@
 # ping round trips pooled over all runs: p50 and p99 quiet, p50 and p99 beside the abuse, and
 # the p99 ratio. One run gives a few hundred pings per phase, so its p99 is only its third or
 # fourth worst ping; pooling many runs is what makes the p99 a measurement.
-#   tools/abuse-figures.sh [runs=15]
+#   tools/abuse-figures.sh [runs=15] [test-case filter, default 'abuse*']
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-15}
+filter=${2:-abuse*}
 cmake --preset release >/dev/null
 cmake --build --preset release --target gateway_tests auctiond >/dev/null
 samples=$(mktemp -d)
 trap 'rm -rf "$samples"' EXIT
 for ((run = 1; run <= runs; ++run)); do
-  AUCTION_ABUSE_SAMPLES=$samples build/release/tests/gateway_tests -tc='abuse*' >/dev/null
+  AUCTION_ABUSE_SAMPLES=$samples build/release/tests/gateway_tests -tc="$filter" >/dev/null
   echo "run $run/$runs done" >&2
 done
 # percentile FILE P: the P-th percentile (nearest rank) of the numbers in FILE
