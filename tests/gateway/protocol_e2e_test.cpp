@@ -296,6 +296,23 @@ TEST_CASE("auctiond refuses a missing or mismatched TLS file with a clear error"
   CHECK(bad.wait() != 0);
 }
 
+TEST_CASE("auctiond refuses a handshake or idle timeout out of range") {
+  // 0 ms would close every connection at once; a negative value would never time out.
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--handshake-timeout-ms", "0"},
+           {"--handshake-timeout-ms", "-5"},
+           {"--idle-timeout-ms", "99"},
+           {"--idle-timeout-ms", "86400001"}}) {
+    TempDir dir;
+    Subprocess bad({AUCTIOND, "--data-dir", dir.sub("data"), "--listen", "127.0.0.1:0",
+                    "--admin-listen", "127.0.0.1:0", flag, value});
+    CAPTURE(flag);
+    CAPTURE(value);
+    CHECK(bad.wait() != 0);
+    CHECK(!std::filesystem::exists(dir.sub("data")));  // refused before touching anything
+  }
+}
+
 TEST_CASE("over-long fields are too_large; a message flood is rate_limited, then closed 1008") {
   Auctiond server(
       {"--messages-per-second", "10", "--message-burst", "10", "--abuse-rejections", "20"});
