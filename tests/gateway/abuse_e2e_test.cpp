@@ -108,8 +108,8 @@ class Probe {
     return rtts_[std::min(rtts_.size() - 1, rtts_.size() * 99 / 100)];
   }
   // With AUCTION_ABUSE_SAMPLES=DIR, appends this phase's round trips (µs, one per line) to
-  // DIR/<what>.<phase>, so tools/abuse-figures.sh can pool the pings of many runs: the p99 of
-  // one run's few hundred pings is only its third or fourth worst.
+  // DIR/<what>.<phase>, so tools/abuse-figures.sh can pool the pings of many runs: one run's
+  // p99 rests on its 3 to 13 worst pings.
   void save(const std::string& what, const char* phase) {
     const char* dir = std::getenv("AUCTION_ABUSE_SAMPLES");
     if (dir == nullptr) return;
