@@ -2,8 +2,8 @@
 # The abusive-client figures of docs/RELIABILITY.md: runs the abuse cases of
 # tests/gateway/abuse_e2e_test.cpp RUNS times and prints, per case, the well-behaved client's
 # ping round trips pooled over all runs: p50 and p99 quiet, p50 and p99 beside the abuse, and
-# the p99 ratio. One run gives a few hundred pings per phase, so its p99 is only its third or
-# fourth worst ping; pooling many runs is what makes the p99 a measurement.
+# the p99 ratio. One run gives a few hundred to ~1,300 pings per phase, so its p99 rests on its
+# 3 to 13 worst pings; pooling many runs is what makes the p99 a measurement.
 #   tools/abuse-figures.sh [runs=15] [test-case filter, default 'abuse*']
 set -euo pipefail
 cd "$(dirname "$0")/.."

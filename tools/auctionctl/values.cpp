@@ -291,22 +291,24 @@ std::string money(std::int64_t amount_minor, std::string_view currency) {
   return (negative ? "-" : "") + text + " " + std::string(currency);
 }
 
+namespace {
+constexpr char kHexDigits[] = "0123456789abcdef";
+}  // namespace
+
 std::string one_line(std::string_view text) {
   std::string out;
   for (const char c : text) {
     if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) {
       out += c;
     } else {
-      static constexpr char kHex[] = "0123456789abcdef";
       out += c == '\n' ? std::string("\\n")
-                       : std::string("\\x") + kHex[(c >> 4) & 0xF] + kHex[c & 0xF];
+                       : std::string("\\x") + kHexDigits[(c >> 4) & 0xF] + kHexDigits[c & 0xF];
     }
   }
   return out;
 }
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
@@ -315,8 +317,8 @@ void append_json_string(std::string& out, std::string_view text) {
       out += c;
     } else if (byte < 0x20) {
       out += "\\u00";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
+      out += kHexDigits[byte >> 4];
+      out += kHexDigits[byte & 0xF];
     } else {
       out += c;
     }
