@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Keeps auction-loadgen working: auctiond on loopback, 20 bidders for 1 s closed loop and 1 s
-# open loop; every bid must get exactly one answer.   loadgen_smoke.sh <auctiond> <auction-loadgen>
+# Keeps auction-loadgen working: auctiond on loopback, 20 bidders for 1 s closed loop, 1 s open
+# loop and 1 s of pings (--ping); every bid and ping must get exactly one answer (else exit 2).   loadgen_smoke.sh <auctiond> <auction-loadgen>
 set -euo pipefail
 auctiond=$1
 loadgen=$2
@@ -15,3 +15,5 @@ port=$(grep -oE '127\.0\.0\.1:[0-9]+' "$work/log" | head -1 | cut -d: -f2)
 "$loadgen" --target 127.0.0.1:$port --tokens "$work/tokens" --connections 20 --lots 20 --duration 1
 "$loadgen" --target 127.0.0.1:$port --tokens "$work/tokens" --connections 20 --lots 20 --duration 1 \
   --rate 2000
+"$loadgen" --target 127.0.0.1:$port --tokens "$work/tokens" --connections 20 --lots 20 --duration 1 \
+  --ping

@@ -1,7 +1,7 @@
 // auction-loadgen: many WebSocket bidders against auctiond over loopback.
 //
 //   auction-loadgen --tokens FILE [--target 127.0.0.1:8080] [--connections 1000] [--lots 1000]
-//                   [--duration 10] [--rate 0 | BIDS_PER_SECOND] [--in-flight 1] [--json]
+//                   [--duration 10] [--rate 0 | BIDS_PER_SECOND] [--in-flight 1] [--ping] [--json]
 //
 // Each connection logs in as one bidder of the tokens file ("user token" lines, e.g. from
 // `auctiond --demo --demo-bidders N --demo-tokens-file FILE`) and bids on the lots open-0..N-1,
@@ -9,6 +9,8 @@
 // --in-flight bids outstanding. Open loop (--rate R): bids are scheduled at R per second in all,
 // and latency is measured from each bid's intended send time, so a stalled server cannot hide its
 // stall (no coordinated omission). At the end it checks that every bid got exactly one answer.
+// --ping sends pings instead of bids: auctiond answers them on its IO thread, without the core or
+// the journal, so the figure is the WebSocket round trip alone (the reference for bench/peers).
 //
 // Frugal by design (the machine has 2 cores shared with the server): one thread, hand-rolled
 // framing, every frame due on a connection written in one send, every complete frame in the read
@@ -40,6 +42,7 @@ struct Options {
   double rate = 0;  // 0 = closed loop
   unsigned in_flight = 1;
   bool idle = false;  // log in, then hold the connections without bidding (memory per connection)
+  bool ping = false;  // send pings instead of bids: the gateway's round trip without the journal
   std::string fanout_lot;  // fan-out mode: --connections subscribers on this lot, two bidders
   bool json = false;
 };
@@ -211,10 +214,16 @@ void Connection::start(const tcp::endpoint& endpoint) {
 }
 
 void Connection::queue_bid(Clock::time_point intended) {
-  const auto [lot, amount] = load_.pick_bid();
   const std::uint64_t id = next_id_++;
   outstanding_.emplace(id, intended);
   char text[160];
+  if (load_.options().ping) {
+    const int n = std::snprintf(text, sizeof(text), "{\"type\":\"ping\",\"id\":\"%llu\"}",
+                                static_cast<unsigned long long>(id));
+    append_frame(pending_, std::string_view(text, static_cast<std::size_t>(n)));
+    return load_.sent();
+  }
+  const auto [lot, amount] = load_.pick_bid();
   const int n = std::snprintf(
       text, sizeof(text), "{\"type\":\"bid\",\"id\":\"%llu\",\"lot\":\"open-%u\",\"amount\":%lld}",
       static_cast<unsigned long long>(id), lot, static_cast<long long>(amount));
@@ -296,7 +305,7 @@ void Connection::on_frame(std::string_view payload) {
     load_.delivered(number_field(payload, "amount"));
   } else if ((type == "accepted" || type == "rejected") && !load_.options().fanout_lot.empty()) {
     load_.fanout_answer(type == "accepted");
-  } else if (type == "accepted" || type == "rejected") {
+  } else if (type == "accepted" || type == "rejected" || type == "pong") {
     on_answer(payload);
   } else if (type == "error") {
     std::fprintf(stderr, "auction-loadgen: %s: %.*s\n", user_.c_str(),
@@ -329,7 +338,7 @@ void Load::answered(Clock::time_point intended, std::string_view type, std::stri
   ++stats_.answered;
   if (type == "accepted") {
     ++stats_.accepted;
-  } else {
+  } else if (type != "pong") {
     ++stats_.rejected[std::string(code)];
   }
   stats_.latency_us.push_back(static_cast<std::uint32_t>(
@@ -452,7 +461,8 @@ void Load::report(double seconds) {
                   ? ""
                   : (" at " + std::to_string(static_cast<long>(options_.rate)) + "/s").c_str(),
               seconds);
-  std::printf("bids sent %llu, answered %llu (%.0f/s), accepted %llu\n",
+  const char* what = options_.ping ? "pings" : "bids";
+  std::printf("%s sent %llu, answered %llu (%.0f/s), accepted %llu\n", what,
               static_cast<unsigned long long>(stats_.sent),
               static_cast<unsigned long long>(stats_.answered), rate,
               static_cast<unsigned long long>(stats_.accepted));
@@ -461,8 +471,8 @@ void Load::report(double seconds) {
   }
   std::printf("latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(0.5),
               pct(0.9), pct(0.99), pct(0.999), l.empty() ? 0.0 : l.back() / 1000.0);
-  std::printf("every bid answered exactly once: %s (missing %llu, duplicates %llu)\n",
-              missing == 0 && stats_.duplicates == 0 ? "yes" : "NO",
+  std::printf("every %s answered exactly once: %s (missing %llu, duplicates %llu)\n",
+              options_.ping ? "ping" : "bid", missing == 0 && stats_.duplicates == 0 ? "yes" : "NO",
               static_cast<unsigned long long>(missing),
               static_cast<unsigned long long>(stats_.duplicates));
 }
@@ -558,6 +568,8 @@ int main(int argc, char** argv) {
   app.add_flag("--idle", options.idle, "log in, then hold the connections idle for --duration");
   app.add_option("--fanout-lot", options.fanout_lot,
                  "fan-out: --connections subscribers on this lot, two bidders at --rate bids/s");
+  app.add_flag("--ping", options.ping,
+               "send pings, not bids: the gateway's round trip without the journal");
   app.add_flag("--json", options.json, "one JSON object instead of the table");
   CLI11_PARSE(app, argc, argv);
   std::vector<std::pair<std::string, std::string>> accounts;
