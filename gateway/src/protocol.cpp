@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -24,13 +25,123 @@ constexpr std::array<std::pair<std::string_view, RequestType>, 11> kTypes = {{
     {"ping", RequestType::ping},
 }};
 
+// Nothing in the protocol nests; this bounds the walk over fields it does not use.
+constexpr int kMaxNestingDepth = 64;
+// An invalid amount is echoed as written when every JSON reader takes it back (else as null).
+constexpr std::size_t kMaxAmountEchoBytes = 40;
+constexpr std::size_t kMaxNumberEchoBytes = 19;  // below 2^64: no reader's big-integer error
+
 // What the fields of a frame were, before the type says which ones matter.
 struct Fields {
   std::optional<std::string_view> type, id, lot, user, token, order, reason;
   std::optional<std::string_view> amount_token;
-  bool type_not_string = false, id_not_string = false;
+  json_type amount_type = json_type::null;
   std::string_view wrongly_typed;  // first field that should have been a string and was not
+  std::string_view duplicate;      // first field the frame names twice
 };
+
+std::string_view trim_right(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\t' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  return token;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view token) {
+  if (!token.empty() && token.front() == '-') token.remove_prefix(1);
+  const std::size_t int_end = std::min(token.find_first_of(".eE"), token.size());
+  const std::string_view integer = token.substr(0, int_end);
+  if (!all_digits(integer) || (integer.size() > 1 && integer.front() == '0')) return false;
+  token.remove_prefix(int_end);
+  if (!token.empty() && token.front() == '.') {
+    const std::size_t end = std::min(token.find_first_of("eE"), token.size());
+    if (!all_digits(token.substr(1, end - 1))) return false;
+    token.remove_prefix(end);
+  }
+  if (token.empty()) return true;
+  token.remove_prefix(1);  // e or E
+  if (!token.empty() && (token.front() == '+' || token.front() == '-')) token.remove_prefix(1);
+  return all_digits(token);
+}
+
+// Whether an invalid amount can go back as the client wrote it: whole (a cut string or number
+// is no longer JSON), a scalar, and a number any reader takes (not 1E400, not past 2^64).
+bool echoes_as_written(json_type type, std::string_view token) {
+  switch (type) {
+    case json_type::object:
+    case json_type::array:
+      return false;
+    case json_type::number: {
+      const std::size_t e = token.find_first_of("eE");
+      std::string_view exponent = e == std::string_view::npos ? "" : token.substr(e + 1);
+      if (!exponent.empty() && (exponent[0] == '+' || exponent[0] == '-'))
+        exponent.remove_prefix(1);
+      return token.size() <= kMaxNumberEchoBytes && exponent.size() <= 2;
+    }
+    default:
+      return token.size() <= kMaxAmountEchoBytes;
+  }
+}
+
+// Reads a value through. On-demand parsing checks the document's structure, not the spelling of
+// the scalars it skips ("tru", "0100", "1."), so a field the request does not use is walked
+// here: a frame is taken only if all of it is JSON. Returns what is wrong, if anything.
+std::optional<std::string_view> check_value(simdjson::ondemand::value value, int depth) {
+  constexpr std::string_view kNotJson = "not JSON";
+  json_type type;
+  if (value.type().get(type) != simdjson::SUCCESS) return kNotJson;
+  if ((type == json_type::object || type == json_type::array) && depth >= kMaxNestingDepth) {
+    return "nested deeper than 64 levels";
+  }
+  switch (type) {
+    case json_type::object: {
+      simdjson::ondemand::object object;
+      if (value.get_object().get(object) != simdjson::SUCCESS) return kNotJson;
+      for (auto field : object) {
+        std::string_view key;
+        if (field.error() != simdjson::SUCCESS ||
+            field.value_unsafe().unescaped_key().get(key) != simdjson::SUCCESS) {
+          return kNotJson;
+        }
+        if (auto problem = check_value(field.value_unsafe().value(), depth + 1)) return problem;
+      }
+      return std::nullopt;
+    }
+    case json_type::array: {
+      simdjson::ondemand::array array;
+      if (value.get_array().get(array) != simdjson::SUCCESS) return kNotJson;
+      for (auto element : array) {
+        simdjson::ondemand::value child;
+        if (element.get(child) != simdjson::SUCCESS) return kNotJson;
+        if (auto problem = check_value(child, depth + 1)) return problem;
+      }
+      return std::nullopt;
+    }
+    case json_type::string: {
+      std::string_view text;
+      if (value.get_string().get(text) != simdjson::SUCCESS) return kNotJson;
+      return std::nullopt;
+    }
+    case json_type::number:
+    case json_type::boolean:
+    case json_type::null: {
+      const std::string_view token = trim_right(value.raw_json_token());
+      const bool ok = type == json_type::number    ? is_json_number(token)
+                      : type == json_type::boolean ? token == "true" || token == "false"
+                                                   : token == "null";
+      if (!ok) return kNotJson;
+      return std::nullopt;
+    }
+  }
+  return kNotJson;
+}
 
 ProtocolError error(std::string_view code, std::string message,
                     const std::optional<std::string>& id) {
@@ -67,10 +178,7 @@ std::string_view request_type_name(RequestType type) {
 }
 
 std::optional<AmountMinor> parse_amount_token(std::string_view token) {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\t' ||
-                            token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
+  token = trim_right(token);
   if (token.empty() || token.size() > 16 || token[0] == '0') return std::nullopt;
   AmountMinor value = 0;
   for (const char c : token) {
@@ -94,6 +202,9 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
     return error("bad_request", "not a JSON object", std::nullopt);
   }
   Fields fields;
+  const auto once = [&](std::string_view key, const auto& slot) {
+    if (slot.has_value() && fields.duplicate.empty()) fields.duplicate = key;
+  };
   for (auto field_result : object) {
     if (field_result.error() != simdjson::SUCCESS) {
       return error("bad_request", "not JSON", std::nullopt);
@@ -104,28 +215,41 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
       return error("bad_request", "not JSON", std::nullopt);
     }
     simdjson::ondemand::value value = field.value();
+    std::optional<std::string_view>* text = nullptr;
     if (key == "type") {
-      take_string(value, key, fields.type, fields);
+      text = &fields.type;
     } else if (key == "id") {
-      take_string(value, key, fields.id, fields);
+      text = &fields.id;
     } else if (key == "lot") {
-      take_string(value, key, fields.lot, fields);
+      text = &fields.lot;
     } else if (key == "user") {
-      take_string(value, key, fields.user, fields);
+      text = &fields.user;
     } else if (key == "token") {
-      take_string(value, key, fields.token, fields);
+      text = &fields.token;
     } else if (key == "order") {
-      take_string(value, key, fields.order, fields);
+      text = &fields.order;
     } else if (key == "reason") {
-      take_string(value, key, fields.reason, fields);
-    } else if (key == "amount") {
-      fields.amount_token = value.raw_json_token();
-      // Walk the value so that a malformed one is noticed here.
-      if (value.type().error() != simdjson::SUCCESS) {
+      text = &fields.reason;
+    }
+    if (text != nullptr) {
+      once(key, *text);
+      take_string(value, key, *text, fields);
+      continue;
+    }
+    if (key == "amount") {
+      once(key, fields.amount_token);
+      fields.amount_token = trim_right(value.raw_json_token());
+      if (value.type().get(fields.amount_type) != simdjson::SUCCESS) {
         return error("bad_request", "not JSON", std::nullopt);
       }
     }
-    // Other fields are skipped by the parser as it moves on (and checked for well-formedness).
+    if (auto problem = check_value(value, 1)) {
+      return error("bad_request", std::string(*problem), std::nullopt);
+    }
+  }
+  // Anything after the object (a second one, say) makes the frame something other than JSON.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return error("bad_request", "not JSON", std::nullopt);
   }
 
   if (fields.id) {
@@ -133,6 +257,9 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
       return error("too_large", "id is longer than 64 bytes", std::nullopt);
     }
     out.id = std::string(*fields.id);
+  }
+  if (!fields.duplicate.empty()) {
+    return error("bad_request", "field named twice: " + std::string(fields.duplicate), out.id);
   }
   if (!fields.wrongly_typed.empty()) {
     return error("bad_request", std::string(fields.wrongly_typed) + " must be a string", out.id);
@@ -183,7 +310,9 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
     case RequestType::bid: {
       if (auto problem = need_lot()) return problem;
       if (!fields.amount_token) return error("bad_request", "missing field: amount", out.id);
-      out.amount_json = std::string(fields.amount_token->substr(0, 40));
+      if (echoes_as_written(fields.amount_type, *fields.amount_token)) {
+        out.amount_json = std::string(*fields.amount_token);
+      }
       const auto amount = parse_amount_token(*fields.amount_token);
       out.amount_valid = amount.has_value();
       out.amount_minor = amount.value_or(0);

@@ -1,6 +1,9 @@
 // libFuzzer target: the bidder WebSocket message decoder (bytes → request or error).
 // Invariants: never crashes or reads past the frame; an error has one of SPEC §7's codes; an
-// accepted bid amount is in 1..10^15; echoed ids are at most 64 bytes.
+// accepted bid amount is in 1..10^15; echoed ids are at most 64 bytes; an invalid amount's echo
+// is JSON that even simdjson's strict DOM parser reads back.
+#include <simdjson.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <set>
@@ -29,6 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(!request.id || request.id->size() <= kMaxRequestIdBytes);
   if (request.type == RequestType::bid && request.amount_valid) {
     FUZZ_CHECK(request.amount_minor >= 1 && request.amount_minor <= kMaxAmountMinor);
+  }
+  if (request.type == RequestType::bid && !request.amount_json.empty()) {
+    static simdjson::dom::parser strict;
+    simdjson::dom::element echoed;
+    const simdjson::padded_string echo("[" + request.amount_json + "]");
+    FUZZ_CHECK(request.amount_json.size() <= 40);
+    FUZZ_CHECK(strict.parse(echo).get(echoed) == simdjson::SUCCESS);
   }
   FUZZ_CHECK(request.token.size() <= kMaxTokenBytes);
   FUZZ_CHECK(request.reason.size() <= kMaxReasonBytes);

@@ -117,6 +117,46 @@ TEST_CASE("amounts that are not plain integers in range are invalid_amount, neve
   CHECK(ask(*bob, R"({"type":"bid","lot":"lamp","amount":10000})").str("type") == "accepted");
 }
 
+TEST_CASE("a bid with anything not JSON in it, or a field twice, is refused and not applied") {
+  Auctiond server;
+  auto bob = server.login("bob");
+  for (const char* text : {
+           R"({"type":"bid","lot":"lamp","amount":10000,"note":tru})",
+           R"({"type":"bid","lot":"lamp","amount":10000,"note":[1,01]})",
+           R"({"type":"bid","lot":"lamp","amount":010000})",
+           R"({"type":"bid","lot":"lamp","amount":10000} {"type":"ping"})",
+           R"({"type":"bid","lot":"lamp","amount":10500,"amount":10000})",
+       }) {
+    CAPTURE(text);
+    const Message answer = ask(*bob, text);
+    CHECK(answer.str("type") == "error");
+    CHECK(answer.str("code") == "bad_request");
+  }
+  // None was applied: the start price is still the lowest admissible bid.
+  auto watcher = server.client();
+  const Message snapshot = ask(*watcher, R"({"type":"subscribe","lot":"lamp"})");
+  CHECK(snapshot.num("bids") == 0);
+  CHECK(snapshot.num("min_next") == 10000);
+  CHECK(ask(*bob, R"({"type":"bid","lot":"lamp","amount":10000})").str("type") == "accepted");
+}
+
+TEST_CASE("an invalid amount comes back in an answer any JSON reader takes") {
+  Auctiond server;
+  auto bob = server.login("bob");
+  for (const char* amount : {R"({"a":1})", "[1,2]", "1E400", "99999999999999999999999",
+                             R"("a very long string that would be cut short if echoed")"}) {
+    CAPTURE(amount);
+    // Message parses strictly (simdjson's DOM): a cut or unreadable echo fails here.
+    const Message answer =
+        ask(*bob, std::string(R"({"type":"bid","lot":"lamp","amount":)") + amount + "}");
+    CHECK(answer.str("code") == "invalid_amount");
+    CHECK(answer.is_null("amount"));
+  }
+  const Message fraction = ask(*bob, R"({"type":"bid","lot":"lamp","amount":10500.0})");
+  CHECK(fraction.str("code") == "invalid_amount");
+  CHECK(fraction.root()["amount"].get_double().value_unsafe() == 10500.0);
+}
+
 TEST_CASE("bad messages are answered with their code and the connection stays usable") {
   Auctiond server;
   auto c = server.client();

@@ -3,10 +3,12 @@
 //
 // Contract:
 //   - decode_request() parses one text frame with simdjson (on-demand). It returns a Request, or
-//     a ProtocolError with the SPEC's code: bad_request (not JSON, not an object, a missing or
-//     wrongly typed field), unknown_type, invalid_id, too_large (a field over its length limit:
-//     id 64 bytes, token 128, reason 1,000). The request's "id" (a string of at most 64
-//     bytes) is recovered whenever the frame is a JSON object, so even errors can echo it.
+//     a ProtocolError with the SPEC's code: bad_request (not JSON anywhere in the frame, fields
+//     it does not use included; not an object; a field named twice; nested deeper than 64
+//     levels; a missing or wrongly typed field), unknown_type, invalid_id, too_large (a field
+//     over its length limit: id 64 bytes, token 128, reason 1,000). The request's "id" (a string
+//     of at most 64 bytes) is recovered whenever the frame is a well-formed JSON object, so even
+//     errors can echo it.
 //   - A bid's amount is accepted only as a JSON integer 1 ≤ amount ≤ 10^15 written without sign,
 //     fraction or exponent (SPEC §1); anything else decodes as a bid whose amount is invalid, to
 //     be answered `rejected` with code invalid_amount — never rounded.
@@ -49,7 +51,9 @@ struct Request {
   std::string token;
   AmountMinor amount_minor = 0;
   bool amount_valid = false;
-  std::string amount_json;  // the amount as the client wrote it (echoed when invalid)
+  // An invalid amount as the client wrote it, to echo: a JSON scalar that any JSON reader takes
+  // back (at most 40 bytes; numbers at most 19 and no exponent past 99). Empty: echo null.
+  std::string amount_json;
   std::string order;
   std::string reason;
 };
