@@ -249,15 +249,21 @@ class WsSession : public std::enable_shared_from_this<WsSession<NextLayer>>, pub
     if (ec) return finish();
     server_.metrics.frames_in.fetch_add(1);
     const auto data = buffer_.cdata();
-    handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    handle(std::string_view(static_cast<const char*>(data.data()), data.size()), ws_.got_text());
     buffer_.consume(buffer_.size());
     do_read();
   }
 
-  void handle(std::string_view text) {
-    frame_.assign(text);
+  void handle(std::string_view text, bool is_text) {
     Request request;
-    const auto problem = decode_request(frame_, request);
+    std::optional<ProtocolError> problem;
+    if (is_text) {
+      frame_.assign(text);
+      problem = decode_request(frame_, request);
+    } else {
+      // SPEC §7: one JSON object per text frame. A binary frame is a bad message, not abuse.
+      problem = ProtocolError{"bad_request", "send JSON in text frames", std::nullopt};
+    }
     // Decoding is cheap; the work a request asks for may not be. Every message, malformed ones
     // included, counts against the rate. Over it, a bid still gets its one answer (`rejected`,
     // SPEC §4), anything else an `error`, both with the request's id.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "auctiond_fixture.h"
+#include "raw_socket.h"
 
 using namespace auction::testing;
 using namespace std::chrono_literals;
@@ -155,6 +156,23 @@ TEST_CASE("an invalid amount comes back in an answer any JSON reader takes") {
   const Message fraction = ask(*bob, R"({"type":"bid","lot":"lamp","amount":10500.0})");
   CHECK(fraction.str("code") == "invalid_amount");
   CHECK(fraction.root()["amount"].get_double().value_unsafe() == 10500.0);
+}
+
+TEST_CASE("a binary frame is answered bad_request, not read as JSON, and the connection stays") {
+  Auctiond server;
+  RawSocket raw(server.port);
+  raw.upgrade();
+  raw.raw_frame(0x2, R"({"type":"ping","id":"b"})");
+  const auto answer = raw.next_frame(5s);
+  REQUIRE(answer.has_value());
+  CHECK(answer->opcode == 0x1);
+  const Message error{answer->payload};
+  CHECK(error.str("type") == "error");
+  CHECK(error.str("code") == "bad_request");
+  raw.frame(R"({"type":"ping","id":"t"})");
+  const auto pong = raw.next_frame(5s);
+  REQUIRE(pong.has_value());
+  CHECK(Message{pong->payload}.str("type") == "pong");
 }
 
 TEST_CASE("bad messages are answered with their code and the connection stays usable") {
