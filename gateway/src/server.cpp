@@ -14,6 +14,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -704,6 +705,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::header_limit) {
+      return refuse(http::status::request_header_fields_too_large, "headers over 8 KiB\n");
+    }
+    if (ec == http::error::body_limit) {
+      return refuse(http::status::payload_too_large, "body over 64 KiB\n");
+    }
     if (ec) return close();
     auto request = parser_->release();
     if (websocket::is_upgrade(request) && request.target() == "/ws") {
@@ -788,13 +795,42 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     send(response);
   }
 
+  // A request past a limit: say which, then close. The rest of the request is read and dropped
+  // for a while, so that closing with it unread does not reset the connection before the client
+  // has read the answer.
+  void refuse(http::status status, const char* body) {
+    auto response = std::make_shared<http::response<http::string_body>>(status, 11);
+    response->set(http::field::server, "auctiond");
+    response->keep_alive(false);
+    response->body() = body;
+    draining_ = true;
+    send(response);
+  }
+
   void send(const std::shared_ptr<http::response<http::string_body>>& response) {
     response->prepare_payload();
     http::async_write(
         stream_, *response,
         [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
-          if (ec || !response->keep_alive()) return self->close();
+          if (ec || !response->keep_alive()) {
+            self->close();
+            if (!ec && self->draining_) {
+              // One deadline for the whole drain: a trickling client cannot stretch it.
+              beast::get_lowest_layer(self->stream_)
+                  .expires_after(self->server_.options.limits.handshake_timeout);
+              self->drain(kMaxDrainBytes);
+            }
+            return;
+          }
           self->do_read();
+        });
+  }
+
+  void drain(std::size_t budget_bytes) {
+    stream_.async_read_some(
+        asio::buffer(drain_buffer_),
+        [self = this->shared_from_this(), budget_bytes](beast::error_code ec, std::size_t n) {
+          if (!ec && n < budget_bytes) self->drain(budget_bytes - n);
         });
   }
 
@@ -830,6 +866,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       response->result(http::status::ok);
       response->set(http::field::content_type, "text/html; charset=utf-8");
       response->body() = server_.options.page_html;
+    } else if (target == "/ws") {
+      // The bidder endpoint, asked for without the WebSocket handshake (RFC 7231 §6.5.15).
+      response->result(http::status::upgrade_required);
+      response->set(http::field::upgrade, "websocket");
+      response->set(http::field::connection, "Upgrade");
+      response->body() = "this is the WebSocket endpoint: connect with a WebSocket client\n";
     } else {
       response->result(http::status::not_found);
       response->body() = "not found\n";
@@ -846,6 +888,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  static constexpr std::size_t kMaxDrainBytes = 1 << 20;
+  bool draining_ = false;
+  std::array<char, 4096> drain_buffer_{};
 };
 
 // Sniffs the first bytes of a connection: a TLS ClientHello goes to an HTTPS session, anything
