@@ -66,12 +66,25 @@ class Fields {
   Check only(std::initializer_list<std::string_view> known) const {
     return only(std::span<const std::string_view>(known.begin(), known.size()));
   }
+  // Every field is one of `known`, each at most once: a money field named twice would be read
+  // as its first value by this server and maybe its last by a proxy in front of it.
   Check only(std::span<const std::string_view> known) const {
+    std::size_t index = 0;
     for (const auto field : object_) {
       if (std::find(known.begin(), known.end(), field.key) == known.end()) {
         return problem(400, "bad_request", "unknown field \"" + std::string(field.key) + "\"",
                        std::string(field.key));
       }
+      std::size_t earlier = 0;
+      for (const auto other : object_) {
+        if (earlier++ == index) break;
+        if (other.key == field.key) {
+          return problem(400, "bad_request",
+                         "field named twice: \"" + std::string(field.key) + "\"",
+                         std::string(field.key));
+        }
+      }
+      ++index;
     }
     return std::nullopt;
   }

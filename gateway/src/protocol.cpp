@@ -6,6 +6,8 @@
 #include <array>
 #include <utility>
 
+#include "json_check.h"
+
 namespace auction::gateway {
 namespace {
 
@@ -25,8 +27,6 @@ constexpr std::array<std::pair<std::string_view, RequestType>, 11> kTypes = {{
     {"ping", RequestType::ping},
 }};
 
-// Nothing in the protocol nests; this bounds the walk over fields it does not use.
-constexpr int kMaxNestingDepth = 64;
 // An invalid amount is echoed as written when every JSON reader takes it back (else as null).
 constexpr std::size_t kMaxAmountEchoBytes = 40;
 constexpr std::size_t kMaxNumberEchoBytes = 19;  // below 2^64: no reader's big-integer error
@@ -39,37 +39,6 @@ struct Fields {
   std::string_view wrongly_typed;  // first field that should have been a string and was not
   std::string_view duplicate;      // first field the frame names twice
 };
-
-std::string_view trim_right(std::string_view token) {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\t' ||
-                            token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
-  return token;
-}
-
-bool all_digits(std::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-bool is_json_number(std::string_view token) {
-  if (!token.empty() && token.front() == '-') token.remove_prefix(1);
-  const std::size_t int_end = std::min(token.find_first_of(".eE"), token.size());
-  const std::string_view integer = token.substr(0, int_end);
-  if (!all_digits(integer) || (integer.size() > 1 && integer.front() == '0')) return false;
-  token.remove_prefix(int_end);
-  if (!token.empty() && token.front() == '.') {
-    const std::size_t end = std::min(token.find_first_of("eE"), token.size());
-    if (!all_digits(token.substr(1, end - 1))) return false;
-    token.remove_prefix(end);
-  }
-  if (token.empty()) return true;
-  token.remove_prefix(1);  // e or E
-  if (!token.empty() && (token.front() == '+' || token.front() == '-')) token.remove_prefix(1);
-  return all_digits(token);
-}
 
 // Whether an invalid amount can go back as the client wrote it: whole (a cut string or number
 // is no longer JSON), a scalar, and a number any reader takes (not 1E400, not past 2^64).
@@ -88,59 +57,6 @@ bool echoes_as_written(json_type type, std::string_view token) {
     default:
       return token.size() <= kMaxAmountEchoBytes;
   }
-}
-
-// Reads a value through. On-demand parsing checks the document's structure, not the spelling of
-// the scalars it skips ("tru", "0100", "1."), so a field the request does not use is walked
-// here: a frame is taken only if all of it is JSON. Returns what is wrong, if anything.
-std::optional<std::string_view> check_value(simdjson::ondemand::value value, int depth) {
-  constexpr std::string_view kNotJson = "not JSON";
-  json_type type;
-  if (value.type().get(type) != simdjson::SUCCESS) return kNotJson;
-  if ((type == json_type::object || type == json_type::array) && depth >= kMaxNestingDepth) {
-    return "nested deeper than 64 levels";
-  }
-  switch (type) {
-    case json_type::object: {
-      simdjson::ondemand::object object;
-      if (value.get_object().get(object) != simdjson::SUCCESS) return kNotJson;
-      for (auto field : object) {
-        std::string_view key;
-        if (field.error() != simdjson::SUCCESS ||
-            field.value_unsafe().unescaped_key().get(key) != simdjson::SUCCESS) {
-          return kNotJson;
-        }
-        if (auto problem = check_value(field.value_unsafe().value(), depth + 1)) return problem;
-      }
-      return std::nullopt;
-    }
-    case json_type::array: {
-      simdjson::ondemand::array array;
-      if (value.get_array().get(array) != simdjson::SUCCESS) return kNotJson;
-      for (auto element : array) {
-        simdjson::ondemand::value child;
-        if (element.get(child) != simdjson::SUCCESS) return kNotJson;
-        if (auto problem = check_value(child, depth + 1)) return problem;
-      }
-      return std::nullopt;
-    }
-    case json_type::string: {
-      std::string_view text;
-      if (value.get_string().get(text) != simdjson::SUCCESS) return kNotJson;
-      return std::nullopt;
-    }
-    case json_type::number:
-    case json_type::boolean:
-    case json_type::null: {
-      const std::string_view token = trim_right(value.raw_json_token());
-      const bool ok = type == json_type::number    ? is_json_number(token)
-                      : type == json_type::boolean ? token == "true" || token == "false"
-                                                   : token == "null";
-      if (!ok) return kNotJson;
-      return std::nullopt;
-    }
-  }
-  return kNotJson;
 }
 
 ProtocolError error(std::string_view code, std::string message,
@@ -243,7 +159,7 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
         return error("bad_request", "not JSON", std::nullopt);
       }
     }
-    if (auto problem = check_value(value, 1)) {
+    if (auto problem = check_json_value(value)) {
       return error("bad_request", std::string(*problem), std::nullopt);
     }
   }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "auction/gateway/protocol.h"
+#include "json_check.h"
 
 namespace auction::gateway {
 namespace {
@@ -81,10 +82,14 @@ std::optional<WebhookError> read_fields(const simdjson::padded_string& padded, F
     if (value.type().get(type) != simdjson::SUCCESS) {
       return bad("bad_request", "the body is not valid JSON");
     }
-    if (target == nullptr) continue;  // providers add fields; unknown ones are ignored
+    if (target != nullptr && target->has_value()) {
+      return bad("bad_request", "field named twice: " + std::string(key));
+    }
     const bool numeric = target == &fields.amount || target == &fields.timestamp;
-    if (numeric) {
-      *target = value.raw_json_token();
+    if (numeric) *target = value.raw_json_token();
+    // Providers add fields; unknown ones are ignored, but they must be JSON too.
+    if (target == nullptr || numeric) {
+      if (check_json_value(value)) return bad("bad_request", "the body is not valid JSON");
       continue;
     }
     std::string_view text;
@@ -93,14 +98,14 @@ std::optional<WebhookError> read_fields(const simdjson::padded_string& padded, F
     }
     *target = text;
   }
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return bad("bad_request", "the body is not valid JSON");  // something after the object
+  }
   return std::nullopt;
 }
 
 std::optional<TimeMs> parse_time_token(std::string_view token) {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\t' ||
-                            token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
+  token = trim_right(token);
   if (token.empty() || token.size() > 15) return std::nullopt;
   TimeMs value = 0;
   for (const char c : token) {

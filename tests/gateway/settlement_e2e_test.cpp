@@ -78,6 +78,19 @@ TEST_CASE("payment webhook: a signed notice is booked once; every bad notice boo
        "", 400, "invalid_amount"},
       {"amount out of range", settle.notice("alice", 1'000'000'000'000'001, "pay-8"), "", 400,
        "invalid_amount"},
+      {"amount named twice",
+       R"({"reference":"pay-9","user":"alice","currency":"EUR","amount":700,"amount":70000,)"
+       R"("timestamp_ms":)" +
+           std::to_string(wall_ms()) + "}",
+       "", 400, "bad_request"},
+      {"an extra field that is not JSON",
+       R"({"reference":"pay-10","user":"alice","currency":"EUR","amount":700,"note":tru,)"
+       R"("timestamp_ms":)" +
+           std::to_string(wall_ms()) + "}",
+       "", 400, "bad_request"},
+      {"a second object after the notice",
+       settle.notice("alice", 700, "pay-11") + settle.notice("alice", 700, "pay-12"), "", 400,
+       "bad_request"},
   };
   for (const Bad& b : bad) {
     INFO(b.what);
@@ -89,6 +102,20 @@ TEST_CASE("payment webhook: a signed notice is booked once; every bad notice boo
   const auto [status, body] = settle.admin("GET", "/v1/ledger/check");
   CHECK(status == 200);
   CHECK(body.find("\"ok\":true") != std::string::npos);
+}
+
+TEST_CASE("admin API: a field named twice is bad_request and nothing is created") {
+  Auctiond server;
+  Settle settle(server);
+  const auto [status, body] =
+      settle.admin("POST", "/v1/lots",
+                   R"({"lots":[{"id":"twice","title":"Twice","seller":"gallery",)"
+                   R"("currency":"EUR","start_price":10000,"start_price":1,"increment":500,)"
+                   R"("starts_in_ms":0,"timed_ms":60000,"extension_ms":60000}]})");
+  CHECK(status == 400);
+  CHECK(body.find("\"code\":\"bad_request\"") != std::string::npos);
+  CHECK(body.find("named twice") != std::string::npos);
+  CHECK(settle.admin("GET", "/v1/lots/twice").first == 404);
 }
 
 TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket; the seller is paid") {
