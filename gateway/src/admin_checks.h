@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auction/engine/types.h"
 #include "auction/gateway/admin_api.h"
@@ -69,22 +70,17 @@ class Fields {
   // Every field is one of `known`, each at most once: a money field named twice would be read
   // as its first value by this server and maybe its last by a proxy in front of it.
   Check only(std::span<const std::string_view> known) const {
-    std::size_t index = 0;
+    std::vector<std::string_view> seen;
     for (const auto field : object_) {
       if (std::find(known.begin(), known.end(), field.key) == known.end()) {
         return problem(400, "bad_request", "unknown field \"" + std::string(field.key) + "\"",
                        std::string(field.key));
       }
-      std::size_t earlier = 0;
-      for (const auto other : object_) {
-        if (earlier++ == index) break;
-        if (other.key == field.key) {
-          return problem(400, "bad_request",
-                         "field named twice: \"" + std::string(field.key) + "\"",
-                         std::string(field.key));
-        }
+      if (std::find(seen.begin(), seen.end(), field.key) != seen.end()) {
+        return problem(400, "bad_request", "field named twice: \"" + std::string(field.key) + "\"",
+                       std::string(field.key));
       }
-      ++index;
+      seen.push_back(field.key);
     }
     return std::nullopt;
   }

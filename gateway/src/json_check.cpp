@@ -90,4 +90,8 @@ std::optional<std::string_view> check_json_value(simdjson::ondemand::value value
   return kNotJson;
 }
 
+bool at_json_end(simdjson::ondemand::document& doc) {
+  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+}
+
 }  // namespace auction::gateway

@@ -4,8 +4,8 @@
 // skips ("tru", "0100", "1."), so a reader that takes only some fields would accept a document
 // that is not JSON. check_json_value() reads a value through (every string, number and literal
 // of it, at most kMaxJsonNestingDepth levels deep) and says what is wrong, if anything.
-// is_json_number() is RFC 8259's number grammar on a raw token. trim_right() drops the
-// whitespace simdjson leaves after a raw token.
+// at_json_end() says whether anything follows the root value. is_json_number() is RFC 8259's
+// number grammar on a raw token. trim_right() drops the whitespace simdjson leaves after one.
 // Threading: pure functions; the value belongs to the caller's parser.
 #pragma once
 
@@ -27,5 +27,9 @@ bool is_json_number(std::string_view token);
 // Nothing when `value` is JSON all through; else "not JSON" or "nested deeper than 64 levels".
 // `value` is consumed. `depth` is the value's own depth in the document (a field's value: 1).
 std::optional<std::string_view> check_json_value(simdjson::ondemand::value value, int depth = 1);
+
+// Whether `doc` ends where its root value, read through, ended: a second value after it ("{} {}")
+// makes the input something other than JSON.
+bool at_json_end(simdjson::ondemand::document& doc);
 
 }  // namespace auction::gateway

@@ -162,10 +162,7 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
       return error("bad_request", std::string(*problem), std::nullopt);
     }
   }
-  // Anything after the object (a second one, say) makes the frame something other than JSON.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return error("bad_request", "not JSON", std::nullopt);
-  }
+  if (!at_json_end(doc)) return error("bad_request", "not JSON", std::nullopt);
 
   if (fields.id) {
     if (fields.id->size() > kMaxRequestIdBytes) {

@@ -803,18 +803,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     response->set(http::field::server, "auctiond");
     response->keep_alive(false);
     response->body() = body;
-    draining_ = true;
-    send(response);
+    send(response, /*drain=*/true);
   }
 
-  void send(const std::shared_ptr<http::response<http::string_body>>& response) {
+  // `drain`: after a refusal, the unread rest of the request is read and dropped (see refuse()).
+  void send(const std::shared_ptr<http::response<http::string_body>>& response,
+            bool drain = false) {
     response->prepare_payload();
     http::async_write(
         stream_, *response,
-        [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this(), response, drain](beast::error_code ec, std::size_t) {
           if (ec || !response->keep_alive()) {
             self->close();
-            if (!ec && self->draining_) {
+            if (!ec && drain) {
               // One deadline for the whole drain: a trickling client cannot stretch it.
               beast::get_lowest_layer(self->stream_)
                   .expires_after(self->server_.options.limits.handshake_timeout);
@@ -889,7 +890,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   static constexpr std::size_t kMaxDrainBytes = 1 << 20;
-  bool draining_ = false;
   std::array<char, 4096> drain_buffer_{};
 };
 

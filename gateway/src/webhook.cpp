@@ -98,9 +98,7 @@ std::optional<WebhookError> read_fields(const simdjson::padded_string& padded, F
     }
     *target = text;
   }
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return bad("bad_request", "the body is not valid JSON");  // something after the object
-  }
+  if (!at_json_end(doc)) return bad("bad_request", "the body is not valid JSON");
   return std::nullopt;
 }
 
