@@ -2,6 +2,18 @@
 
 namespace auction {
 
+int CurrencyCode::minor_unit_digits() const {
+  // ISO 4217 codes in use whose minor unit is not 2 (the funds codes CLF, UYW excepted).
+  for (const std::string_view none : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+                                      "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"}) {
+    if (view() == none) return 0;
+  }
+  for (const std::string_view three : {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}) {
+    if (view() == three) return 3;
+  }
+  return 2;
+}
+
 bool is_valid_utf8(std::string_view text) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t size = text.size();

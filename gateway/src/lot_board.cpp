@@ -133,6 +133,7 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
         }
         w.field("price", amount_or_null(closed->price_minor))
             .field("currency", closed->currency.view())
+            .field("minor_unit", std::int64_t{closed->currency.minor_unit_digits()})
             .field("closed_at_ms", closed->closed_at_ms)
             .field("seq", i64(event.seq));
       };
@@ -153,6 +154,7 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
   w.field("lot", v.config.id.view())
       .field("title", v.config.title.view())
       .field("currency", v.config.currency.view())
+      .field("minor_unit", std::int64_t{v.config.currency.minor_unit_digits()})
       .field("phase", phase_name(v.phase))
       .field("start_price", v.config.start_price_minor)
       .field("increment", v.config.increment_minor)
@@ -255,6 +257,9 @@ std::string LotBoard::lots_message(const std::optional<std::string>& request_id,
         .field("price", amount_or_null(v.price_minor))
         .field("deadline_ms", v.deadline_ms)
         .field("currency", v.config.currency.view())
+        .field("minor_unit", std::int64_t{v.config.currency.minor_unit_digits()})
+        .field("start_price", v.config.start_price_minor)
+        .field("bids", std::int64_t{v.bid_count})
         .field("min_next", v.min_next_minor())
         .field("starts_at_ms", v.config.starts_at_ms)
         .end_object();

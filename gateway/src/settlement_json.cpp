@@ -28,6 +28,7 @@ void write_order_fields(JsonWriter& json, const settlement::Order& order) {
       .field("buyer", order.buyer.view())
       .field("seller", order.seller.view())
       .field("currency", order.currency.view())
+      .field("minor_unit", std::int64_t{order.currency.minor_unit_digits()})
       .field("state", settlement::order_state_name(order.state))
       .field("price", std::int64_t{order.price_minor})
       .field("deposit_applied", std::int64_t{order.deposit_applied_minor})

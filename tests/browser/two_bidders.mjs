@@ -3,7 +3,7 @@
 // and k increments more, feedback, a countdown that visibly resets on a bid in the extension
 // phase, the same result on both pages at the close, and the winner's order: paying is refused
 // without funds, and works after the payment provider's (signed webhook) credit. Saves
-// screenshots.
+// screenshots. Amounts in EUR (2 decimals), JPY (none) and BHD (3) are shown and sent exactly.
 //
 //   node two_bidders.mjs <auctiond binary> <screenshot dir>
 import { chromium } from "playwright-core";
@@ -38,6 +38,18 @@ const banner = await new Promise((resolve, reject) => {
   });
 });
 
+// Lots in a currency without decimals and in one with three, through the admin API.
+const adminUrl = readFileSync(join(data, "db", "admin.url"), "utf8").trim().replace(/\/$/, "");
+const adminToken = readFileSync(join(data, "db", "admin.token"), "utf8").trim();
+const currencyLot = (id, title, currency, start, increment) => ({
+  id, title, seller: "gallery", currency, start_price: start, increment, starts_in_ms: 0,
+  timed_ms: 600000, extension_ms: 60000 });
+const created = await fetch(adminUrl + "/v1/lots", {
+  method: "POST", headers: { authorization: "Bearer " + adminToken, "content-type": "application/json" },
+  body: JSON.stringify({ lots: [currencyLot("teabowl", "Raku tea bowl", "JPY", 10000, 500),
+                                currencyLot("pearls", "Pearl necklace", "BHD", 12345, 5)] }) });
+if (created.status !== 201) throw new Error("creating the JPY and BHD lots: " + created.status);
+
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -45,7 +57,7 @@ const browser = await chromium.launch({
 });
 try {
   const open = async (user) => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: "en-US" });
     const page = await context.newPage();
     await page.goto(banner.url);
     await page.fill("#user", user);
@@ -116,6 +128,32 @@ try {
   await bob.waitForSelector("#orders li:has-text('Confirm receipt')", { timeout: 5000 });
   check((await bob.textContent("#orders")).includes("paid"), "the order shows paid after paying");
   await bob.screenshot({ path: join(shots, "bob-order-paid.png") });
+
+  // Money in each currency's minor unit (ISO 4217): ¥10,000 is 10000 minor units, so is 12.345 BHD.
+  // Intl puts a no-break space between a currency code and the amount: compare with spaces.
+  const text = async (selector) => (await alice.textContent(selector)).replace(/\s+/g, " ");
+  const lotText = (lot) => text(`li[data-lot=${lot}]`);
+  check((await lotText("lamp")).includes("from €100.00"), "the EUR lot lists its start price: " + await lotText("lamp"));
+  check((await lotText("teabowl")).includes("from ¥10,000"), "the JPY lot lists ¥10,000: " + await lotText("teabowl"));
+  check((await lotText("pearls")).includes("BHD 12.345"), "the BHD lot lists 12.345: " + await lotText("pearls"));
+  await alice.click("li[data-lot=teabowl]");
+  await alice.waitForSelector("#title:has-text('Raku tea bowl')", { timeout: 5000 });
+  check((await alice.textContent("#price")) === "¥10,000 to start", "JPY start price: " + await alice.textContent("#price"));
+  check((await alice.textContent("#bid")) === "Bid ¥10,000", "JPY bid button: " + await alice.textContent("#bid"));
+  await alice.click("#bid");
+  await alice.waitForSelector("#bid:has-text('¥10,500')", { timeout: 5000 });
+  check((await alice.textContent("#feedback")).includes("¥10,000"), "the JPY bid is accepted at ¥10,000: " + await alice.textContent("#feedback"));
+  const yen = await alice.evaluate(() => state.snap.price);
+  check(yen === 10000, "the JPY bid sent 10000 yen (minor units), not 1000000: " + yen);
+  await alice.screenshot({ path: join(shots, "alice-jpy.png") });
+  await alice.click("li[data-lot=pearls]");
+  await alice.waitForSelector("#title:has-text('Pearl necklace')", { timeout: 5000 });
+  check((await text("#bid")) === "Bid BHD 12.345", "BHD bid button: " + await text("#bid"));
+  await alice.fill("#steps", "3");
+  await alice.click("#bid-more");
+  await alice.waitForSelector("#price:has-text('12.355')", { timeout: 5000 });
+  const dinar = await alice.evaluate(() => state.snap.price);
+  check(dinar === 12355, "two increments above 12.345 BHD is 12355 minor units: " + dinar);
 
   // The same page over https, logging in over wss.
   const secure = await browser.newContext({ ignoreHTTPSErrors: true });

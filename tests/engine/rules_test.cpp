@@ -56,6 +56,19 @@ TEST_SUITE("identifiers and amounts") {
     CHECK_FALSE(CurrencyCode::parse("eur").has_value());
     CHECK_FALSE(CurrencyCode::parse("EURO").has_value());
   }
+
+  TEST_CASE("a currency's minor unit has the decimals of ISO 4217") {
+    const auto digits = [](const char* code) {
+      return CurrencyCode::parse(code)->minor_unit_digits();
+    };
+    CHECK(digits("EUR") == 2);
+    CHECK(digits("CNY") == 2);
+    CHECK(digits("JPY") == 0);
+    CHECK(digits("KRW") == 0);
+    CHECK(digits("BHD") == 3);
+    CHECK(digits("KWD") == 3);
+    CHECK(digits("XYZ") == 2);  // an unlisted code: two decimals, as most currencies
+  }
 }
 
 TEST_SUITE("lot configuration") {

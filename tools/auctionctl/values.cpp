@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <ctime>
 
+#include "auction/engine/types.h"
+
 namespace auctionctl {
 namespace {
 
-constexpr std::int64_t kMaxAmount = 1'000'000'000'000'000;  // SPEC §1: 10^15
-constexpr DurationMs kMaxDurationMs = 366LL * 24 * 3'600'000;
+// The engine's limits (SPEC §1), so a value auctionctl takes is one the server takes.
+constexpr std::int64_t kMaxAmount = auction::kMaxAmountMinor;
+constexpr DurationMs kMaxDurationMs = auction::kMaxDurationMs;
 
 std::string quoted(std::string_view text) {
   return "\"" + std::string(text) + "\"";
@@ -64,14 +67,8 @@ Parsed<std::int64_t> parse_amount(std::string_view text, std::int64_t min) {
 }
 
 int minor_digits(std::string_view currency) {
-  for (const std::string_view none : {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
-                                      "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}) {
-    if (currency == none) return 0;
-  }
-  for (const std::string_view three : {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}) {
-    if (currency == three) return 3;
-  }
-  return 2;
+  const auto code = auction::CurrencyCode::parse(currency);
+  return code ? code->minor_unit_digits() : 2;
 }
 
 bool is_currency(std::string_view text) {

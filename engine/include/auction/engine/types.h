@@ -117,6 +117,9 @@ class CurrencyCode {
     return chars_[0] == 0 ? std::string_view{} : std::string_view{chars_.data(), 3};
   }
   constexpr bool empty() const { return chars_[0] == 0; }
+  // Decimals of the minor unit (ISO 4217's "minor unit" column): 2 mostly, 0 for JPY and
+  // others, 3 for BHD and others. Amounts are shown as amount / 10^digits (SPEC §1).
+  int minor_unit_digits() const;
   friend constexpr bool operator==(const CurrencyCode&, const CurrencyCode&) = default;
 
  private:
