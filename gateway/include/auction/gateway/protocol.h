@@ -13,6 +13,8 @@
 //     fraction or exponent (SPEC §1); anything else decodes as a bid whose amount is invalid, to
 //     be answered `rejected` with code invalid_amount — never rounded.
 //   - The input must be followed by simdjson::SIMDJSON_PADDING readable bytes (see PaddedFrame).
+//   - The encode_* functions write every answer of a bidder's request as one JSON object with
+//     "type", "ts" (the server time given) and, when the request had one, its "id".
 // Threading: decode_request() uses a thread-local parser; encoders are pure.
 #pragma once
 
@@ -20,8 +22,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auction/engine/types.h"
+#include "auction/settlement/model.h"
 
 namespace auction::gateway {
 
@@ -84,5 +88,30 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
 std::optional<AmountMinor> parse_amount_token(std::string_view token);
 
 std::string_view request_type_name(RequestType type);
+
+// ---- Answers (SPEC §7). `id` is the request's, echoed when present.
+using RequestId = std::optional<std::string>;
+
+// `error` {code, message}.
+std::string encode_error(std::string_view code, std::string_view message, const RequestId& id,
+                         TimeMs ts_ms);
+// An answer with at most one string field: `pong`, `login_ok` {user}, `unsubscribed` {lot}, and
+// `registered` {lot} for a lot without deposit.
+std::string encode_simple(std::string_view type, const RequestId& id, TimeMs ts_ms,
+                          std::string_view key = {}, std::string_view value = {});
+// `rejected` {lot, amount, code, min_next}: the amount as the request gave it (an invalid one
+// echoed as written when every JSON reader takes it back, else null).
+std::string encode_rejected(const Request& request, std::string_view code,
+                            std::optional<AmountMinor> min_next_minor, TimeMs ts_ms);
+// `accepted` {lot, amount, seq, deadline_ms, min_next}.
+std::string encode_accepted(const RequestId& id, const LotId& lot, AmountMinor amount_minor,
+                            Seq seq, TimeMs deadline_ms, AmountMinor min_next_minor, TimeMs ts_ms);
+// `registered` {lot, deposit}: the deposit is held and the bidder qualified.
+std::string encode_registered(const RequestId& id, const LotId& lot, AmountMinor deposit_minor,
+                              TimeMs ts_ms);
+// `orders` {orders: [...]}, and one `order` update (pushed ones carry no id).
+std::string encode_orders(const RequestId& id, const std::vector<settlement::Order>& orders,
+                          TimeMs ts_ms);
+std::string encode_order(const RequestId& id, const settlement::Order* order, TimeMs ts_ms);
 
 }  // namespace auction::gateway

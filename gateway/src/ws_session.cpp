@@ -1,0 +1,172 @@
+// WsSession: a bidder's WebSocket connection (plain or TLS) — reading frames, the write queue
+// with its limit, and closing. What a frame asks for is BidderDispatcher's.
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <deque>
+
+#include "bidder_dispatcher.h"
+
+namespace auction::gateway {
+namespace {
+
+namespace websocket = beast::websocket;
+
+template <class NextLayer>
+class WsSession : public BidderDispatcher {
+ public:
+  WsSession(Server::Impl& server, NextLayer&& stream)
+      : BidderDispatcher(server), ws_(std::move(stream)), limits_(server.options.limits) {
+    server_.metrics.connections_open.fetch_add(1);
+  }
+  ~WsSession() override { server_.metrics.connections_open.fetch_sub(1); }
+
+  void run(HttpRequest request) {
+    registered_as(server_.register_session(shared_from_this()));
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = limits_.handshake_timeout;
+    timeouts.idle_timeout = limits_.idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.read_message_max(limits_.max_frame_bytes);
+    ws_.text(true);
+    ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared()));
+  }
+
+ protected:
+  void post(std::function<void()> task) override {
+    asio::post(ws_.get_executor(), [self = shared(), task = std::move(task)] { task(); });
+  }
+  void close_policy(const char* reason) override {
+    close(websocket::close_code::policy_error, reason);
+  }
+
+  // Queues a frame; a client that lets its queue grow past the limit is disconnected.
+  void send(const Frame& frame) override {
+    if (closing_) return;  // frames queued before close() are still flushed
+    if (outbound_bytes_ + frame->size() > limits_.max_outbound_bytes) {
+      server_.metrics.closed_slow_reader.fetch_add(1);
+      // Drop what was never started; the frame being written must outlive its write.
+      outbound_.erase(outbound_.begin() + (writing_ ? 1 : 0), outbound_.end());
+      outbound_bytes_ = outbound_.empty() ? 0 : outbound_.front()->size();
+      return close(websocket::close_code::policy_error, "not reading");
+    }
+    outbound_bytes_ += frame->size();
+    outbound_.push_back(frame);
+    if (!writing_) do_write();
+  }
+
+ private:
+  std::shared_ptr<WsSession> shared() {
+    return std::static_pointer_cast<WsSession>(shared_from_this());
+  }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) return;
+    do_read();
+  }
+
+  void do_read() {
+    if (closing_) return;
+    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == websocket::error::message_too_big) {
+      // Beast has already failed the connection with close code 1009 and torn it down
+      // gracefully; closing the socket here as well would turn that into a reset.
+      server_.metrics.closed_too_big.fetch_add(1);
+      closing_ = true;
+      server_.board.unsubscribe_all(this);
+      return;
+    }
+    if (ec) return finish();
+    server_.metrics.frames_in.fetch_add(1);
+    const auto data = buffer_.cdata();
+    const std::string_view text(static_cast<const char*>(data.data()), data.size());
+    Request request;
+    std::optional<ProtocolError> problem;
+    if (ws_.got_text()) {
+      frame_.assign(text);
+      problem = decode_request(frame_, request);
+    } else {
+      // SPEC §7: one JSON object per text frame. A binary frame is a bad message, not abuse.
+      problem = ProtocolError{"bad_request", "send JSON in text frames", std::nullopt};
+    }
+    handle(request, problem);
+    buffer_.consume(buffer_.size());
+    do_read();
+  }
+
+  void do_write() {
+    writing_ = true;
+    ws_.async_write(asio::buffer(*outbound_.front()),
+                    beast::bind_front_handler(&WsSession::on_write, shared()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec) return finish();
+    server_.metrics.frames_out.fetch_add(1);
+    outbound_bytes_ -= outbound_.front()->size();
+    outbound_.pop_front();
+    if (!outbound_.empty()) return do_write();
+    if (close_code_) do_close();
+  }
+
+  // Closes after the frames already queued (e.g. the rate_limited answers) have been sent.
+  void close(websocket::close_code code, const char* reason) {
+    if (closing_) return;
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = reason;
+    server_.board.unsubscribe_all(this);
+    // A client that does not read may never let anything out: bound the wait.
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(2));
+    if (!writing_) do_close();
+  }
+
+  void do_close() {
+    ws_.async_close(websocket::close_reason(*close_code_, close_reason_),
+                    [self = shared()](beast::error_code) { self->finish(); });
+  }
+
+  void finish() {
+    closing_ = true;
+    server_.board.unsubscribe_all(this);
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  websocket::stream<NextLayer> ws_;
+  const ServerLimits& limits_;
+  beast::flat_buffer buffer_;
+  PaddedFrame frame_;
+  std::deque<Frame> outbound_;
+  std::size_t outbound_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::optional<websocket::close_code> close_code_;
+  const char* close_reason_ = "";
+};
+
+template <class NextLayer>
+void start_session(Server::Impl& server, NextLayer&& stream, HttpRequest&& request) {
+  std::make_shared<WsSession<NextLayer>>(server, std::move(stream))->run(std::move(request));
+}
+
+}  // namespace
+
+void start_ws_session(Server::Impl& server, beast::tcp_stream&& stream, HttpRequest&& request) {
+  start_session(server, std::move(stream), std::move(request));
+}
+
+void start_wss_session(Server::Impl& server, beast::ssl_stream<beast::tcp_stream>&& stream,
+                       HttpRequest&& request) {
+  start_session(server, std::move(stream), std::move(request));
+}
+
+}  // namespace auction::gateway
