@@ -166,7 +166,9 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
 
   if (fields.id) {
     if (fields.id->size() > kMaxRequestIdBytes) {
-      return error("too_large", "id is longer than 64 bytes", std::nullopt);
+      return error("too_large",
+                   "id is longer than " + std::to_string(kMaxRequestIdBytes) + " bytes",
+                   std::nullopt);
     }
     out.id = std::string(*fields.id);
   }
@@ -209,7 +211,8 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
       if (!user)
         return error("invalid_id", "user ids are 1-32 characters of [A-Za-z0-9_-]", out.id);
       if (fields.token->size() > kMaxTokenBytes) {
-        return error("too_large", "token longer than 128 bytes", out.id);
+        return error("too_large", "token longer than " + std::to_string(kMaxTokenBytes) + " bytes",
+                     out.id);
       }
       out.user = *user;
       out.token = std::string(*fields.token);
@@ -236,8 +239,10 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
     case RequestType::dispute: {
       if (auto problem = need_order()) return problem;
       if (!fields.reason) return error("bad_request", "missing field: reason", out.id);
-      if (fields.reason->size() > kMaxReasonBytes) {
-        return error("too_large", "reason longer than 1000 bytes", out.id);
+      if (fields.reason->size() > settlement::kMaxReasonBytes) {
+        return error("too_large",
+                     "reason longer than " + std::to_string(settlement::kMaxReasonBytes) + " bytes",
+                     out.id);
       }
       out.reason = std::string(*fields.reason);
       return std::nullopt;

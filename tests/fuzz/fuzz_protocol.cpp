@@ -41,6 +41,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(strict.parse(echo).get(echoed) == simdjson::SUCCESS);
   }
   FUZZ_CHECK(request.token.size() <= kMaxTokenBytes);
-  FUZZ_CHECK(request.reason.size() <= kMaxReasonBytes);
+  FUZZ_CHECK(request.reason.size() <= auction::settlement::kMaxReasonBytes);
   return 0;
 }

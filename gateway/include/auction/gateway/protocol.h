@@ -45,7 +45,7 @@ enum class RequestType : std::uint8_t {
 
 inline constexpr std::size_t kMaxRequestIdBytes = 64;
 inline constexpr std::size_t kMaxTokenBytes = 128;
-inline constexpr std::size_t kMaxReasonBytes = 1'000;
+// A dispute's reason: settlement::kMaxReasonBytes, the limit of what settlement stores.
 
 struct Request {
   RequestType type = RequestType::ping;
