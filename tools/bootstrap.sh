@@ -11,13 +11,14 @@ packages=(
   g++ cmake ninja-build pkg-config git
   libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev liblmdb-dev
   libbenchmark-dev doctest-dev libcli11-dev libtomlplusplus-dev libssl-dev libxxhash-dev
-  openssl
+  libnats-dev openssl
 )
 # --tests: also what the test suite and the benchmarks run: Debian's chromium driven by
 # playwright-core from Node.js (the browser test; any node >= 18 will do), python3 (the SVG and
-# peers scripts), Redis and PostgreSQL (the peers comparison), clang and libFuzzer (the fuzzers).
+# peers scripts), Redis and PostgreSQL (the peers comparison), clang and libFuzzer (the fuzzers),
+# nats-server (the replication tests run a three-node JetStream cluster on loopback).
 if [[ "${1:-}" == "--tests" ]]; then
-  packages+=(chromium python3 redis-server postgresql clang-14 libclang-rt-14-dev)
+  packages+=(chromium python3 redis-server postgresql clang-14 libclang-rt-14-dev nats-server)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 

@@ -1,0 +1,76 @@
+// The leader's side of the replicated journal (SPEC §11): journal batches published to the
+// shard's stream, each after the stream sequence it expects to follow and with a message id.
+//
+//   pipeline writer ──write()──▶ ReplicatedJournal ──▶ local journal (write, fsync)
+//                                    │ sync()
+//                                    └──▶ StreamWriter::publish ──▶ JetStream (quorum of 3)
+//
+// Contract:
+//   - fence() starts a leadership: it publishes a fence record at the stream's tail, after which
+//     no publish of a former leader can land (it expects an older sequence). The records up to
+//     the fence are what the new leader must have applied before it sequences anything.
+//   - publish() returns ok only once the stream acknowledged the message (stored by a quorum).
+//     A timeout is retried with the same message id (stored at most once) until `deadline`;
+//     a refusal for a wrong last sequence means another node leads: `unavailable`, deposed()
+//     true, and every later publish refused.
+//   - ReplicatedJournal::sync() returns ok only after the local fsync AND the stream's
+//     acknowledgement: the pipeline answers nothing before both (SPEC §11).
+// Threading: one thread (the pipeline's writer) uses a StreamWriter / ReplicatedJournal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "auction/cluster/nats_link.h"
+#include "auction/cluster/stream_record.h"
+#include "auction/persistence/journal_backend.h"
+
+namespace auction::cluster {
+
+class StreamWriter {
+ public:
+  StreamWriter(NatsLink& link, const ShardNames& names, std::string node);
+
+  // Publishes a fence for this node's leadership `term` (the lease's revision) at the stream's
+  // tail; `tail_out` is the fence's sequence.
+  Status fence(std::uint64_t term, std::uint64_t& tail_out);
+  Status publish(const std::string& payload, const std::string& message_id,
+                 std::chrono::steady_clock::time_point deadline);
+  bool deposed() const { return deposed_; }
+  std::uint64_t last_sequence() const { return last_sequence_; }
+
+ private:
+  NatsLink& link_;
+  const ShardNames& names_;
+  std::string node_;
+  std::uint64_t last_sequence_ = 0;  // the stream's, as this writer last stored or read it
+  bool deposed_ = false;
+};
+
+// A JournalBackend that writes locally and replicates each batch before sync() reports it durable.
+class ReplicatedJournal final : public persistence::JournalBackend {
+ public:
+  // `still_leading` is asked before every publish (the lease's valid()): once false, sync()
+  // refuses. A publish without an answer is retried for at most `retry_ms` (well inside the
+  // lease: a nats-server that died leaves its stream without a leader for a few seconds).
+  ReplicatedJournal(persistence::JournalBackend& local, StreamWriter& stream, std::uint64_t term,
+                    std::function<bool()> still_leading, DurationMs retry_ms);
+
+  Status write(const persistence::JournalBatch& batch) override;
+  Status sync() override;
+  std::size_t free_bytes() const override { return local_.free_bytes(); }
+  Status grow(std::size_t capacity_bytes) override { return local_.grow(capacity_bytes); }
+
+ private:
+  persistence::JournalBackend& local_;
+  StreamWriter& stream_;
+  std::uint64_t term_;
+  std::function<bool()> still_leading_;
+  DurationMs retry_ms_;
+  std::string staged_;  // the batches written since the last sync, as one stream record
+  Seq staged_last_seq_ = 0;
+};
+
+}  // namespace auction::cluster

@@ -1,0 +1,124 @@
+#include "auction/cluster/lease.h"
+
+#include <cstring>
+
+namespace auction::cluster {
+namespace {
+
+constexpr const char* kKey = "leader";
+constexpr std::int64_t kNsPerMs = 1'000'000;
+
+}  // namespace
+
+Lease::Lease(NatsLink& link, const ShardNames& names, LeaseOptions options)
+    : link_(link), names_(names), options_(std::move(options)) {}
+
+Lease::~Lease() {
+  kvStore_Destroy(bucket_);
+}
+
+Status Lease::open() {
+  kvConfig config;
+  kvConfig_Init(&config);
+  config.Bucket = names_.bucket.c_str();
+  config.History = 1;
+  config.TTL = options_.lifetime_ms * kNsPerMs;
+  config.StorageType = js_FileStorage;
+  config.Replicas = 3;
+  natsStatus status = js_CreateKeyValue(&bucket_, link_.jetstream(), &config);
+  if (status == NATS_OK) return Status::ok();
+  const std::string why = nats_error_text(status);
+  if (js_KeyValue(&bucket_, link_.jetstream(), names_.bucket.c_str()) == NATS_OK) {
+    kvStatus* state = nullptr;
+    if (kvStore_Status(&state, bucket_) == NATS_OK) {
+      const std::int64_t ttl_ms = kvStatus_TTL(state) / kNsPerMs;
+      kvStatus_Destroy(state);
+      if (ttl_ms != options_.lifetime_ms) {
+        return Status::error("lease bucket " + names_.bucket + " has a lifetime of " +
+                             std::to_string(ttl_ms) + " ms, this node wants " +
+                             std::to_string(options_.lifetime_ms) +
+                             " ms: every node of a shard needs the same --lease-ms");
+      }
+    }
+  }
+  return Status::error(Status::Code::unavailable, "lease bucket " + names_.bucket + ": " + why);
+}
+
+void Lease::hold_until(SteadyClock::time_point sent, std::uint64_t revision) {
+  revision_ = revision;
+  const auto until = sent + std::chrono::milliseconds(options_.lifetime_ms - options_.safety_ms);
+  valid_until_ns_.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count());
+}
+
+bool Lease::valid() const {
+  const auto now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+          .count();
+  return now < valid_until_ns_.load();
+}
+
+Status Lease::take() {
+  const auto sent = SteadyClock::now();
+  std::uint64_t revision = 0;
+  const natsStatus status = kvStore_CreateString(&revision, bucket_, kKey, options_.node.c_str());
+  if (status == NATS_OK) {
+    hold_until(sent, revision);
+    return Status::ok();
+  }
+  std::string holder_node;
+  if (holder(holder_node).is_ok() && !holder_node.empty()) {
+    return Status::error(Status::Code::unavailable, "the lease is held by " + holder_node);
+  }
+  return Status::error(Status::Code::unavailable, "taking the lease: " + nats_error_text(status));
+}
+
+Status Lease::renew() {
+  if (revision_ == 0) return Status::error(Status::Code::unavailable, "the lease is not held");
+  const auto sent = SteadyClock::now();
+  std::uint64_t revision = 0;
+  const natsStatus status =
+      kvStore_UpdateString(&revision, bucket_, kKey, options_.node.c_str(), revision_);
+  if (status != NATS_OK) {
+    // Another node took it (or the key lapsed): whatever the reason, this node no longer leads.
+    // A renewal that merely timed out is retried by the caller while valid() still holds.
+    const std::string why = nats_error_text(status);
+    if (status != NATS_TIMEOUT) {
+      revision_ = 0;
+      valid_until_ns_.store(0);
+    }
+    return Status::error(Status::Code::unavailable, "renewing the lease: " + why);
+  }
+  hold_until(sent, revision);
+  return Status::ok();
+}
+
+void Lease::release() {
+  if (revision_ == 0) return;
+  std::string holder_node;
+  if (holder(holder_node).is_ok() && holder_node == options_.node) {
+    // libnats 3.4 has no compare-and-set delete: should the key lapse and be taken between the
+    // read and the delete, the new holder's next renewal fails and it steps down. Never two
+    // writers: the stream refuses a publish at a stale sequence (StreamWriter).
+    kvStore_Delete(bucket_, kKey);
+  }
+  revision_ = 0;
+  valid_until_ns_.store(0);
+}
+
+Status Lease::holder(std::string& node_out) {
+  node_out.clear();
+  kvEntry* entry = nullptr;
+  const natsStatus status = kvStore_Get(&entry, bucket_, kKey);
+  if (status == NATS_NOT_FOUND) return Status::ok();
+  if (status != NATS_OK) {
+    return Status::error(Status::Code::unavailable,
+                         "reading the lease: " + nats_error_text(status));
+  }
+  node_out.assign(static_cast<const char*>(kvEntry_Value(entry)),
+                  static_cast<std::size_t>(kvEntry_ValueLen(entry)));
+  kvEntry_Destroy(entry);
+  return Status::ok();
+}
+
+}  // namespace auction::cluster

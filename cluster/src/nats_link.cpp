@@ -1,0 +1,166 @@
+#include "auction/cluster/nats_link.h"
+
+#include <chrono>
+#include <thread>
+
+namespace auction::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Streams keep a message id this long to refuse a retried publish (SPEC §11: a retry is not
+// stored twice). Far above any retry of ours, which stops at the lease's lifetime.
+constexpr std::int64_t kDuplicateWindowNs = 120LL * 1000 * 1000 * 1000;
+
+bool retryable(natsStatus status) {
+  // Right after start a cluster answers nothing until it has a meta leader, and a stream has
+  // no leader for a moment after it is made or its leader died.
+  return status == NATS_TIMEOUT || status == NATS_NO_RESPONDERS;
+}
+
+}  // namespace
+
+bool is_shard_id(std::string_view text) {
+  return LotId::parse(text).has_value();
+}
+
+ShardNames::ShardNames(std::string id)
+    : shard(std::move(id)),
+      stream("AUCTION_" + shard),
+      subject("auction." + shard + ".journal"),
+      bucket("auction_" + shard + "_lease"),
+      genesis("auction shard v1 " + shard) {}
+
+std::string nats_error_text(natsStatus status) {
+  const char* text = nats_GetLastError(nullptr);
+  return text != nullptr && *text != 0 ? text : natsStatus_GetText(status);
+}
+
+NatsLink::~NatsLink() {
+  jsCtx_Destroy(js_);
+  natsConnection_Destroy(connection_);
+}
+
+bool NatsLink::connected() const {
+  return connection_ != nullptr && natsConnection_Status(connection_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+Status NatsLink::connect(const NatsOptions& options) {
+  options_ = options;
+  std::vector<const char*> urls;
+  std::string listed;
+  for (const std::string& url : options.urls) {
+    urls.push_back(url.c_str());
+    listed += (listed.empty() ? "" : ", ") + url;
+  }
+  if (urls.empty()) return Status::error("no NATS server URL given");
+  natsOptions* o = nullptr;
+  if (natsOptions_Create(&o) != NATS_OK) return Status::error(Status::Code::io_error, "libnats");
+  natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
+  natsOptions_SetName(o, options.client_name.c_str());
+  natsOptions_SetTimeout(o, 1'000);
+  natsOptions_SetMaxReconnect(o, -1);  // once up, follow the cluster for ever
+  natsOptions_SetReconnectWait(o, 100);
+  natsOptions_SetSendAsap(o, true);  // a publish is a durability wait: never sit in a buffer
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options.connect_timeout_ms);
+  natsStatus status = NATS_OK;
+  do {
+    status = natsConnection_Connect(&connection_, o);
+    if (status == NATS_OK) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (Clock::now() < deadline);
+  natsOptions_Destroy(o);
+  if (status != NATS_OK) {
+    connection_ = nullptr;
+    return Status::error(Status::Code::unavailable,
+                         "no NATS server answers at " + listed + ": " + nats_error_text(status));
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = options.request_timeout_ms;
+  if (natsConnection_JetStream(&js_, connection_, &jo) != NATS_OK) {
+    return Status::error(Status::Code::unavailable, "JetStream: " + nats_error_text(status));
+  }
+  return Status::ok();
+}
+
+Status NatsLink::ensure_stream(const ShardNames& names, DurationMs timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  const char* subjects[] = {names.subject.c_str()};
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = names.stream.c_str();
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Replicas = 3;
+  config.Duplicates = kDuplicateWindowNs;
+  config.DenyDelete = true;  // the journal is append-only
+  config.DenyPurge = true;
+  natsStatus status = NATS_OK;
+  jsErrCode code{};
+  std::string last_error;
+  // Wait for a stream that exists, has a leader, and starts with a genesis record.
+  while (true) {
+    jsStreamInfo* info = nullptr;
+    status = js_GetStreamInfo(&info, js_, names.stream.c_str(), nullptr, &code);
+    if (status == NATS_NOT_FOUND) {
+      status = js_AddStream(&info, js_, &config, nullptr, &code);
+    }
+    const bool led = status == NATS_OK && info != nullptr && info->Cluster != nullptr &&
+                     info->Cluster->Leader != nullptr;
+    const std::uint64_t last = info != nullptr ? info->State.LastSeq : 0;
+    jsStreamInfo_Destroy(info);
+    if (status != NATS_OK && !retryable(status)) {
+      return Status::error(Status::Code::unavailable,
+                           "stream " + names.stream + ": " + nats_error_text(status));
+    }
+    if (led && last == 0) {
+      // The genesis record, once whoever comes first (its message id makes a second one a no-op).
+      jsPubOptions publish;
+      jsPubOptions_Init(&publish);
+      publish.MsgId = "genesis";
+      jsPubAck* ack = nullptr;
+      status = js_Publish(&ack, js_, names.subject.c_str(), names.genesis.data(),
+                          static_cast<int>(names.genesis.size()), &publish, &code);
+      jsPubAck_Destroy(ack);
+    }
+    if (led && last > 0) break;
+    last_error = nats_error_text(status);
+    if (Clock::now() >= deadline) {
+      return Status::error(Status::Code::unavailable,
+                           "stream " + names.stream + " has no leader yet: " + last_error);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  natsMsg* first = nullptr;
+  status = js_GetMsg(&first, js_, names.stream.c_str(), 1, nullptr, &code);
+  if (status != NATS_OK) {
+    return Status::error(
+        Status::Code::unavailable,
+        "stream " + names.stream + ": reading its first record: " + nats_error_text(status));
+  }
+  const std::string genesis(natsMsg_GetData(first),
+                            static_cast<std::size_t>(natsMsg_GetDataLength(first)));
+  natsMsg_Destroy(first);
+  if (genesis != names.genesis) {
+    return Status::error("stream " + names.stream + " is not shard " + names.shard +
+                         "'s: its first record is \"" + genesis.substr(0, 80) + "\"");
+  }
+  return Status::ok();
+}
+
+Status NatsLink::last_sequence(const ShardNames& names, std::uint64_t& out) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code{};
+  const natsStatus status = js_GetStreamInfo(&info, js_, names.stream.c_str(), nullptr, &code);
+  if (status != NATS_OK) {
+    return Status::error(Status::Code::unavailable,
+                         "stream " + names.stream + ": " + nats_error_text(status));
+  }
+  out = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  return Status::ok();
+}
+
+}  // namespace auction::cluster

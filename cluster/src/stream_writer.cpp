@@ -1,0 +1,103 @@
+#include "auction/cluster/stream_writer.h"
+
+#include <thread>
+
+#include "auction/engine/assert.h"
+
+namespace auction::cluster {
+namespace {
+
+// Another writer appended to the stream (SPEC §11: a deposed leader is refused).
+constexpr jsErrCode kWrongLastSequence = JSStreamWrongLastSequenceErr;
+
+}  // namespace
+
+StreamWriter::StreamWriter(NatsLink& link, const ShardNames& names, std::string node)
+    : link_(link), names_(names), node_(std::move(node)) {}
+
+Status StreamWriter::fence(std::uint64_t term, std::uint64_t& tail_out) {
+  if (Status s = link_.last_sequence(names_, last_sequence_); !s.is_ok()) return s;
+  deposed_ = false;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(link_.request_timeout_ms());
+  if (Status s = publish(encode_fence(Fence{term, node_}), node_ + ".fence." + std::to_string(term),
+                         deadline);
+      !s.is_ok()) {
+    return s;
+  }
+  tail_out = last_sequence_;
+  return Status::ok();
+}
+
+Status StreamWriter::publish(const std::string& payload, const std::string& message_id,
+                             std::chrono::steady_clock::time_point deadline) {
+  if (deposed_) return Status::error(Status::Code::unavailable, "another node leads the shard");
+  AUCTION_ASSERT(last_sequence_ > 0);  // fence() first: an expected sequence of 0 checks nothing
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.ExpectLastSeq = last_sequence_;  // never 0: the genesis record is sequence 1
+  options.MsgId = message_id.c_str();
+  while (true) {
+    jsPubAck* ack = nullptr;
+    jsErrCode code{};
+    const natsStatus status =
+        js_Publish(&ack, link_.jetstream(), names_.subject.c_str(), payload.data(),
+                   static_cast<int>(payload.size()), &options, &code);
+    if (status == NATS_OK) {
+      last_sequence_ = ack->Sequence;
+      jsPubAck_Destroy(ack);
+      return Status::ok();
+    }
+    if (code == kWrongLastSequence) {
+      deposed_ = true;
+      return Status::error(
+          Status::Code::unavailable,
+          "the stream moved on without this node (another node leads): " + nats_error_text(status));
+    }
+    const bool retry = status == NATS_TIMEOUT || status == NATS_NO_RESPONDERS;
+    if (!retry || std::chrono::steady_clock::now() >= deadline) {
+      return Status::error(Status::Code::unavailable,
+                           "the stream did not acknowledge: " + nats_error_text(status));
+    }
+    // No stream leader for a moment (a nats-server died): the same id is stored at most once.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+ReplicatedJournal::ReplicatedJournal(persistence::JournalBackend& local, StreamWriter& stream,
+                                     std::uint64_t term, std::function<bool()> still_leading,
+                                     DurationMs retry_ms)
+    : local_(local),
+      stream_(stream),
+      term_(term),
+      still_leading_(std::move(still_leading)),
+      retry_ms_(retry_ms) {}
+
+Status ReplicatedJournal::write(const persistence::JournalBatch& batch) {
+  if (Status s = local_.write(batch); !s.is_ok()) return s;
+  if (staged_.empty()) begin_batches(staged_);
+  append_batch(staged_, batch);
+  staged_last_seq_ = batch.last_seq;
+  return Status::ok();
+}
+
+Status ReplicatedJournal::sync() {
+  Status local = local_.sync();
+  if (!local.is_ok() || staged_.empty()) {
+    staged_.clear();
+    return local;
+  }
+  finish_batches(staged_);
+  // The id names the leadership and the last journal seq: a retry is stored once, and another
+  // leader's batch at the same seq is a different message (refused by its expected sequence).
+  const std::string id = std::to_string(term_) + "." + std::to_string(staged_last_seq_);
+  Status published = Status::error(Status::Code::unavailable, "the lease has lapsed");
+  if (still_leading_()) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(retry_ms_);
+    published = stream_.publish(staged_, id, deadline);
+  }
+  staged_.clear();
+  return published;
+}
+
+}  // namespace auction::cluster
