@@ -19,9 +19,12 @@ void Wiring::on_durable(std::span<const CommandOutcome> outcomes) {
     for (const Event& event : outcome.events)
       board_.publish(event, outcome.ts_ms);
   }
+  cluster::CommandServer* forwarded = command_server_.load();
   for (const CommandOutcome& outcome : outcomes) {
     if (outcome.origin == 0) continue;  // the pipeline's own ticks, start-up demo lots
-    if (gateway::AdminServer::owns(outcome.origin)) {
+    if (cluster::is_forwarded_origin(outcome.origin)) {
+      if (forwarded != nullptr) forwarded->answer(outcome.origin, outcome.seq);
+    } else if (gateway::AdminServer::owns(outcome.origin)) {
       if (admin_ != nullptr) admin_->answer(outcome.origin, outcome.seq, outcome.events);
     } else {
       answers_.push_back({outcome.origin, outcome.seq, outcome.events});
@@ -33,7 +36,9 @@ void Wiring::on_durable(std::span<const CommandOutcome> outcomes) {
 
 void Wiring::on_refused(std::uint64_t origin) {
   if (origin == 0) return;
-  if (gateway::AdminServer::owns(origin)) {
+  if (cluster::is_forwarded_origin(origin)) {
+    if (cluster::CommandServer* forwarded = command_server_.load()) forwarded->refuse(origin);
+  } else if (gateway::AdminServer::owns(origin)) {
     if (admin_ != nullptr) admin_->refuse(origin);
   } else if (server_ != nullptr) {
     server_->refuse(origin);
@@ -41,14 +46,41 @@ void Wiring::on_refused(std::uint64_t origin) {
 }
 
 bool Wiring::submit(CommandBody body, std::uint64_t origin) {
-  return pipeline_->submit(std::move(body), origin);
+  if (Pipeline* pipeline = pipeline_.load()) return pipeline->submit(std::move(body), origin);
+  return forwarder_ != nullptr && forwarder_->forward(body, origin);
 }
 
 void Wiring::submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch,
                         std::vector<std::uint64_t>& refused) {
-  if (!pipeline_->submit_all(batch)) {
-    for (const auto& entry : batch)
-      refused.push_back(entry.second);
+  if (Pipeline* pipeline = pipeline_.load()) {
+    if (!pipeline->submit_all(batch)) {
+      for (const auto& entry : batch)
+        refused.push_back(entry.second);
+    }
+    return;
+  }
+  for (auto& [body, origin] : batch) {
+    if (forwarder_ == nullptr || !forwarder_->forward(body, origin)) refused.push_back(origin);
+  }
+}
+
+void Wiring::lead(Pipeline* pipeline, cluster::CommandServer* commands) {
+  command_server_.store(commands);
+  pipeline_.store(pipeline);
+}
+
+void Wiring::on_replicated(std::span<const Event> events, Seq applied_seq) {
+  for (const Event& event : events)
+    board_.publish(event, event.ts_ms);
+  replica_.applied(events, applied_seq);
+  if (settler_ != nullptr && !events.empty()) settler_->notify(applied_seq);
+}
+
+void Wiring::answer_one(std::uint64_t origin, Seq seq, std::span<const Event> events) {
+  if (gateway::AdminServer::owns(origin)) {
+    if (admin_ != nullptr) admin_->answer(origin, seq, events);
+  } else if (server_ != nullptr) {
+    server_->answer(origin, seq, events);
   }
 }
 
@@ -92,7 +124,8 @@ std::optional<std::string> Wiring::journal_digest_hex(Seq seq) const {
 }
 
 Seq Wiring::durable_seq() const {
-  return pipeline_->durable_seq();
+  const Pipeline* pipeline = pipeline_.load();
+  return pipeline != nullptr ? pipeline->durable_seq() : journal_.last_seq();
 }
 
 TimeMs Wiring::now_ms() const {

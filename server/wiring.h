@@ -4,13 +4,21 @@
 // inputs to the settler through it; settled orders are pushed to their buyers and sellers; it
 // holds the accounts, the journal digests and the settlement store the servers read.
 //
+// In a replicated shard (cluster_node.h) it routes commands to this node's pipeline while it
+// leads, to the leader through the forwarder while it follows, and answers forwarded commands
+// from the replica (replica_answers.h).
+//
 // Threading: on_durable()/on_refused() on the pipeline's threads; on_orders() on the settler's;
 // submit() and the Accounts, AdminBackend and SettlementPort methods from the servers' IO
-// threads. attach() once, before the pipeline starts.
+// threads; on_replicated() from the cluster node's loop, on_forward_reply() from libnats'.
+// attach() once, before the pipeline starts; lead() and forward_to() from the cluster node.
 #pragma once
 
+#include <atomic>
 #include <unordered_map>
 #include <vector>
+
+#include "auction/cluster/forwarding.h"
 
 #include "auction/gateway/admin_api.h"
 #include "auction/gateway/admin_server.h"
@@ -21,6 +29,7 @@
 #include "auction/persistence/journal.h"
 #include "auction/persistence/pipeline.h"
 #include "auction/persistence/settler.h"
+#include "replica_answers.h"
 
 namespace auction {
 
@@ -38,9 +47,20 @@ class Wiring final : public persistence::OutcomeSink,
         accounts_(accounts),
         journal_(journal),
         settlement_(settlement),
-        clock_(clock) {}
+        clock_(clock),
+        replica_([this](std::uint64_t origin, Seq seq,
+                        std::span<const Event> events) { answer_one(origin, seq, events); },
+                 [this](std::uint64_t origin) { on_refused(origin); }) {}
   void attach(persistence::Pipeline* pipeline, persistence::Settler* settler,
               gateway::Server* server, gateway::AdminServer* admin);
+
+  // Replication. lead(): commands go to `pipeline` and forwarded ones come in through
+  // `commands`; lead(nullptr, nullptr): this node follows (commands go to the forwarder).
+  void lead(persistence::Pipeline* pipeline, cluster::CommandServer* commands);
+  void forward_to(cluster::CommandForwarder* forwarder) { forwarder_ = forwarder; }
+  // The follower applied the commands up to `applied_seq`; `events` are theirs.
+  void on_replicated(std::span<const Event> events, Seq applied_seq);
+  void on_forward_reply(std::uint64_t origin, Seq seq) { replica_.named(origin, seq); }
 
   // OutcomeSink.
   void on_durable(std::span<const persistence::CommandOutcome> outcomes) override;
@@ -80,7 +100,12 @@ class Wiring final : public persistence::OutcomeSink,
   const persistence::Journal& journal_;
   const persistence::SettlementStore& settlement_;
   persistence::Clock& clock_;
-  persistence::Pipeline* pipeline_ = nullptr;
+  void answer_one(std::uint64_t origin, Seq seq, std::span<const Event> events);
+
+  std::atomic<persistence::Pipeline*> pipeline_{nullptr};  // null: following (or not started)
+  std::atomic<cluster::CommandServer*> command_server_{nullptr};
+  cluster::CommandForwarder* forwarder_ = nullptr;
+  ReplicaAnswers replica_;
   persistence::Settler* settler_ = nullptr;
   gateway::Server* server_ = nullptr;
   gateway::AdminServer* admin_ = nullptr;

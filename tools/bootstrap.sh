@@ -2,6 +2,7 @@
 # Installs exactly the Debian 12 packages this project needs that are missing, and nothing else.
 #   tools/bootstrap.sh            the build and the demo
 #   tools/bootstrap.sh --tests    also the test suite and the benchmarks
+#   tools/bootstrap.sh --cluster  also nats-server (tools/cluster.sh)
 # Idempotent: a second run installs nothing and touches nothing.
 set -euo pipefail
 
@@ -17,6 +18,9 @@ packages=(
 # playwright-core from Node.js (the browser test; any node >= 18 will do), python3 (the SVG and
 # peers scripts), Redis and PostgreSQL (the peers comparison), clang and libFuzzer (the fuzzers),
 # nats-server (the replication tests run a three-node JetStream cluster on loopback).
+if [[ "${1:-}" == "--cluster" ]]; then
+  packages+=(nats-server)
+fi
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(chromium python3 redis-server postgresql clang-14 libclang-rt-14-dev nats-server)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

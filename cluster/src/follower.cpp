@@ -156,9 +156,11 @@ Status Follower::check_held(const StreamBatch& batch) const {
   });
   if (!scanned.is_ok()) return scanned;
   if (differs != 0) {
+    diverged_at_ = differs;
     return behind("the local journal disagrees with the stream at seq " + seq_text(differs));
   }
   if (i != batch.records.size()) {
+    diverged_at_ = first + i;
     return behind("the local journal ends inside the stream's batch, at seq " +
                   seq_text(first + i - 1));
   }

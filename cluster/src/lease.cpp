@@ -64,6 +64,7 @@ Status Lease::take() {
   const natsStatus status = kvStore_CreateString(&revision, bucket_, kKey, options_.node.c_str());
   if (status == NATS_OK) {
     hold_until(sent, revision);
+    term_ = revision;
     return Status::ok();
   }
   std::string holder_node;
@@ -85,6 +86,7 @@ Status Lease::renew() {
     const std::string why = nats_error_text(status);
     if (status != NATS_TIMEOUT) {
       revision_ = 0;
+      term_ = 0;
       valid_until_ns_.store(0);
     }
     return Status::error(Status::Code::unavailable, "renewing the lease: " + why);
@@ -103,6 +105,7 @@ void Lease::release() {
     kvStore_Delete(bucket_, kKey);
   }
   revision_ = 0;
+  term_ = 0;
   valid_until_ns_.store(0);
 }
 

@@ -46,6 +46,7 @@ bool NatsLink::connected() const {
 }
 
 Status NatsLink::connect(const NatsOptions& options) {
+  if (connection_ != nullptr) return Status::ok();  // connected once: libnats reconnects itself
   options_ = options;
   std::vector<const char*> urls;
   std::string listed;

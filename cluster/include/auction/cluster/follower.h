@@ -47,6 +47,9 @@ class Follower {
   Status catch_up_to(std::uint64_t seq, DurationMs timeout_ms);
 
   std::uint64_t stream_seq() const { return stream_seq_; }  // the last one applied
+  // After a `corruption` from poll(): the first local seq that the stream does not hold (the
+  // local journal from there on diverged from the stream), or 0 when that was not the cause.
+  Seq diverged_at() const { return diverged_at_; }
   const Fence& last_fence() const { return last_fence_; }
 
  private:
@@ -62,6 +65,7 @@ class Follower {
   natsSubscription* subscription_ = nullptr;
   std::uint64_t stream_seq_ = 0;
   Fence last_fence_;
+  mutable Seq diverged_at_ = 0;
 };
 
 }  // namespace auction::cluster

@@ -50,6 +50,8 @@ class Lease {
   Status holder(std::string& node_out);
 
   bool valid() const;
+  // The revision at which this node took the lease: its leadership's term (0 = not held).
+  std::uint64_t term() const { return term_; }
   DurationMs renew_every_ms() const { return options_.lifetime_ms / 4; }
   const LeaseOptions& options() const { return options_; }
 
@@ -62,6 +64,7 @@ class Lease {
   LeaseOptions options_;
   kvStore* bucket_ = nullptr;
   std::uint64_t revision_ = 0;  // of the value this node last wrote; 0 = not held
+  std::uint64_t term_ = 0;
   std::atomic<std::int64_t> valid_until_ns_{0};
 };
 

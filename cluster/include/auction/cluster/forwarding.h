@@ -1,0 +1,105 @@
+// Commands from any node to the shard's leader (SPEC §11): NATS request/reply on the subject
+// auction.<shard>.commands, the request an encoded command, the reply its sequence number.
+//
+//   follower gateway ─submit─▶ CommandForwarder ──request──▶ CommandServer ─▶ leader's pipeline
+//        ▲                                                        │ durable: "ok <seq>"
+//        └── the follower answers once ITS journal holds <seq> ◀──┘ refused: "no"
+//
+// Contract:
+//   - A follower answers a forwarded command from its own replica of the journal: only after
+//     the leader's reply named the command's seq AND the follower applied that seq, so an
+//     answer never runs ahead of the node that gives it.
+//   - Every forwarded command gets exactly one reply callback: on_reply (with the seq), or
+//     on_refused when the leader refused it, nobody leads, or no reply came in `timeout_ms`
+//     (a leader that died mid-request: the command may still be in the stream; see
+//     docs/REPLICATION.md). At most `max_pending` in flight, then forward() refuses at once.
+//   - CommandServer takes requests only while attached to a pipeline (the leader); a request
+//     that does not decode is answered "no".
+// Threading: forward() from any thread; replies arrive on libnats' subscription thread;
+// expire() from the node's loop. CommandServer's answer()/refuse() from the pipeline's threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "auction/cluster/nats_link.h"
+#include "auction/engine/command.h"
+
+namespace auction::cluster {
+
+// Origins of forwarded commands on the leader (the gateway's use the low bits, the admin
+// server's bit 63).
+inline constexpr std::uint64_t kForwardedOriginBit = std::uint64_t{1} << 62;
+inline bool is_forwarded_origin(std::uint64_t origin) {
+  return (origin & kForwardedOriginBit) != 0;
+}
+
+struct ForwardReplies {
+  std::function<void(std::uint64_t origin, Seq seq)> on_reply;
+  std::function<void(std::uint64_t origin)> on_refused;
+};
+
+class CommandForwarder {
+ public:
+  CommandForwarder(NatsLink& link, const ShardNames& names, ForwardReplies replies,
+                   DurationMs timeout_ms = 5'000, std::size_t max_pending = 100'000);
+  ~CommandForwarder();
+  CommandForwarder(const CommandForwarder&) = delete;
+  CommandForwarder& operator=(const CommandForwarder&) = delete;
+
+  Status start();  // subscribes to this process's reply inbox
+  bool forward(const CommandBody& body, std::uint64_t origin);
+  // Refuses the requests whose reply is overdue.
+  void expire();
+
+ private:
+  static void on_message(natsConnection*, natsSubscription*, natsMsg* message, void* self);
+  void on_reply_message(std::string_view subject, std::string_view data);
+
+  NatsLink& link_;
+  const ShardNames& names_;
+  ForwardReplies replies_;
+  DurationMs timeout_ms_;
+  std::size_t max_pending_;
+  std::string inbox_;  // unique per process: a restarted node never takes an old reply
+  std::string command_subject_;
+  natsSubscription* subscription_ = nullptr;
+  std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> pending_;
+};
+
+class CommandServer {
+ public:
+  // `submit` hands a command to the leader's pipeline with an origin (false: refused at once).
+  using Submit = std::function<bool(CommandBody, std::uint64_t)>;
+  CommandServer(NatsLink& link, const ShardNames& names, std::size_t max_pending = 100'000);
+  ~CommandServer();
+  CommandServer(const CommandServer&) = delete;
+  CommandServer& operator=(const CommandServer&) = delete;
+
+  Status start(Submit submit);  // the leader begins taking forwarded commands
+  void stop();
+  void answer(std::uint64_t origin, Seq seq);
+  void refuse(std::uint64_t origin);
+
+ private:
+  static void on_message(natsConnection*, natsSubscription*, natsMsg* message, void* self);
+  void on_request(natsMsg* message);
+  std::string take_reply_subject(std::uint64_t origin);
+
+  NatsLink& link_;
+  const ShardNames& names_;
+  std::size_t max_pending_;
+  std::string command_subject_;
+  Submit submit_;
+  natsSubscription* subscription_ = nullptr;
+  std::mutex mutex_;
+  std::uint64_t next_origin_ = 1;
+  std::unordered_map<std::uint64_t, std::string> reply_to_;
+};
+
+}  // namespace auction::cluster

@@ -1,0 +1,204 @@
+#include "auction/cluster/forwarding.h"
+
+#include <charconv>
+#include <vector>
+
+#include "auction/persistence/record_codec.h"
+
+namespace auction::cluster {
+namespace {
+
+constexpr std::string_view kRefused = "no";
+constexpr std::string_view kOk = "ok ";
+
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::string commands_subject(const ShardNames& names) {
+  return "auction." + names.shard + ".commands";
+}
+
+}  // namespace
+
+// ---- Follower side.
+
+CommandForwarder::CommandForwarder(NatsLink& link, const ShardNames& names,
+                                   ForwardReplies replies, DurationMs timeout_ms,
+                                   std::size_t max_pending)
+    : link_(link),
+      names_(names),
+      replies_(std::move(replies)),
+      timeout_ms_(timeout_ms),
+      max_pending_(max_pending),
+      command_subject_(commands_subject(names)) {}
+
+CommandForwarder::~CommandForwarder() {
+  natsSubscription_Unsubscribe(subscription_);
+  natsSubscription_Destroy(subscription_);
+}
+
+Status CommandForwarder::start() {
+  natsInbox* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) return Status::error("libnats: no inbox");
+  inbox_ = inbox;
+  natsInbox_Destroy(inbox);
+  const std::string pattern = inbox_ + ".*";
+  const natsStatus status = natsConnection_Subscribe(&subscription_, link_.connection(),
+                                                     pattern.c_str(), &on_message, this);
+  if (status != NATS_OK) {
+    return Status::error(Status::Code::unavailable,
+                         "forwarding replies: " + nats_error_text(status));
+  }
+  return Status::ok();
+}
+
+bool CommandForwarder::forward(const CommandBody& body, std::uint64_t origin) {
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.size() >= max_pending_) return false;
+    pending_[origin] =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  }
+  std::string request;
+  persistence::encode_record(Command{1, 0, body}, request);
+  const std::string reply_to = inbox_ + "." + std::to_string(origin);
+  const natsStatus status =
+      natsConnection_PublishRequest(link_.connection(), command_subject_.c_str(), reply_to.c_str(),
+                                    request.data(), static_cast<int>(request.size()));
+  if (status != NATS_OK) {
+    std::lock_guard lock(mutex_);
+    pending_.erase(origin);
+    return false;
+  }
+  return true;
+}
+
+void CommandForwarder::on_message(natsConnection*, natsSubscription*, natsMsg* message,
+                                  void* self) {
+  static_cast<CommandForwarder*>(self)->on_reply_message(
+      natsMsg_GetSubject(message),
+      std::string_view(natsMsg_GetData(message),
+                       static_cast<std::size_t>(natsMsg_GetDataLength(message))));
+  natsMsg_Destroy(message);
+}
+
+void CommandForwarder::on_reply_message(std::string_view subject, std::string_view data) {
+  const auto origin = parse_number(subject.substr(subject.rfind('.') + 1));
+  if (!origin) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.erase(*origin) == 0) return;  // expired already: it was refused
+  }
+  const auto seq = data.starts_with(kOk) ? parse_number(data.substr(kOk.size())) : std::nullopt;
+  if (seq) {
+    replies_.on_reply(*origin, *seq);
+  } else {
+    replies_.on_refused(*origin);
+  }
+}
+
+void CommandForwarder::expire() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::uint64_t> overdue;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second <= now) {
+        overdue.push_back(it->first);
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const std::uint64_t origin : overdue)
+    replies_.on_refused(origin);
+}
+
+// ---- Leader side.
+
+CommandServer::CommandServer(NatsLink& link, const ShardNames& names, std::size_t max_pending)
+    : link_(link),
+      names_(names),
+      max_pending_(max_pending),
+      command_subject_(commands_subject(names)) {}
+
+CommandServer::~CommandServer() {
+  stop();
+}
+
+Status CommandServer::start(Submit submit) {
+  submit_ = std::move(submit);
+  const natsStatus status = natsConnection_Subscribe(&subscription_, link_.connection(),
+                                                     command_subject_.c_str(), &on_message, this);
+  if (status != NATS_OK) {
+    return Status::error(Status::Code::unavailable,
+                         "taking forwarded commands: " + nats_error_text(status));
+  }
+  natsConnection_Flush(link_.connection());  // the followers' next request finds it
+  return Status::ok();
+}
+
+void CommandServer::stop() {
+  if (subscription_ == nullptr) return;
+  natsSubscription_Unsubscribe(subscription_);
+  natsSubscription_Destroy(subscription_);
+  subscription_ = nullptr;
+}
+
+void CommandServer::on_message(natsConnection*, natsSubscription*, natsMsg* message, void* self) {
+  static_cast<CommandServer*>(self)->on_request(message);
+  natsMsg_Destroy(message);
+}
+
+void CommandServer::on_request(natsMsg* message) {
+  const char* reply_to = natsMsg_GetReply(message);
+  if (reply_to == nullptr) return;
+  Command command;
+  const std::string_view data(natsMsg_GetData(message),
+                              static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+  std::uint64_t origin = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (reply_to_.size() < max_pending_) {
+      origin = kForwardedOriginBit | next_origin_++;
+      reply_to_.emplace(origin, reply_to);
+    }
+  }
+  if (origin == 0 || !persistence::decode_record(data, command).is_ok() ||
+      !submit_(std::move(command.body), origin)) {
+    if (origin != 0) take_reply_subject(origin);
+    natsConnection_Publish(link_.connection(), reply_to, kRefused.data(),
+                           static_cast<int>(kRefused.size()));
+  }
+}
+
+std::string CommandServer::take_reply_subject(std::uint64_t origin) {
+  std::lock_guard lock(mutex_);
+  const auto found = reply_to_.find(origin);
+  if (found == reply_to_.end()) return {};
+  std::string subject = std::move(found->second);
+  reply_to_.erase(found);
+  return subject;
+}
+
+void CommandServer::answer(std::uint64_t origin, Seq seq) {
+  const std::string subject = take_reply_subject(origin);
+  if (subject.empty()) return;
+  const std::string reply = std::string(kOk) + std::to_string(seq);
+  natsConnection_Publish(link_.connection(), subject.c_str(), reply.data(),
+                         static_cast<int>(reply.size()));
+}
+
+void CommandServer::refuse(std::uint64_t origin) {
+  const std::string subject = take_reply_subject(origin);
+  if (subject.empty()) return;
+  natsConnection_Publish(link_.connection(), subject.c_str(), kRefused.data(),
+                         static_cast<int>(kRefused.size()));
+}
+
+}  // namespace auction::cluster
