@@ -342,8 +342,10 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   const int code = run(argc, argv);
   if (restart_requested) {
-    // Everything of the old run is closed (journal lock included): start afresh as a follower.
+    // Start afresh as a follower. Asio does not mark its sockets close-on-exec: close every
+    // descriptor but the standard three, or clients of the old run would hang on them.
     std::fflush(nullptr);
+    close_range(3, ~0U, 0);
     execv("/proc/self/exe", argv);
     return fail(std::string("cannot restart: ") + std::strerror(errno));
   }

@@ -147,6 +147,7 @@ ClusterNode::ClusterNode(ClusterConfig config, std::string data_dir, Engine& eng
 ClusterNode::~ClusterNode() {
   stop();
   wiring_.forward_to(nullptr);
+  wiring_.replicate_accounts(nullptr);
 }
 
 Status ClusterNode::open() {
@@ -169,11 +170,22 @@ Status ClusterNode::open() {
     if (stopping_.load()) return Status::error(Status::Code::unavailable, "stopped while waiting");
     nap(stopping_, std::chrono::milliseconds(1'000));
   }
+  accounts_ = std::make_unique<cluster::AccountReplica>(link_, names_);
+  if (Status s = accounts_->open(); !s.is_ok()) return s;
+  if (Status s = accounts_->watch([this](const UserId& user, std::string_view record) {
+        wiring_.apply_account(user, record);
+      });
+      !s.is_ok()) {
+    return s;
+  }
+  wiring_.replicate_accounts(accounts_.get());
   forwarder_ = std::make_unique<cluster::CommandForwarder>(
       link_, names_,
       cluster::ForwardReplies{
           [this](std::uint64_t origin, Seq seq) { wiring_.on_forward_reply(origin, seq); },
-          [this](std::uint64_t origin) { wiring_.on_refused(origin); }});
+          [this](std::uint64_t origin) { wiring_.on_refused(origin); }},
+      // A command sent while nobody leads waits for the next leader (a lease and a takeover).
+      2 * config_.lease_ms + 2'000);
   if (Status s = forwarder_->start(); !s.is_ok()) return s;
   wiring_.forward_to(forwarder_.get());
   command_server_ = std::make_unique<cluster::CommandServer>(link_, names_);
@@ -188,6 +200,7 @@ void ClusterNode::start() {
 void ClusterNode::stop() {
   stopping_.store(true);
   if (thread_.joinable()) thread_.join();
+  if (accounts_) accounts_->stop();  // its thread calls into the wiring: stop it with the node
 }
 
 ShardView ClusterNode::view() const {
@@ -293,6 +306,7 @@ void ClusterNode::lead() {
   std::string why = status.is_ok() ? "" : status.message();
   while (why.empty() && !stopping_.load()) {
     nap(stopping_, std::chrono::milliseconds(lease_->renew_every_ms()));
+    forwarder_->expire();  // what this node forwarded before it led: sent again, to itself
     const Status renewed = lease_->renew();
     if (!renewed.is_ok() && !lease_->valid()) why = renewed.message();
     if (writer.deposed()) why = "the stream took a batch from another leader";

@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "auction/cluster/account_replica.h"
 #include "auction/cluster/follower.h"
 #include "auction/cluster/forwarding.h"
 #include "auction/cluster/lease.h"
@@ -94,6 +95,7 @@ class ClusterNode {
   persistence::PipelineOptions pipeline_options_;
   cluster::NatsLink link_;
   std::unique_ptr<cluster::Lease> lease_;
+  std::unique_ptr<cluster::AccountReplica> accounts_;
   std::unique_ptr<cluster::CommandForwarder> forwarder_;
   std::unique_ptr<cluster::CommandServer> command_server_;
   std::thread thread_;

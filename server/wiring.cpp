@@ -91,7 +91,8 @@ bool Wiring::verify(const UserId& user, std::string_view token) const {
 Status Wiring::add_user(const UserId& user, std::string_view role, std::string& token_out) {
   const auto parsed = parse_role(role);
   if (!parsed) return Status::error(Status::Code::invalid_argument, "unknown role");
-  return accounts_.issue(user, *parsed, token_out, IssueMode::create);
+  if (Status s = accounts_.issue(user, *parsed, token_out, IssueMode::create); !s.is_ok()) return s;
+  return share_account(user);
 }
 
 Status Wiring::reissue_token(const UserId& user, gateway::UserInfo& info_out,
@@ -101,13 +102,27 @@ Status Wiring::reissue_token(const UserId& user, gateway::UserInfo& info_out,
   }
   const auto account = accounts_.find(user);
   info_out = {user, account ? std::string(role_name(account->role)) : "", false};
-  return Status::ok();
+  return share_account(user);
 }
 
 Status Wiring::revoke_user(const UserId& user) {
   if (Status s = accounts_.revoke(user); !s.is_ok()) return s;
   if (server_ != nullptr) server_->disconnect_user(user);
-  return Status::ok();
+  return share_account(user);
+}
+
+Status Wiring::share_account(const UserId& user) {
+  if (account_replica_ == nullptr) return Status::ok();
+  const auto record = accounts_.record(user);
+  if (!record) return Status::error(Status::Code::io_error, "users: the record just written");
+  return account_replica_->publish(user, *record);
+}
+
+void Wiring::apply_account(const UserId& user, std::string_view record) {
+  if (accounts_.record(user) == record) return;  // this node's own change, back from the bucket
+  if (!accounts_.put_record(user, record).is_ok()) return;
+  const auto account = accounts_.find(user);
+  if (account && account->revoked && server_ != nullptr) server_->disconnect_user(user);
 }
 
 std::vector<gateway::UserInfo> Wiring::users() const {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "auction/cluster/account_replica.h"
 #include "auction/cluster/forwarding.h"
 
 #include "auction/gateway/admin_api.h"
@@ -61,6 +62,9 @@ class Wiring final : public persistence::OutcomeSink,
   // The follower applied the commands up to `applied_seq`; `events` are theirs.
   void on_replicated(std::span<const Event> events, Seq applied_seq);
   void on_forward_reply(std::uint64_t origin, Seq seq) { replica_.named(origin, seq); }
+  // Users added, re-keyed or revoked here are copied to the shard (and from it: apply_account).
+  void replicate_accounts(cluster::AccountReplica* accounts) { account_replica_ = accounts; }
+  void apply_account(const UserId& user, std::string_view record);
 
   // OutcomeSink.
   void on_durable(std::span<const persistence::CommandOutcome> outcomes) override;
@@ -105,6 +109,8 @@ class Wiring final : public persistence::OutcomeSink,
   std::atomic<persistence::Pipeline*> pipeline_{nullptr};  // null: following (or not started)
   std::atomic<cluster::CommandServer*> command_server_{nullptr};
   cluster::CommandForwarder* forwarder_ = nullptr;
+  cluster::AccountReplica* account_replica_ = nullptr;
+  Status share_account(const UserId& user);
   ReplicaAnswers replica_;
   persistence::Settler* settler_ = nullptr;
   gateway::Server* server_ = nullptr;

@@ -26,9 +26,8 @@ std::string commands_subject(const ShardNames& names) {
 
 // ---- Follower side.
 
-CommandForwarder::CommandForwarder(NatsLink& link, const ShardNames& names,
-                                   ForwardReplies replies, DurationMs timeout_ms,
-                                   std::size_t max_pending)
+CommandForwarder::CommandForwarder(NatsLink& link, const ShardNames& names, ForwardReplies replies,
+                                   DurationMs timeout_ms, std::size_t max_pending)
     : link_(link),
       names_(names),
       replies_(std::move(replies)),
@@ -57,19 +56,16 @@ Status CommandForwarder::start() {
 }
 
 bool CommandForwarder::forward(const CommandBody& body, std::uint64_t origin) {
+  std::string request;
+  persistence::encode_record(Command{1, 0, body}, request);
   {
     std::lock_guard lock(mutex_);
     if (pending_.size() >= max_pending_) return false;
     pending_[origin] =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+        Pending{std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_),
+                std::chrono::steady_clock::time_point::max(), request};
   }
-  std::string request;
-  persistence::encode_record(Command{1, 0, body}, request);
-  const std::string reply_to = inbox_ + "." + std::to_string(origin);
-  const natsStatus status =
-      natsConnection_PublishRequest(link_.connection(), command_subject_.c_str(), reply_to.c_str(),
-                                    request.data(), static_cast<int>(request.size()));
-  if (status != NATS_OK) {
+  if (!send(origin, request)) {
     std::lock_guard lock(mutex_);
     pending_.erase(origin);
     return false;
@@ -77,21 +73,35 @@ bool CommandForwarder::forward(const CommandBody& body, std::uint64_t origin) {
   return true;
 }
 
+bool CommandForwarder::send(std::uint64_t origin, const std::string& request) {
+  const std::string reply_to = inbox_ + "." + std::to_string(origin);
+  return natsConnection_PublishRequest(link_.connection(), command_subject_.c_str(),
+                                       reply_to.c_str(), request.data(),
+                                       static_cast<int>(request.size())) == NATS_OK;
+}
+
 void CommandForwarder::on_message(natsConnection*, natsSubscription*, natsMsg* message,
                                   void* self) {
-  static_cast<CommandForwarder*>(self)->on_reply_message(
-      natsMsg_GetSubject(message),
-      std::string_view(natsMsg_GetData(message),
-                       static_cast<std::size_t>(natsMsg_GetDataLength(message))));
+  static_cast<CommandForwarder*>(self)->on_reply_message(message);
   natsMsg_Destroy(message);
 }
 
-void CommandForwarder::on_reply_message(std::string_view subject, std::string_view data) {
+void CommandForwarder::on_reply_message(natsMsg* message) {
+  const std::string_view subject = natsMsg_GetSubject(message);
+  const std::string_view data(natsMsg_GetData(message),
+                              static_cast<std::size_t>(natsMsg_GetDataLength(message)));
   const auto origin = parse_number(subject.substr(subject.rfind('.') + 1));
   if (!origin) return;
   {
     std::lock_guard lock(mutex_);
-    if (pending_.erase(*origin) == 0) return;  // expired already: it was refused
+    const auto found = pending_.find(*origin);
+    if (found == pending_.end()) return;  // expired already: it was refused
+    if (natsMsg_IsNoResponders(message)) {
+      found->second.resend_at =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(kResendMs);
+      return;
+    }
+    pending_.erase(found);
   }
   const auto seq = data.starts_with(kOk) ? parse_number(data.substr(kOk.size())) : std::nullopt;
   if (seq) {
@@ -104,17 +114,24 @@ void CommandForwarder::on_reply_message(std::string_view subject, std::string_vi
 void CommandForwarder::expire() {
   const auto now = std::chrono::steady_clock::now();
   std::vector<std::uint64_t> overdue;
+  std::vector<std::pair<std::uint64_t, std::string>> again;
   {
     std::lock_guard lock(mutex_);
     for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->second <= now) {
+      if (it->second.deadline <= now) {
         overdue.push_back(it->first);
         it = pending_.erase(it);
-      } else {
-        ++it;
+        continue;
       }
+      if (it->second.resend_at <= now) {
+        it->second.resend_at = std::chrono::steady_clock::time_point::max();
+        again.emplace_back(it->first, it->second.request);
+      }
+      ++it;
     }
   }
+  for (const auto& [origin, request] : again)
+    send(origin, request);
   for (const std::uint64_t origin : overdue)
     replies_.on_refused(origin);
 }

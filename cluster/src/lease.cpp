@@ -26,7 +26,7 @@ Status Lease::open() {
   config.StorageType = js_FileStorage;
   config.Replicas = 3;
   natsStatus status = js_CreateKeyValue(&bucket_, link_.jetstream(), &config);
-  if (status == NATS_OK) return Status::ok();
+  if (status == NATS_OK) return link_.wait_for_leader("KV_" + names_.bucket, 10'000);
   const std::string why = nats_error_text(status);
   if (js_KeyValue(&bucket_, link_.jetstream(), names_.bucket.c_str()) == NATS_OK) {
     kvStatus* state = nullptr;
@@ -39,6 +39,7 @@ Status Lease::open() {
                              std::to_string(options_.lifetime_ms) +
                              " ms: every node of a shard needs the same --lease-ms");
       }
+      return link_.wait_for_leader("KV_" + names_.bucket, 10'000);
     }
   }
   return Status::error(Status::Code::unavailable, "lease bucket " + names_.bucket + ": " + why);

@@ -29,6 +29,7 @@ ShardNames::ShardNames(std::string id)
       stream("AUCTION_" + shard),
       subject("auction." + shard + ".journal"),
       bucket("auction_" + shard + "_lease"),
+      users("auction_" + shard + "_users"),
       genesis("auction shard v1 " + shard) {}
 
 std::string nats_error_text(natsStatus status) {
@@ -149,6 +150,25 @@ Status NatsLink::ensure_stream(const ShardNames& names, DurationMs timeout_ms) {
                          "'s: its first record is \"" + genesis.substr(0, 80) + "\"");
   }
   return Status::ok();
+}
+
+Status NatsLink::wait_for_leader(const std::string& stream, DurationMs timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string why;
+  while (true) {
+    jsStreamInfo* info = nullptr;
+    jsErrCode code{};
+    const natsStatus status = js_GetStreamInfo(&info, js_, stream.c_str(), nullptr, &code);
+    const bool led =
+        status == NATS_OK && info->Cluster != nullptr && info->Cluster->Leader != nullptr;
+    jsStreamInfo_Destroy(info);
+    if (led) return Status::ok();
+    why = status == NATS_OK ? "no leader yet" : nats_error_text(status);
+    if (Clock::now() >= deadline) {
+      return Status::error(Status::Code::unavailable, "stream " + stream + ": " + why);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 Status NatsLink::last_sequence(const ShardNames& names, std::uint64_t& out) {

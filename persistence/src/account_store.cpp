@@ -185,4 +185,33 @@ std::vector<Account> AccountStore::list() const {
   return accounts;
 }
 
+std::optional<std::string> AccountStore::record(const UserId& user) const {
+  lmdb::ReadTxn txn(env_of(env_));
+  if (txn.rc() != 0) return std::nullopt;
+  MDB_val key = lmdb::value_of(user.view()), value;
+  if (mdb_get(txn.get(), dbi_, &key, &value) != 0 || value.mv_size != kRecordBytes) {
+    return std::nullopt;
+  }
+  return std::string(static_cast<const char*>(value.mv_data), value.mv_size);
+}
+
+Status AccountStore::put_record(const UserId& user, std::string_view record) {
+  if (record.size() != kRecordBytes || static_cast<unsigned char>(record[0]) > 2 ||
+      static_cast<unsigned char>(record[1]) > 1) {
+    return Status::error(Status::Code::invalid_argument, "not an account record");
+  }
+  MDB_txn* txn = nullptr;
+  if (const int rc = mdb_txn_begin(env_of(env_), nullptr, 0, &txn); rc != 0) {
+    return lmdb::error(rc, "users: begin");
+  }
+  MDB_val key = lmdb::value_of(user.view());
+  MDB_val value = lmdb::value_of(record);
+  if (const int rc = mdb_put(txn, dbi_, &key, &value, 0); rc != 0) {
+    mdb_txn_abort(txn);
+    return lmdb::error(rc, "users: put");
+  }
+  if (const int rc = mdb_txn_commit(txn); rc != 0) return lmdb::error(rc, "users: commit");
+  return Status::ok();
+}
+
 }  // namespace auction::persistence

@@ -10,9 +10,12 @@
 //     the leader's reply named the command's seq AND the follower applied that seq, so an
 //     answer never runs ahead of the node that gives it.
 //   - Every forwarded command gets exactly one reply callback: on_reply (with the seq), or
-//     on_refused when the leader refused it, nobody leads, or no reply came in `timeout_ms`
-//     (a leader that died mid-request: the command may still be in the stream; see
-//     docs/REPLICATION.md). At most `max_pending` in flight, then forward() refuses at once.
+//     on_refused when the leader refused it or no reply came in `timeout_ms` (a leader that
+//     died mid-request: the command may still be in the stream; see docs/REPLICATION.md).
+//     While nobody takes commands (NATS answers "no responders": no leader yet, or its
+//     subscription not yet known across the cluster) the request is sent again every
+//     kResendMs: nobody received it, so it cannot be applied twice. At most `max_pending` in
+//     flight, then forward() refuses at once.
 //   - CommandServer takes requests only while attached to a pipeline (the leader); a request
 //     that does not decode is answered "no".
 // Threading: forward() from any thread; replies arrive on libnats' subscription thread;
@@ -53,12 +56,19 @@ class CommandForwarder {
 
   Status start();  // subscribes to this process's reply inbox
   bool forward(const CommandBody& body, std::uint64_t origin);
-  // Refuses the requests whose reply is overdue.
+  // Sends again what nobody took, and refuses the requests whose reply is overdue.
   void expire();
+  static constexpr DurationMs kResendMs = 50;
 
  private:
+  struct Pending {
+    std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point resend_at;  // max(): sent, awaiting its reply
+    std::string request;
+  };
   static void on_message(natsConnection*, natsSubscription*, natsMsg* message, void* self);
-  void on_reply_message(std::string_view subject, std::string_view data);
+  void on_reply_message(natsMsg* message);
+  bool send(std::uint64_t origin, const std::string& request);
 
   NatsLink& link_;
   const ShardNames& names_;
@@ -69,7 +79,7 @@ class CommandForwarder {
   std::string command_subject_;
   natsSubscription* subscription_ = nullptr;
   std::mutex mutex_;
-  std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> pending_;
+  std::unordered_map<std::uint64_t, Pending> pending_;
 };
 
 class CommandServer {

@@ -10,7 +10,7 @@
 //     its first message is the shard's genesis record; a stream that holds another shard's is
 //     refused (`invalid_argument`).
 //   - Names carry the shard id (SPEC §11): stream AUCTION_<shard>, subject auction.<shard>.journal,
-//     key-value bucket auction_<shard>_lease.
+//     key-value buckets auction_<shard>_lease and auction_<shard>_users.
 // Threading: the connection and the JetStream context are thread-safe (libnats locks inside);
 // connect() and ensure_stream() from the owner before other threads use the link.
 #pragma once
@@ -35,6 +35,7 @@ struct ShardNames {
   std::string stream;   // AUCTION_<shard>
   std::string subject;  // auction.<shard>.journal
   std::string bucket;   // auction_<shard>_lease
+  std::string users;    // auction_<shard>_users
   std::string genesis;  // the stream's first message: "auction shard v1 <shard>"
 };
 
@@ -54,6 +55,9 @@ class NatsLink {
 
   Status connect(const NatsOptions& options);
   Status ensure_stream(const ShardNames& names, DurationMs timeout_ms);
+  // Waits until the stream `stream` (a key-value bucket's is KV_<bucket>) has a leader: a stream
+  // just made, or whose leader died, takes writes only then.
+  Status wait_for_leader(const std::string& stream, DurationMs timeout_ms);
   // The stream's last sequence number (its genesis record is 1).
   Status last_sequence(const ShardNames& names, std::uint64_t& out);
   bool connected() const;

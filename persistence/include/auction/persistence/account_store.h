@@ -55,6 +55,12 @@ class AccountStore {
   std::optional<Account> find(const UserId& user) const;
   std::vector<Account> list() const;
 
+  // The stored record of `user` as bytes (role, revoked, token hash: no token), for copying an
+  // account to another node of a shard; put_record() stores such bytes as they are
+  // (Code::invalid_argument for bytes of another size).
+  std::optional<std::string> record(const UserId& user) const;
+  Status put_record(const UserId& user, std::string_view record);
+
  private:
   AccountStore() = default;
   void* env_ = nullptr;

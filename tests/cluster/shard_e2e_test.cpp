@@ -1,0 +1,242 @@
+// A replicated shard end to end (SPEC §11): three auctiond nodes on three nats-server, bidders
+// on every node, the leader SIGKILLed under load (AUCTION_CLUSTER_CYCLES times, 3 in the suite;
+// tools/crash-soak.sh cluster N for more).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+
+#include "auction/engine/engine.h"
+#include "auction/persistence/journal.h"
+#include "auction/persistence/record_codec.h"
+#include "auction/persistence/recovery.h"
+#include "shard_fixture.h"
+
+using namespace auction;
+using namespace auction::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string create_user(const ShardNode& node, const std::string& user) {
+  const auto [status, body] = node.admin("POST", "/v1/users", R"({"user":")" + user + R"("})");
+  REQUIRE_MESSAGE(status == 201, body);
+  return json_str(body, "token");
+}
+
+void create_open_lot(const ShardNode& node, const std::string& id) {
+  const auto [status, body] = node.admin(
+      "POST", "/v1/lots",
+      R"({"lots":[{"id":")" + id +
+          R"(","title":"Hot lot","seller":"gallery","currency":"EUR","start_price":1000,)"
+          R"("increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":3600000}]})");
+  REQUIRE_MESSAGE(status == 201, body);
+}
+
+// A bidder with a connection to one node; reconnects to another when told.
+struct Bidder {
+  std::string user, token;
+  std::unique_ptr<WsClient> ws;
+  // Logs in on `node`; a user made on another node a moment ago may need a moment to arrive.
+  bool connect(const ShardNode& node) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    do {
+      ws = std::make_unique<WsClient>("127.0.0.1", node.port);
+      ws->send(R"({"type":"login","user":")" + user + R"(","token":")" + token + R"("})");
+      const auto answer = ws->receive(5s);
+      if (answer && answer->find("login_ok") != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
+  }
+  // The answer to one bid (none when the connection died).
+  std::optional<std::string> bid(const std::string& lot, std::int64_t amount) {
+    ws->send(R"({"type":"bid","lot":")" + lot + R"(","amount":)" + std::to_string(amount) + "}");
+    while (auto message = ws->receive(8s)) {
+      if (message->find(R"("type":"accepted")") != std::string::npos ||
+          message->find(R"("type":"rejected")") != std::string::npos) {
+        return message;
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+struct Accepted {
+  Seq seq;
+  std::int64_t amount;
+  std::string bidder;
+};
+
+// Every record of a data directory's journal, by seq.
+std::map<Seq, std::string> journal_records(const std::string& data_dir) {
+  std::unique_ptr<persistence::Journal> journal;
+  persistence::JournalOptions options{data_dir + "/journal"};
+  options.read_only = true;
+  REQUIRE(persistence::Journal::open(options, journal).is_ok());
+  std::map<Seq, std::string> records;
+  REQUIRE(journal
+              ->scan(1,
+                     [&](Seq seq, std::string_view record) {
+                       records.emplace(seq, record);
+                       return true;
+                     })
+              .is_ok());
+  return records;
+}
+
+std::uint64_t state_digest(const std::string& data_dir) {
+  std::unique_ptr<persistence::Journal> journal;
+  persistence::JournalOptions options{data_dir + "/journal"};
+  options.read_only = true;
+  REQUIRE(persistence::Journal::open(options, journal).is_ok());
+  Engine engine;
+  persistence::RecoveryReport report;
+  REQUIRE(persistence::recover(engine, *journal, nullptr, report).is_ok());
+  return engine.state_digest();
+}
+
+int cycles() {
+  const char* text = std::getenv("AUCTION_CLUSTER_CYCLES");
+  return text != nullptr ? std::max(1, std::atoi(text)) : 3;
+}
+
+}  // namespace
+
+TEST_SUITE("shard") {
+  TEST_CASE("one leader; users, lots and bids through any node; every node shows the same lot") {
+    Shard shard;
+    const int leader = shard.leader();
+    REQUIRE(leader >= 0);
+    const ShardNode& follower = *shard.nodes[(leader + 1) % 3];
+    const ShardNode& other = *shard.nodes[(leader + 2) % 3];
+    // Users made on one node log in on every node; a lot made on a follower is forwarded.
+    Bidder alice{"alice", create_user(follower, "alice"), nullptr};
+    Bidder bob{"bob", create_user(other, "bob"), nullptr};
+    create_open_lot(follower, "hot");
+    REQUIRE(alice.connect(follower));
+    REQUIRE(bob.connect(*shard.nodes[leader]));
+    Bidder alice_elsewhere{"alice", alice.token, nullptr};
+    REQUIRE(alice_elsewhere.connect(other));
+
+    CHECK(json_str(*alice.bid("hot", 1000), "type") == "accepted");
+    CHECK(json_str(*bob.bid("hot", 1010), "type") == "accepted");
+    const auto third = alice_elsewhere.bid("hot", 1020);
+    CHECK(json_str(*third, "type") == "accepted");
+    const auto low = bob.bid("hot", 1020);
+    CHECK(json_str(*low, "code") == "below_minimum");
+    CHECK(Message(low).num("min_next") == 1030);
+
+    for (const auto& node : shard.nodes) {
+      WsClient watcher("127.0.0.1", node->port);
+      watcher.send(R"({"type":"subscribe","lot":"hot"})");
+      const Message snapshot(watcher.receive(5s));
+      CHECK_MESSAGE(snapshot.num("price") == 1020, node->name());
+      CHECK_MESSAGE(snapshot.num("bids") == 3, node->name());
+      CHECK(snapshot.num("seq") == Message(third).num("seq"));
+    }
+    // A bad set-up changes nothing: another lease lifetime is refused with the reason.
+    Subprocess wrong({AUCTIOND, "--data-dir", shard.dir.sub("odd"), "--listen", "127.0.0.1:0",
+                      "--admin-listen", "127.0.0.1:0", "--nats", shard.nats.url(0), "--shard",
+                      "test", "--node", "odd", "--lease-ms", "4000"});
+    const int status = wrong.wait();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+  }
+
+  TEST_CASE("SIGKILL the leader under bidding: a follower takes over, no accepted bid is lost") {
+    Shard shard;
+    int leader = shard.leader();
+    REQUIRE(leader >= 0);
+    std::vector<Bidder> bidders;
+    for (const char* user : {"alice", "bob", "carol"})
+      bidders.push_back(Bidder{user, create_user(*shard.nodes[leader], user), nullptr});
+    create_open_lot(*shard.nodes[leader], "hot");
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(bidders[i].connect(*shard.nodes[i]));
+
+    std::vector<Accepted> accepted;
+    std::vector<double> takeover_ms;
+    std::int64_t next = 1000;
+    // One round: each bidder bids the lowest admissible amount once (a dead node: reconnect).
+    const auto round = [&](const std::function<int()>& live_node) {
+      for (Bidder& bidder : bidders) {
+        const auto sent_at = std::chrono::steady_clock::now();
+        auto answer = bidder.ws->is_open() ? bidder.bid("hot", next) : std::nullopt;
+        if (std::chrono::steady_clock::now() - sent_at > 2s) {
+          MESSAGE("slow answer for " << bidder.user << ": " << (answer ? *answer : "none"));
+        }
+        if (!answer) {
+          bidder.connect(*shard.nodes[live_node()]);
+          continue;
+        }
+        const Message message(answer);
+        if (message.str("type") == "accepted") {
+          accepted.push_back(Accepted{static_cast<Seq>(message.num("seq")), next, bidder.user});
+        }
+        if (message.num("min_next") > 0) next = message.num("min_next");
+      }
+    };
+    for (int cycle = 0; cycle < cycles(); ++cycle) {
+      const auto any_follower = [&] { return (leader + 1) % 3; };
+      for (int i = 0; i < 10; ++i)
+        round(any_follower);
+      const std::size_t before = accepted.size();
+      const auto killed_at = std::chrono::steady_clock::now();
+      shard.nodes[leader]->kill_hard();
+      const int dead = leader;
+      const auto survivor = [&] { return (dead + 1 + static_cast<int>(accepted.size()) % 2) % 3; };
+      while (accepted.size() == before &&
+             std::chrono::steady_clock::now() - killed_at < std::chrono::seconds(30)) {
+        round(survivor);
+      }
+      REQUIRE_MESSAGE(accepted.size() > before, "no bid was accepted after the leader died");
+      takeover_ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - killed_at)
+              .count());
+      shard.nodes[dead]->start();  // rejoins as a follower (setting its tail aside if any)
+      leader = shard.leader();
+      REQUIRE(leader >= 0);
+      CHECK(leader != dead);
+    }
+    for (int i = 0; i < 5; ++i)
+      round([&] { return leader; });
+    CHECK(shard.settle_and_stop());
+
+    std::sort(takeover_ms.begin(), takeover_ms.end());
+    MESSAGE("takeover ms, median " << takeover_ms[takeover_ms.size() / 2] << ", max "
+                                   << takeover_ms.back() << " over " << takeover_ms.size()
+                                   << " kills; " << accepted.size() << " bids accepted");
+    CHECK(takeover_ms.back() <= 5'000);
+    // Every node holds the same journal, and every accepted bid is in it at its seq.
+    const auto records = journal_records(shard.nodes[0]->data_dir());
+    for (int i = 1; i < 3; ++i) {
+      const auto theirs = journal_records(shard.nodes[i]->data_dir());
+      Seq differs = 0;
+      for (const auto& [seq, record] : records) {
+        const auto found = theirs.find(seq);
+        if (found == theirs.end() || found->second != record) {
+          differs = seq;
+          break;
+        }
+      }
+      CHECK_MESSAGE(theirs == records, "node " << i << ": " << theirs.size() << " records, node 0 "
+                                              << records.size() << ", first difference at seq "
+                                              << differs);
+    }
+    for (const Accepted& bid : accepted) {
+      const auto found = records.find(bid.seq);
+      REQUIRE_MESSAGE(found != records.end(), "accepted seq " << bid.seq << " is not journaled");
+      Command command;
+      REQUIRE(persistence::decode_record(found->second, command).is_ok());
+      const auto* placed = std::get_if<PlaceBid>(&command.body);
+      REQUIRE(placed != nullptr);
+      CHECK(placed->amount_minor == bid.amount);
+      CHECK(placed->bidder.view() == bid.bidder);
+    }
+    const std::uint64_t digest = state_digest(shard.nodes[0]->data_dir());
+    for (int i = 1; i < 3; ++i)
+      CHECK(state_digest(shard.nodes[i]->data_dir()) == digest);
+  }
+}
