@@ -293,9 +293,11 @@ void ClusterNode::lead() {
                                  pipeline_options_);
   wiring_.lead(&pipeline, command_server_.get());
   pipeline.start(/*restarted=*/true);  // Restart first: the outage rule for the gap (SPEC §3)
-  status = command_server_->start([&pipeline](CommandBody body, std::uint64_t origin) {
-    return pipeline.submit(std::move(body), origin);
-  });
+  status = command_server_->start(
+      [&pipeline](CommandBody body, std::uint64_t origin) {
+        return pipeline.submit(std::move(body), origin);
+      },
+      forwarder_.get(), [this](std::uint64_t origin) { wiring_.on_refused(origin); });
   {
     std::lock_guard lock(view_mutex_);
     leader_ = config_.node;

@@ -111,6 +111,11 @@ void CommandForwarder::on_reply_message(natsMsg* message) {
   }
 }
 
+bool CommandForwarder::release(std::uint64_t origin) {
+  std::lock_guard lock(mutex_);
+  return pending_.erase(origin) == 1;
+}
+
 void CommandForwarder::expire() {
   const auto now = std::chrono::steady_clock::now();
   std::vector<std::uint64_t> overdue;
@@ -148,8 +153,11 @@ CommandServer::~CommandServer() {
   stop();
 }
 
-Status CommandServer::start(Submit submit) {
+Status CommandServer::start(Submit submit, CommandForwarder* local,
+                            std::function<void(std::uint64_t)> refuse_local) {
   submit_ = std::move(submit);
+  local_ = local;
+  refuse_local_ = std::move(refuse_local);
   const natsStatus status = natsConnection_Subscribe(&subscription_, link_.connection(),
                                                      command_subject_.c_str(), &on_message, this);
   if (status != NATS_OK) {
@@ -178,6 +186,17 @@ void CommandServer::on_request(natsMsg* message) {
   Command command;
   const std::string_view data(natsMsg_GetData(message),
                               static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+  const std::string_view reply(reply_to);
+  if (local_ != nullptr && reply.starts_with(local_->inbox() + ".")) {
+    // Sent by this node before it led: its own origin, answered by the wiring like any other.
+    const auto origin = parse_number(reply.substr(local_->inbox().size() + 1));
+    if (!origin || !local_->release(*origin)) return;  // answered (refused) already
+    if (!persistence::decode_record(data, command).is_ok() ||
+        !submit_(std::move(command.body), *origin)) {
+      refuse_local_(*origin);
+    }
+    return;
+  }
   std::uint64_t origin = 0;
   {
     std::lock_guard lock(mutex_);

@@ -38,11 +38,13 @@ void create_open_lot(const ShardNode& node, const std::string& id) {
 struct Bidder {
   std::string user, token;
   std::unique_ptr<WsClient> ws;
+  unsigned short port = 0;  // of the node it speaks to
   // Logs in on `node`; a user made on another node a moment ago may need a moment to arrive.
   bool connect(const ShardNode& node) {
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     do {
       ws = std::make_unique<WsClient>("127.0.0.1", node.port);
+      port = node.port;
       ws->send(R"({"type":"login","user":")" + user + R"(","token":")" + token + R"("})");
       const auto answer = ws->receive(5s);
       if (answer && answer->find("login_ok") != std::string::npos) return true;
@@ -165,7 +167,8 @@ TEST_SUITE("shard") {
         const auto sent_at = std::chrono::steady_clock::now();
         auto answer = bidder.ws->is_open() ? bidder.bid("hot", next) : std::nullopt;
         if (std::chrono::steady_clock::now() - sent_at > 2s) {
-          MESSAGE("slow answer for " << bidder.user << ": " << (answer ? *answer : "none"));
+          MESSAGE("slow answer for " << bidder.user << " on port " << bidder.port << ": "
+                                      << (answer ? *answer : "none"));
         }
         if (!answer) {
           bidder.connect(*shard.nodes[live_node()]);
@@ -184,6 +187,7 @@ TEST_SUITE("shard") {
         round(any_follower);
       const std::size_t before = accepted.size();
       const auto killed_at = std::chrono::steady_clock::now();
+      MESSAGE("killing " << shard.nodes[leader]->name() << " on port " << shard.nodes[leader]->port);
       shard.nodes[leader]->kill_hard();
       const int dead = leader;
       const auto survivor = [&] { return (dead + 1 + static_cast<int>(accepted.size()) % 2) % 3; };

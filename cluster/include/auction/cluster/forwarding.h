@@ -17,7 +17,8 @@
 //     kResendMs: nobody received it, so it cannot be applied twice. At most `max_pending` in
 //     flight, then forward() refuses at once.
 //   - CommandServer takes requests only while attached to a pipeline (the leader); a request
-//     that does not decode is answered "no".
+//     that does not decode is answered "no". A request from this very node (sent while it still
+//     followed) is taken under its own origin, not answered through NATS.
 // Threading: forward() from any thread; replies arrive on libnats' subscription thread;
 // expire() from the node's loop. CommandServer's answer()/refuse() from the pipeline's threads.
 #pragma once
@@ -58,6 +59,10 @@ class CommandForwarder {
   bool forward(const CommandBody& body, std::uint64_t origin);
   // Sends again what nobody took, and refuses the requests whose reply is overdue.
   void expire();
+  // Takes `origin` out of the pending requests (false: it was not pending: answered or
+  // expired). The leader uses it for what this very node forwarded before it led.
+  bool release(std::uint64_t origin);
+  const std::string& inbox() const { return inbox_; }
   static constexpr DurationMs kResendMs = 50;
 
  private:
@@ -91,7 +96,11 @@ class CommandServer {
   CommandServer(const CommandServer&) = delete;
   CommandServer& operator=(const CommandServer&) = delete;
 
-  Status start(Submit submit);  // the leader begins taking forwarded commands
+  // The leader begins taking forwarded commands. Those that `local` (this node's own
+  // forwarder) sent before this node led are submitted under their own origin, as if they had
+  // never left (`refuse_local` answers them when the pipeline refuses).
+  Status start(Submit submit, CommandForwarder* local,
+               std::function<void(std::uint64_t)> refuse_local);
   void stop();
   void answer(std::uint64_t origin, Seq seq);
   void refuse(std::uint64_t origin);
@@ -106,6 +115,8 @@ class CommandServer {
   std::size_t max_pending_;
   std::string command_subject_;
   Submit submit_;
+  CommandForwarder* local_ = nullptr;
+  std::function<void(std::uint64_t)> refuse_local_;
   natsSubscription* subscription_ = nullptr;
   std::mutex mutex_;
   std::uint64_t next_origin_ = 1;
