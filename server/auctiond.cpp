@@ -194,10 +194,12 @@ int run(int argc, char** argv) {
   if (config.cluster.enabled()) {
     node.emplace(config.cluster, config.data_dir, engine, *journal, clock, wiring,
                  pipeline_options);
+    wiring.refuse_settlement_inputs();
   } else {
     pipeline.emplace(engine, *journal, clock, wiring, journal->chain().digest, pipeline_options);
   }
   gateway::StatusSource status;
+  if (node) status.nodes_json = [&node] { return node->nodes_json(); };
   status.healthy = [&] {
     return !(pipeline && pipeline->stats().journal_failed) && !settler.stats().failed;
   };
@@ -312,6 +314,8 @@ int run(int argc, char** argv) {
   if (node) {
     std::printf("auctiond: node %s of shard %s (NATS %s)\n", config.cluster.node.c_str(),
                 config.cluster.shard.c_str(), config.cluster.nats_urls.front().c_str());
+    node->set_addresses(base, admin_url);
+    wiring.report_shard_status([&node] { return node->shard_status_json(); });
     node->start();
   }
   std::fflush(stdout);

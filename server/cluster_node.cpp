@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "auction/gateway/json_writer.h"
+
 namespace auction {
 namespace {
 
@@ -170,6 +172,8 @@ Status ClusterNode::open() {
     if (stopping_.load()) return Status::error(Status::Code::unavailable, "stopped while waiting");
     nap(stopping_, std::chrono::milliseconds(1'000));
   }
+  directory_ = std::make_unique<cluster::NodeDirectory>(link_, names_);
+  if (Status s = directory_->open(); !s.is_ok()) return s;
   accounts_ = std::make_unique<cluster::AccountReplica>(link_, names_);
   if (Status s = accounts_->open(); !s.is_ok()) return s;
   if (Status s = accounts_->watch([this](const UserId& user, std::string_view record) {
@@ -191,6 +195,64 @@ Status ClusterNode::open() {
   command_server_ = std::make_unique<cluster::CommandServer>(link_, names_);
   stream_seq_ = resume_position(data_dir_, journal_.last_seq());
   return Status::ok();
+}
+
+void ClusterNode::set_addresses(std::string bidder_url, std::string admin_url) {
+  bidder_url_ = std::move(bidder_url);
+  admin_url_ = std::move(admin_url);
+}
+
+void ClusterNode::publish_status_if_due() {
+  const auto now = SteadyClock::now();
+  if (now < next_status_) return;
+  next_status_ = now + std::chrono::seconds(1);
+  std::string json;
+  gateway::JsonWriter w(json);
+  w.begin_object()
+      .field("role", leading_.load() ? "leader" : "follower")
+      .field("journal_seq", std::uint64_t{journal_.last_seq()})
+      .field("stream_seq", std::uint64_t{stream_seq_.load()})
+      .field("bidder_url", bidder_url_)
+      .field("admin_url", admin_url_)
+      .field("updated_ms", std::int64_t{clock_.now_ms()})
+      .end_object();
+  (void)directory_->publish(config_.node, json);  // missed once: the next second tries again
+}
+
+std::string ClusterNode::shard_status_json() const {
+  std::string json;
+  gateway::JsonWriter w(json);
+  const ShardView me = view();
+  w.begin_object()
+      .field("shard", config_.shard)
+      .field("node", config_.node)
+      .field("role", me.role)
+      .field("leader", me.leader)
+      .field("stream_seq", std::uint64_t{me.stream_seq});
+  w.begin_object("nodes");
+  if (directory_) {
+    for (const auto& [node, status] : directory_->list())
+      w.field_raw(node, status);
+  }
+  w.end_object().end_object();
+  return json;
+}
+
+std::string ClusterNode::nodes_json() const {
+  std::string json;
+  gateway::JsonWriter w(json);
+  w.begin_object().begin_array("nodes");
+  if (directory_) {
+    for (const auto& [node, status] : directory_->list()) {
+      // The entry is publish_status_if_due()'s JSON: a URL holds no quote or backslash.
+      const auto at = status.find("\"bidder_url\":\"");
+      if (at == std::string::npos) continue;
+      const auto from = at + 14;
+      w.value(status.substr(from, status.find('"', from) - from));
+    }
+  }
+  w.end_array().end_object();
+  return json;
 }
 
 void ClusterNode::start() {
@@ -247,6 +309,7 @@ bool ClusterNode::follow() {
       continue;
     }
     forwarder_->expire();
+    publish_status_if_due();
     const auto now = SteadyClock::now();
     if (now >= next_position) {
       write_file_atomically(
@@ -309,6 +372,7 @@ void ClusterNode::lead() {
   while (why.empty() && !stopping_.load()) {
     nap(stopping_, std::chrono::milliseconds(lease_->renew_every_ms()));
     forwarder_->expire();  // what this node forwarded before it led: sent again, to itself
+    publish_status_if_due();
     const Status renewed = lease_->renew();
     if (!renewed.is_ok() && !lease_->valid()) why = renewed.message();
     if (writer.deposed()) why = "the stream took a batch from another leader";

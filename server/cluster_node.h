@@ -33,6 +33,7 @@
 #include "auction/cluster/follower.h"
 #include "auction/cluster/forwarding.h"
 #include "auction/cluster/lease.h"
+#include "auction/cluster/node_directory.h"
 #include "auction/cluster/stream_writer.h"
 #include "auction/persistence/pipeline.h"
 #include "wiring.h"
@@ -70,8 +71,13 @@ class ClusterNode {
               persistence::PipelineOptions pipeline_options);
   ~ClusterNode();
 
+  // Where this node serves (for the shard's directory), set before start().
+  void set_addresses(std::string bidder_url, std::string admin_url);
   void start();
   void stop();
+  // The shard's live nodes as JSON: for the admin status, and the bidder page's /nodes.
+  std::string shard_status_json() const;
+  std::string nodes_json() const;
   // Deposed or diverged: auctiond should stop and start again (as a follower).
   bool must_restart() const { return must_restart_.load(); }
   // Why the node could not start (read after stop()); empty when it could.
@@ -84,6 +90,7 @@ class ClusterNode {
   bool follow();  // until this node took the lease (true) or must stop
   void lead();
   void step_down(const std::string& why);
+  void publish_status_if_due();
 
   ClusterConfig config_;
   std::string data_dir_;
@@ -96,6 +103,9 @@ class ClusterNode {
   cluster::NatsLink link_;
   std::unique_ptr<cluster::Lease> lease_;
   std::unique_ptr<cluster::AccountReplica> accounts_;
+  std::unique_ptr<cluster::NodeDirectory> directory_;
+  std::string bidder_url_, admin_url_;
+  std::chrono::steady_clock::time_point next_status_{};
   std::unique_ptr<cluster::CommandForwarder> forwarder_;
   std::unique_ptr<cluster::CommandServer> command_server_;
   std::thread thread_;

@@ -149,7 +149,8 @@ TimeMs Wiring::now_ms() const {
 
 bool Wiring::submit(settlement::InputBody body,
                     std::function<void(const settlement::Answer&)> done) {
-  return settler_ != nullptr && settler_->submit(std::move(body), std::move(done));
+  return settlement_inputs_ && settler_ != nullptr &&
+         settler_->submit(std::move(body), std::move(done));
 }
 
 std::vector<std::pair<std::string, settlement::Account>> Wiring::accounts_of(

@@ -84,6 +84,15 @@ class Wiring final : public persistence::OutcomeSink,
   std::optional<std::string> journal_digest_hex(Seq seq) const override;
   Seq durable_seq() const override;
   TimeMs now_ms() const override;
+  std::optional<std::string> shard_status_json() const override {
+    return shard_status_ ? std::optional<std::string>(shard_status_()) : std::nullopt;
+  }
+  void report_shard_status(std::function<std::string()> status) {
+    shard_status_ = std::move(status);
+  }
+  // A shard does not replicate settlement's own inputs yet (docs/REPLICATION.md): its nodes
+  // refuse them (`unavailable`) rather than book money on one machine only.
+  void refuse_settlement_inputs() { settlement_inputs_ = false; }
   // SettlementPort.
   bool submit(settlement::InputBody body,
               std::function<void(const settlement::Answer&)> done) override;
@@ -110,6 +119,8 @@ class Wiring final : public persistence::OutcomeSink,
   std::atomic<cluster::CommandServer*> command_server_{nullptr};
   cluster::CommandForwarder* forwarder_ = nullptr;
   cluster::AccountReplica* account_replica_ = nullptr;
+  std::function<std::string()> shard_status_;
+  bool settlement_inputs_ = true;
   Status share_account(const UserId& user);
   ReplicaAnswers replica_;
   persistence::Settler* settler_ = nullptr;

@@ -30,6 +30,7 @@ ShardNames::ShardNames(std::string id)
       subject("auction." + shard + ".journal"),
       bucket("auction_" + shard + "_lease"),
       users("auction_" + shard + "_users"),
+      nodes("auction_" + shard + "_nodes"),
       genesis("auction shard v1 " + shard) {}
 
 std::string nats_error_text(natsStatus status) {

@@ -518,13 +518,14 @@ AdminResponse AdminApi::confirmation(const LotId& lot) const {
 
 AdminResponse AdminApi::status() const {
   AdminResponse response;
-  JsonWriter(response.body)
-      .begin_object()
+  JsonWriter w(response.body);
+  w.begin_object()
       .field("durable_seq", backend_.durable_seq())
       .field("lots", std::uint64_t{board_.lot_count()})
       .field("subscribers", std::uint64_t{board_.subscriber_count()})
-      .field("now_ms", backend_.now_ms())
-      .end_object();
+      .field("now_ms", backend_.now_ms());
+  if (const auto shard = backend_.shard_status_json()) w.field_raw("shard", *shard);
+  w.end_object();
   return response;
 }
 

@@ -227,6 +227,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
           .field("connections", server_.metrics.connections_open.load())
           .end_object();
       response->body() = body + "\n";
+    } else if (target == "/nodes") {
+      // The addresses a page may reconnect to (SPEC §11); a lone server lists none.
+      response->result(http::status::ok);
+      response->set(http::field::content_type, "application/json");
+      response->set(http::field::cache_control, "no-store");
+      response->body() =
+          (server_.status.nodes_json ? server_.status.nodes_json() : R"({"nodes":[]})") + "\n";
     } else if (target == "/metrics") {
       response->result(http::status::ok);
       response->set(http::field::content_type, "text/plain; version=0.0.4");

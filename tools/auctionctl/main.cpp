@@ -24,6 +24,29 @@ namespace {
 
 namespace dom = simdjson::dom;
 
+// A replicated shard's nodes (SPEC §11), after `status`: role, journal seq and how far behind
+// the furthest node each one is.
+void print_shard(dom::element root) {
+  dom::element shard;
+  if (root["shard"].get(shard) != simdjson::SUCCESS) return;
+  std::printf("\nshard %s: this is %s (%s), leader %s\n", text(shard, "shard").c_str(),
+              text(shard, "node").c_str(), text(shard, "role").c_str(),
+              text(shard, "leader").c_str());
+  dom::object nodes;
+  if (shard["nodes"].get(nodes) != simdjson::SUCCESS) return;
+  std::int64_t furthest = 0;
+  for (const auto field : nodes)
+    furthest = std::max(furthest, number(field.value, "journal_seq").value_or(0));
+  Table table({"NODE", "ROLE", "JOURNAL SEQ", "LAG", "BIDDER PAGE", "ADMIN"});
+  for (const auto field : nodes) {
+    const std::int64_t seq = number(field.value, "journal_seq").value_or(0);
+    table.add({std::string(field.key), text(field.value, "role"), std::to_string(seq),
+               std::to_string(furthest - seq), text(field.value, "bidder_url"),
+               text(field.value, "admin_url")});
+  }
+  table.print();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lots.
 
@@ -192,6 +215,7 @@ int run(int argc, char** argv) {
                  {"durable seq", std::to_string(number(reply.root, "durable_seq").value_or(0))},
                  {"lots", std::to_string(number(reply.root, "lots").value_or(0))},
                  {"subscribers", std::to_string(number(reply.root, "subscribers").value_or(0))}});
+            print_shard(reply.root);
           });
         };
       });

@@ -10,7 +10,7 @@
 //     its first message is the shard's genesis record; a stream that holds another shard's is
 //     refused (`invalid_argument`).
 //   - Names carry the shard id (SPEC §11): stream AUCTION_<shard>, subject auction.<shard>.journal,
-//     key-value buckets auction_<shard>_lease and auction_<shard>_users.
+//     key-value buckets auction_<shard>_lease, auction_<shard>_users and auction_<shard>_nodes.
 // Threading: the connection and the JetStream context are thread-safe (libnats locks inside);
 // connect() and ensure_stream() from the owner before other threads use the link.
 #pragma once
@@ -36,6 +36,7 @@ struct ShardNames {
   std::string subject;  // auction.<shard>.journal
   std::string bucket;   // auction_<shard>_lease
   std::string users;    // auction_<shard>_users
+  std::string nodes;    // auction_<shard>_nodes
   std::string genesis;  // the stream's first message: "auction shard v1 <shard>"
 };
 

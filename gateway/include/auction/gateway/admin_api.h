@@ -57,6 +57,8 @@ class AdminBackend {
   virtual std::optional<std::string> journal_digest_hex(Seq seq) const = 0;
   virtual Seq durable_seq() const = 0;
   virtual TimeMs now_ms() const = 0;  // resolves `starts_in_ms`
+  // A replicated shard's status as a JSON object (SPEC §11), or nothing for a lone server.
+  virtual std::optional<std::string> shard_status_json() const { return std::nullopt; }
 };
 
 struct AdminRequest {

@@ -90,6 +90,9 @@ class Accounts {
 struct StatusSource {
   std::function<std::string()> metrics_text;
   std::function<bool()> healthy;
+  // GET /nodes: {"nodes": [bidder page URLs of the shard's live nodes]} (SPEC §11: the page
+  // reconnects to another node); unset: this server alone.
+  std::function<std::string()> nodes_json;
 };
 
 class Server {
