@@ -200,8 +200,11 @@ int run(int argc, char** argv) {
   }
   gateway::StatusSource status;
   if (node) status.nodes_json = [&node] { return node->nodes_json(); };
-  status.healthy = [&] {
-    return !(pipeline && pipeline->stats().journal_failed) && !settler.stats().failed;
+  status.unhealthy_reason = [&]() -> std::string {
+    if (pipeline && pipeline->stats().journal_failed) return "the journal failed";
+    if (settler.stats().failed) return "settlement stopped: " + settler.last_error();
+    if (node && !node->ready()) return "joining shard " + config.cluster.shard + " (NATS)";
+    return {};
   };
   status.metrics_text = [&] {
     const SettlerStats settled = settler.stats();

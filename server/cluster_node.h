@@ -80,6 +80,8 @@ class ClusterNode {
   std::string nodes_json() const;
   // Deposed or diverged: auctiond should stop and start again (as a follower).
   bool must_restart() const { return must_restart_.load(); }
+  // Connected, with the shard's stream and buckets: following or leading.
+  bool ready() const { return ready_.load(); }
   // Why the node could not start (read after stop()); empty when it could.
   const std::string& fatal() const { return fatal_; }
   ShardView view() const;
@@ -112,6 +114,7 @@ class ClusterNode {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> must_restart_{false};
   std::atomic<bool> leading_{false};
+  std::atomic<bool> ready_{false};
   std::atomic<std::uint64_t> stream_seq_{0};
   std::string fatal_;
   mutable std::mutex view_mutex_;

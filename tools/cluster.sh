@@ -49,6 +49,15 @@ else
   ctl 0 lots import tools/demo/catalogue.toml
 fi
 
+ctl 0 users add gallery --role seller >/dev/null 2>&1 || true
+token_of() {  # a fresh token for a demo user, made if missing; valid on every node
+  { ctl 0 users add "$1" --json 2>/dev/null || ctl 0 users token "$1" --json; } |
+    sed -n 's/.*"token": "\(.*\)".*/\1/p'
+}
+echo
+echo "Demo bidders (new tokens each start; they work on every node):"
+for user in alice bob carol; do printf "  user %-6s token %s\n" "$user" "$(token_of "$user")"; done
+echo "A shard does not take money inputs yet (credits, deposits): lot \"clock\" needs a deposit."
 echo
 for i in 0 1 2; do
   echo "node-$i: bidder page http://127.0.0.1:$((8080 + i))/   admin http://127.0.0.1:$((8090 + i))" \

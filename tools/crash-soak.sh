@@ -8,9 +8,20 @@
 #                                               every cycle: acknowledged bids and credits all
 #                                               there, none twice, ledger invariants, replay
 #                                               equal (tests/gateway/soak_e2e_test.cpp)
+#   tools/crash-soak.sh cluster [cycles=100]    a replicated shard (3 nats-server, 3 auctiond):
+#                                               the leader SIGKILLed under bids on every node;
+#                                               takeover times, every accepted bid journaled at
+#                                               its seq, all journals and digests equal
+#                                               (tests/cluster/shard_e2e_test.cpp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
+if [[ "${1:-}" == "cluster" ]]; then
+  tools/bootstrap.sh --cluster >/dev/null
+  cmake --build --preset release --target cluster_tests auctiond >/dev/null
+  export AUCTION_CLUSTER_CYCLES=${2:-100}
+  exec build/release/tests/cluster_tests -tc='SIGKILL the leader*'
+fi
 if [[ "${1:-}" == "server" ]]; then
   cmake --build --preset release --target gateway_tests auctiond auction-replay >/dev/null
   export AUCTION_SOAK_CYCLES=${2:-1000}

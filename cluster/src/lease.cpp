@@ -82,10 +82,11 @@ Status Lease::renew() {
   const natsStatus status =
       kvStore_UpdateString(&revision, bucket_, kKey, options_.node.c_str(), revision_);
   if (status != NATS_OK) {
-    // Another node took it (or the key lapsed): whatever the reason, this node no longer leads.
-    // A renewal that merely timed out is retried by the caller while valid() still holds.
+    // "wrong last sequence": another node wrote the key (or it lapsed and was taken): this node
+    // no longer leads. Anything else (a timeout, a reconnect) is retried by the caller while
+    // valid() still holds.
     const std::string why = nats_error_text(status);
-    if (status != NATS_TIMEOUT) {
+    if (why.find("wrong last sequence") != std::string::npos) {
       revision_ = 0;
       term_ = 0;
       valid_until_ns_.store(0);

@@ -54,12 +54,13 @@ Status StreamWriter::publish(const std::string& payload, const std::string& mess
           Status::Code::unavailable,
           "the stream moved on without this node (another node leads): " + nats_error_text(status));
     }
-    const bool retry = status == NATS_TIMEOUT || status == NATS_NO_RESPONDERS;
+    // Anything but a refusal may be passing (a server restarting, a reconnect, a stream
+    // electing its leader): retry the same id until the deadline.
+    const bool retry = status != NATS_CONNECTION_CLOSED && status != NATS_INVALID_ARG;
     if (!retry || std::chrono::steady_clock::now() >= deadline) {
       return Status::error(Status::Code::unavailable,
                            "the stream did not acknowledge: " + nats_error_text(status));
     }
-    // No stream leader for a moment (a nats-server died): the same id is stored at most once.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }

@@ -216,14 +216,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       response->result(http::status::method_not_allowed);
       response->body() = "method not allowed\n";
     } else if (target == "/healthz") {
-      const bool healthy = !server_.status.healthy || server_.status.healthy();
-      response->result(healthy ? http::status::ok : http::status::service_unavailable);
+      const std::string reason =
+          server_.status.unhealthy_reason ? server_.status.unhealthy_reason() : std::string();
+      response->result(reason.empty() ? http::status::ok : http::status::service_unavailable);
       response->set(http::field::content_type, "application/json");
       std::string body;
       JsonWriter w(body);
-      w.begin_object()
-          .field("status", healthy ? "ok" : "degraded")
-          .field("lots", static_cast<std::uint64_t>(server_.board.lot_count()))
+      w.begin_object().field("status", reason.empty() ? "ok" : "unavailable");
+      if (!reason.empty()) w.field("reason", reason);
+      w.field("lots", static_cast<std::uint64_t>(server_.board.lot_count()))
           .field("connections", server_.metrics.connections_open.load())
           .end_object();
       response->body() = body + "\n";

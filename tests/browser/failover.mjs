@@ -53,6 +53,14 @@ for (let i = 0; i < 3; i++) {
   nodes.push({ child, url: `http://127.0.0.1:${port}`, admin: `http://127.0.0.1:${admin}`,
                token: readFileSync(join(dir, "admin.token"), "utf8").trim() });
 }
+// Every node joined the shard (/healthz 200) before the sale starts.
+for (const node of nodes) {
+  for (let tries = 0; ; tries++) {
+    try { if ((await fetch(node.url + "/healthz")).status === 200) break; } catch (e) { /* starting */ }
+    if (tries > 600) throw new Error(node.url + " did not join the shard");
+    await sleep(50);
+  }
+}
 const leads = async (node) => {
   try { return (await (await fetch(node.url + "/metrics")).text()).includes("auction_cluster_leader 1"); }
   catch (e) { return false; }

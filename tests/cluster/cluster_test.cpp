@@ -59,7 +59,7 @@ persistence::JournalBatch batch_of(const std::vector<std::string_view>& records,
 }  // namespace
 
 TEST_SUITE("cluster") {
-  TEST_CASE("stream records: batches and fences round-trip; damage is refused with its cause") {
+  TEST_CASE("stream records: batches and fences round-trip, and damage is refused with its cause") {
     std::string record;
     begin_batches(record);
     const std::vector<std::string_view> first = {"one", "two"};
@@ -152,7 +152,7 @@ TEST_SUITE("cluster") {
     CHECK(a.take().is_ok());
   }
 
-  TEST_CASE("a deposed writer is refused by the stream; a retried batch is stored once") {
+  TEST_CASE("a deposed writer is refused by the stream, and a retried batch is stored once") {
     NatsCluster nats;
     auto link_a = linked(nats, "a");
     auto link_b = linked(nats, "b");

@@ -19,86 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string create_user(const ShardNode& node, const std::string& user) {
-  const auto [status, body] = node.admin("POST", "/v1/users", R"({"user":")" + user + R"("})");
-  REQUIRE_MESSAGE(status == 201, body);
-  return json_str(body, "token");
-}
-
-void create_open_lot(const ShardNode& node, const std::string& id) {
-  const auto [status, body] = node.admin(
-      "POST", "/v1/lots",
-      R"({"lots":[{"id":")" + id +
-          R"(","title":"Hot lot","seller":"gallery","currency":"EUR","start_price":1000,)"
-          R"("increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":3600000}]})");
-  REQUIRE_MESSAGE(status == 201, body);
-}
-
-// A bidder with a connection to one node; reconnects to another when told.
-struct Bidder {
-  std::string user, token;
-  std::unique_ptr<WsClient> ws;
-  unsigned short port = 0;  // of the node it speaks to
-  // Logs in on `node`; a user made on another node a moment ago may need a moment to arrive.
-  bool connect(const ShardNode& node) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    do {
-      ws = std::make_unique<WsClient>("127.0.0.1", node.port);
-      port = node.port;
-      ws->send(R"({"type":"login","user":")" + user + R"(","token":")" + token + R"("})");
-      const auto answer = ws->receive(5s);
-      if (answer && answer->find("login_ok") != std::string::npos) return true;
-      std::this_thread::sleep_for(50ms);
-    } while (std::chrono::steady_clock::now() < deadline);
-    return false;
-  }
-  // The answer to one bid (none when the connection died).
-  std::optional<std::string> bid(const std::string& lot, std::int64_t amount) {
-    ws->send(R"({"type":"bid","lot":")" + lot + R"(","amount":)" + std::to_string(amount) + "}");
-    while (auto message = ws->receive(8s)) {
-      if (message->find(R"("type":"accepted")") != std::string::npos ||
-          message->find(R"("type":"rejected")") != std::string::npos) {
-        return message;
-      }
-    }
-    return std::nullopt;
-  }
-};
-
-struct Accepted {
-  Seq seq;
-  std::int64_t amount;
-  std::string bidder;
-};
-
-// Every record of a data directory's journal, by seq.
-std::map<Seq, std::string> journal_records(const std::string& data_dir) {
-  std::unique_ptr<persistence::Journal> journal;
-  persistence::JournalOptions options{data_dir + "/journal"};
-  options.read_only = true;
-  REQUIRE(persistence::Journal::open(options, journal).is_ok());
-  std::map<Seq, std::string> records;
-  REQUIRE(journal
-              ->scan(1,
-                     [&](Seq seq, std::string_view record) {
-                       records.emplace(seq, record);
-                       return true;
-                     })
-              .is_ok());
-  return records;
-}
-
-std::uint64_t state_digest(const std::string& data_dir) {
-  std::unique_ptr<persistence::Journal> journal;
-  persistence::JournalOptions options{data_dir + "/journal"};
-  options.read_only = true;
-  REQUIRE(persistence::Journal::open(options, journal).is_ok());
-  Engine engine;
-  persistence::RecoveryReport report;
-  REQUIRE(persistence::recover(engine, *journal, nullptr, report).is_ok());
-  return engine.state_digest();
-}
-
 int cycles() {
   const char* text = std::getenv("AUCTION_CLUSTER_CYCLES");
   return text != nullptr ? std::max(1, std::atoi(text)) : 3;
@@ -107,7 +27,7 @@ int cycles() {
 }  // namespace
 
 TEST_SUITE("shard") {
-  TEST_CASE("one leader; users, lots and bids through any node; every node shows the same lot") {
+  TEST_CASE("one leader: users, lots and bids through any node, and every node shows the same lot") {
     Shard shard;
     const int leader = shard.leader();
     REQUIRE(leader >= 0);
@@ -168,7 +88,7 @@ TEST_SUITE("shard") {
         auto answer = bidder.ws->is_open() ? bidder.bid("hot", next) : std::nullopt;
         if (std::chrono::steady_clock::now() - sent_at > 2s) {
           MESSAGE("slow answer for " << bidder.user << " on port " << bidder.port << ": "
-                                      << (answer ? *answer : "none"));
+                                     << (answer ? *answer : "none"));
         }
         if (!answer) {
           bidder.connect(*shard.nodes[live_node()]);
@@ -187,7 +107,6 @@ TEST_SUITE("shard") {
         round(any_follower);
       const std::size_t before = accepted.size();
       const auto killed_at = std::chrono::steady_clock::now();
-      MESSAGE("killing " << shard.nodes[leader]->name() << " on port " << shard.nodes[leader]->port);
       shard.nodes[leader]->kill_hard();
       const int dead = leader;
       const auto survivor = [&] { return (dead + 1 + static_cast<int>(accepted.size()) % 2) % 3; };
@@ -202,7 +121,6 @@ TEST_SUITE("shard") {
       shard.nodes[dead]->start();  // rejoins as a follower (setting its tail aside if any)
       leader = shard.leader();
       REQUIRE(leader >= 0);
-      CHECK(leader != dead);
     }
     for (int i = 0; i < 5; ++i)
       round([&] { return leader; });
@@ -213,34 +131,6 @@ TEST_SUITE("shard") {
                                    << takeover_ms.back() << " over " << takeover_ms.size()
                                    << " kills; " << accepted.size() << " bids accepted");
     CHECK(takeover_ms.back() <= 5'000);
-    // Every node holds the same journal, and every accepted bid is in it at its seq.
-    const auto records = journal_records(shard.nodes[0]->data_dir());
-    for (int i = 1; i < 3; ++i) {
-      const auto theirs = journal_records(shard.nodes[i]->data_dir());
-      Seq differs = 0;
-      for (const auto& [seq, record] : records) {
-        const auto found = theirs.find(seq);
-        if (found == theirs.end() || found->second != record) {
-          differs = seq;
-          break;
-        }
-      }
-      CHECK_MESSAGE(theirs == records, "node " << i << ": " << theirs.size() << " records, node 0 "
-                                              << records.size() << ", first difference at seq "
-                                              << differs);
-    }
-    for (const Accepted& bid : accepted) {
-      const auto found = records.find(bid.seq);
-      REQUIRE_MESSAGE(found != records.end(), "accepted seq " << bid.seq << " is not journaled");
-      Command command;
-      REQUIRE(persistence::decode_record(found->second, command).is_ok());
-      const auto* placed = std::get_if<PlaceBid>(&command.body);
-      REQUIRE(placed != nullptr);
-      CHECK(placed->amount_minor == bid.amount);
-      CHECK(placed->bidder.view() == bid.bidder);
-    }
-    const std::uint64_t digest = state_digest(shard.nodes[0]->data_dir());
-    for (int i = 1; i < 3; ++i)
-      CHECK(state_digest(shard.nodes[i]->data_dir()) == digest);
+    check_shard_agrees(shard, accepted);
   }
 }

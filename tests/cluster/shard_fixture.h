@@ -9,7 +9,9 @@
 
 #include <array>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -18,6 +20,10 @@
 #include "../persistence/temp_dir.h"
 #include "../support/subprocess.h"
 #include "../support/ws_client.h"
+#include "auction/engine/engine.h"
+#include "auction/persistence/journal.h"
+#include "auction/persistence/record_codec.h"
+#include "auction/persistence/recovery.h"
 #include "nats_cluster.h"
 
 namespace auction::testing {
@@ -70,11 +76,30 @@ class ShardNode {
   }
   bool running() const { return process_ != nullptr; }
 
+  // SIGSTOP / SIGCONT: a frozen node (its HTTP is not asked while frozen: it would not answer).
+  void pause() {
+    process_->kill(SIGSTOP);
+    paused_ = true;
+  }
+  void resume() {
+    process_->kill(SIGCONT);
+    paused_ = false;
+  }
+
+  // The node's /metrics, or nothing (not running, frozen, or restarting itself).
+  std::optional<std::string> metrics() const {
+    if (!process_ || paused_) return std::nullopt;
+    try {
+      const auto [status, body] = http_get(port, "/metrics");
+      if (status == 200) return body;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  }
   // From the node's /metrics: whether it leads now.
   bool leads() const {
-    if (!process_) return false;
-    const auto [status, body] = http_get(port, "/metrics");
-    return status == 200 && body.find("auction_cluster_leader 1") != std::string::npos;
+    const auto body = metrics();
+    return body && body->find("auction_cluster_leader 1") != std::string::npos;
   }
   std::pair<int, std::string> admin(const std::string& method, const std::string& target,
                                     const std::string& body = "") const {
@@ -85,11 +110,10 @@ class ShardNode {
 
   // The last seq in the node's journal (its /metrics' auction_journal_durable_seq).
   long long journal_seq() const {
-    const auto [status, body] = http_get(port, "/metrics");
+    const auto body = metrics();
     const std::string name = "\nauction_journal_durable_seq ";
-    const auto at = body.find(name);
-    return status == 200 && at != std::string::npos ? std::stoll(body.substr(at + name.size()))
-                                                    : -1;
+    const auto at = body ? body->find(name) : std::string::npos;
+    return at != std::string::npos ? std::stoll(body->substr(at + name.size())) : -1;
   }
 
   const std::string& data_dir() const { return data_dir_; }
@@ -101,6 +125,7 @@ class ShardNode {
  private:
   std::string data_dir_, node_, nats_urls_, listen_, admin_listen_;
   std::unique_ptr<Subprocess> process_;
+  bool paused_ = false;
 };
 
 class Shard {
@@ -114,10 +139,27 @@ class Shard {
                                              "node-" + std::to_string(i), list);
       nodes[i]->start();
     }
+    REQUIRE_MESSAGE(all_ready(), "the shard's nodes did not all join");
   }
   ~Shard() {
     for (auto& node : nodes)
       node->kill_hard();
+  }
+  // Every node joined the shard (its /healthz is 200).
+  bool all_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+      int ready = 0;
+      for (const auto& node : nodes) {
+        try {
+          if (node->running() && http_get(node->port, "/healthz").first == 200) ++ready;
+        } catch (const std::exception&) {
+        }
+      }
+      if (ready == kNodes) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
   }
   // The node that leads, waiting up to `timeout` for one (-1: none).
   int leader(std::chrono::milliseconds timeout = std::chrono::seconds(20)) const {
@@ -158,6 +200,112 @@ class Shard {
 // A field of a JSON answer, read by the fixtures' Message.
 inline std::string json_str(const std::string& text, const char* key) {
   return Message(text).str(key);
+}
+
+using namespace std::chrono_literals;
+
+inline std::string create_user(const ShardNode& node, const std::string& user) {
+  const auto [status, body] = node.admin("POST", "/v1/users", R"({"user":")" + user + R"("})");
+  REQUIRE_MESSAGE(status == 201, body);
+  return json_str(body, "token");
+}
+
+inline void create_open_lot(const ShardNode& node, const std::string& id) {
+  const auto [status, body] = node.admin(
+      "POST", "/v1/lots",
+      R"({"lots":[{"id":")" + id +
+          R"(","title":"Hot lot","seller":"gallery","currency":"EUR","start_price":1000,)"
+          R"("increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":3600000}]})");
+  REQUIRE_MESSAGE(status == 201, body);
+}
+
+// A bidder with a connection to one node; reconnects to another when told.
+struct Bidder {
+  std::string user, token;
+  std::unique_ptr<WsClient> ws;
+  unsigned short port = 0;  // of the node it speaks to
+  // Logs in on `node`; a user made on another node a moment ago may need a moment to arrive.
+  bool connect(const ShardNode& node) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    do {
+      ws = std::make_unique<WsClient>("127.0.0.1", node.port);
+      port = node.port;
+      ws->send(R"({"type":"login","user":")" + user + R"(","token":")" + token + R"("})");
+      const auto answer = ws->receive(5s);
+      if (answer && answer->find("login_ok") != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
+  }
+  // The answer to one bid (none when the connection died).
+  std::optional<std::string> bid(const std::string& lot, std::int64_t amount) {
+    ws->send(R"({"type":"bid","lot":")" + lot + R"(","amount":)" + std::to_string(amount) + "}");
+    while (auto message = ws->receive(8s)) {
+      if (message->find(R"("type":"accepted")") != std::string::npos ||
+          message->find(R"("type":"rejected")") != std::string::npos) {
+        return message;
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+struct Accepted {
+  Seq seq;
+  std::int64_t amount;
+  std::string bidder;
+};
+
+// Every record of a data directory's journal, by seq.
+inline std::map<Seq, std::string> journal_records(const std::string& data_dir) {
+  std::unique_ptr<persistence::Journal> journal;
+  persistence::JournalOptions options{data_dir + "/journal"};
+  options.read_only = true;
+  REQUIRE(persistence::Journal::open(options, journal).is_ok());
+  std::map<Seq, std::string> records;
+  REQUIRE(journal
+              ->scan(1,
+                     [&](Seq seq, std::string_view record) {
+                       records.emplace(seq, record);
+                       return true;
+                     })
+              .is_ok());
+  return records;
+}
+
+inline std::uint64_t state_digest(const std::string& data_dir) {
+  std::unique_ptr<persistence::Journal> journal;
+  persistence::JournalOptions options{data_dir + "/journal"};
+  options.read_only = true;
+  REQUIRE(persistence::Journal::open(options, journal).is_ok());
+  Engine engine;
+  persistence::RecoveryReport report;
+  REQUIRE(persistence::recover(engine, *journal, nullptr, report).is_ok());
+  return engine.state_digest();
+}
+
+// After the nodes stopped: every node holds the same journal and state, and every accepted bid
+// is journaled at its seq with its amount and bidder.
+inline void check_shard_agrees(const Shard& shard, const std::vector<Accepted>& accepted) {
+  const auto records = journal_records(shard.nodes[0]->data_dir());
+  for (int i = 1; i < Shard::kNodes; ++i) {
+    const auto theirs = journal_records(shard.nodes[i]->data_dir());
+    CHECK_MESSAGE(theirs == records,
+                  "node " << i << ": " << theirs.size() << " records, node 0 " << records.size());
+  }
+  for (const Accepted& bid : accepted) {
+    const auto found = records.find(bid.seq);
+    REQUIRE_MESSAGE(found != records.end(), "accepted seq " << bid.seq << " is not journaled");
+    Command command;
+    REQUIRE(persistence::decode_record(found->second, command).is_ok());
+    const auto* placed = std::get_if<PlaceBid>(&command.body);
+    REQUIRE(placed != nullptr);
+    CHECK(placed->amount_minor == bid.amount);
+    CHECK(placed->bidder.view() == bid.bidder);
+  }
+  const std::uint64_t digest = state_digest(shard.nodes[0]->data_dir());
+  for (int i = 1; i < Shard::kNodes; ++i)
+    CHECK(state_digest(shard.nodes[i]->data_dir()) == digest);
 }
 
 }  // namespace auction::testing

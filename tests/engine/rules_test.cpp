@@ -163,7 +163,7 @@ TEST_SUITE("lot configuration") {
 }
 
 TEST_SUITE("phases and the clock") {
-  TEST_CASE("before starts_at lot_not_open; exactly at starts_at admissible") {
+  TEST_CASE("before starts_at lot_not_open — exactly at starts_at admissible") {
     Harness h;
     h.create(lot_config());
     CHECK(code_of(h.bid(kStart - 1, "alice", 100)) == RejectCode::lot_not_open);
@@ -174,7 +174,7 @@ TEST_SUITE("phases and the clock") {
     CHECK(h.lot().deadline_ms == kTimedEnd);
   }
 
-  TEST_CASE("timed phase: bids do not move the deadline; deadline - 1 ms is accepted") {
+  TEST_CASE("timed phase: bids do not move the deadline — deadline - 1 ms is accepted") {
     Harness h;
     LotConfig config = lot_config();
     config.extension_ms = 0;  // timed-only: hard close
@@ -464,7 +464,7 @@ TEST_SUITE("bids") {
     CHECK(h.lot().bid_count == 0);
   }
 
-  TEST_CASE("deposit lots need qualification; a waiver qualifies too") {
+  TEST_CASE("deposit lots need qualification — a waiver qualifies too") {
     Harness h;
     LotConfig config = lot_config();
     config.deposit_minor = 5'000;
@@ -531,7 +531,7 @@ TEST_SUITE("bids") {
 }
 
 TEST_SUITE("closing") {
-  TEST_CASE("highest bid below the reserve: unsold; at the reserve: sold") {
+  TEST_CASE("highest bid below the reserve: unsold — at the reserve: sold") {
     for (const auto& [last_bid, expected] : {std::pair{AmountMinor{140}, Outcome::unsold},
                                              std::pair{AmountMinor{150}, Outcome::sold}}) {
       CAPTURE(last_bid);
@@ -597,7 +597,7 @@ TEST_SUITE("outage rule") {
     CHECK(h.lot().deadline_ms == restart_ms + 120'000);
   }
 
-  TEST_CASE("lots not yet due are untouched by a restart; a passed hard cap moves too") {
+  TEST_CASE("lots not yet due are untouched by a restart — a passed hard cap moves too") {
     Harness h;
     h.create(lot_config("later"), kT0);
     LotConfig capped = lot_config("capped");

@@ -306,7 +306,7 @@ TEST_CASE("abuse: connections that never read are dropped at the outbound limit"
   CHECK(metrics.find("auction_closed_slow_reader_total 20") != std::string::npos);
 }
 
-TEST_CASE("abuse: invalid UTF-8 in text frames is closed with 1007; the server stays up") {
+TEST_CASE("abuse: invalid UTF-8 in text frames is closed with 1007 — the server stays up") {
   // 1,000 connections (the volume for connection abuse) over two seconds, 50 every
   // 100 ms; docs/RELIABILITY.md also has the figure for 10,000 at full speed.
   raise_file_limit();
@@ -372,7 +372,7 @@ TEST_CASE("abuse: 10,000 rapid connect/disconnect cycles leave nothing behind") 
   CHECK(cycles == 10'000);
 }
 
-TEST_CASE("abuse: bids at 10× the rate limit are rate_limited; no accepted bid is lost") {
+TEST_CASE("abuse: bids at 10× the rate limit are rate_limited — no accepted bid is lost") {
   // Default limits: 20 bids/s per connection, bursts of 40. Two bidders outbid each other, each
   // sending 200 bids a second for 3 s, every bid a valid raise over the last one sent.
   Auctiond server({"--demo-open-lots", "1"});

@@ -72,7 +72,7 @@ TEST_CASE("a WebSocket that answers the keep-alive pings stays open past the idl
   CHECK(answer->payload.find("\"still-here\"") != std::string::npos);
 }
 
-TEST_CASE("a client that does not read is disconnected; others keep their latency") {
+TEST_CASE("a client that does not read is disconnected — others keep their latency") {
   // Message limits out of the way: this client is to be dropped for not reading, not flooding.
   // 200 lots make each `lots` answer ~20 KB, so 1,000 unread answers (~20 MB) overflow the
   // kernel's socket buffers (a few MB at most) and then the server's 64 KiB outbound limit.
@@ -100,7 +100,7 @@ TEST_CASE("a client that does not read is disconnected; others keep their latenc
   CHECK(metrics.find("auction_closed_slow_reader_total 1") != std::string::npos);
 }
 
-TEST_CASE("connections past the limit are refused; the others are served") {
+TEST_CASE("connections past the limit are refused — the others are served") {
   Auctiond server({"--max-connections", "3"});
   auto a = server.client();
   auto b = server.client();

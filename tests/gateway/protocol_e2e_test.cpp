@@ -34,7 +34,7 @@ TEST_CASE("ping: pong with the server time, and the request id echoed") {
   CHECK(pong.num("ts") >= before);
 }
 
-TEST_CASE("login: ok with the right token; auth_failed and invalid_id otherwise") {
+TEST_CASE("login: ok with the right token — auth_failed and invalid_id otherwise") {
   Auctiond server;
   auto c = server.client();
   Message wrong = ask(*c, R"({"type":"login","user":"alice","token":"nope","id":"a"})");
@@ -189,7 +189,7 @@ TEST_CASE("bad messages are answered with their code and the connection stays us
   CHECK(ask(*c, R"({"type":"ping"})").str("type") == "pong");  // still usable
 }
 
-TEST_CASE("subscribers receive bid events in order; names are masked to others") {
+TEST_CASE("subscribers receive bid events in order — names are masked to others") {
   Auctiond server;
   auto watcher = server.login("carol");
   auto alice = server.login("alice");
@@ -217,7 +217,7 @@ TEST_CASE("subscribers receive bid events in order; names are masked to others")
   CHECK(fresh.num("bids") == 1);
 }
 
-TEST_CASE("an oversized frame closes the connection with 1009; others are unaffected") {
+TEST_CASE("an oversized frame closes the connection with 1009 — others are unaffected") {
   Auctiond server({"--max-frame-bytes", "512"});
   auto bystander = server.client();
   auto c = server.client();
@@ -379,7 +379,7 @@ TEST_CASE("auctiond refuses a handshake or idle timeout out of range") {
   }
 }
 
-TEST_CASE("over-long fields are too_large; a message flood is rate_limited, then closed 1008") {
+TEST_CASE("over-long fields are too_large — a message flood is rate_limited, then closed 1008") {
   Auctiond server(
       {"--messages-per-second", "10", "--message-burst", "10", "--abuse-rejections", "20"});
   auto c = server.client();
@@ -460,7 +460,7 @@ TEST_CASE("auctiond reads a TOML configuration file, flags override it, and --he
   CHECK(text.find("--max-frame-bytes") != std::string::npos);
 }
 
-TEST_CASE("register: at once for a lot without deposit; settlement messages answer for orders") {
+TEST_CASE("register: at once for a lot without deposit — settlement messages answer for orders") {
   Auctiond server;
   auto c = server.client();
   CHECK(ask(*c, R"({"type":"register","lot":"lamp"})").str("code") == "not_logged_in");

@@ -36,7 +36,7 @@ std::optional<std::string> next_of(WsClient& client, std::string_view type,
   return std::nullopt;
 }
 
-TEST_CASE("payment webhook: a signed notice is booked once; every bad notice books nothing") {
+TEST_CASE("payment webhook: a signed notice is booked once — every bad notice books nothing") {
   Auctiond server;
   Settle settle(server);
   const std::string wallet = "wallet/alice/EUR";
@@ -118,7 +118,7 @@ TEST_CASE("admin API: a field named twice is bad_request and nothing is created"
   CHECK(settle.admin("GET", "/v1/lots/twice").first == 404);
 }
 
-TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket; the seller is paid") {
+TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket — the seller is paid") {
   Auctiond server;
   Settle settle(server);
   settle.create_lot("dep", 1'000, 1'500, 1'500);
@@ -179,7 +179,7 @@ TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket; the sell
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("settlement crash loop: SIGKILL while settling; the ledger equals a replay") {
+TEST_CASE("settlement crash loop: SIGKILL while settling — the ledger equals a replay") {
   TempDir dir;
   const std::string data = dir.path();
   std::mt19937 rng(20261122);

@@ -220,7 +220,7 @@ TEST_CASE("a batch cut short by a crash is set aside on open and the journal goe
 }
 
 TEST_CASE(
-    "segments roll over; scans from any seq, readers beside the writer, and reopening agree") {
+    "segments roll over — scans from any seq, readers beside the writer, and reopening agree") {
   TempDir dir;
   std::unique_ptr<Journal> journal;
   REQUIRE(Journal::open(JournalOptions{dir.path(), 64 << 20, false, 1 << 20}, journal).is_ok());

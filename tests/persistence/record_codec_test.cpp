@@ -48,7 +48,7 @@ TEST_CASE("every command kind round-trips through a record") {
   }
 }
 
-TEST_CASE("format 2 carries the recorded outcome; format 1 reads as having none") {
+TEST_CASE("format 2 carries the recorded outcome — format 1 reads as having none") {
   for (const Command& command : one_of_each()) {
     CAPTURE(describe(command));
     const RecordedOutcome outcome{3, 0x0123456789ABCDEFULL ^ command.seq};

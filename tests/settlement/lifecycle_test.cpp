@@ -111,7 +111,7 @@ TEST_CASE("a forfeited deposit can go to the platform instead") {
   CHECK(w.payable("seller") == 0);
 }
 
-TEST_CASE("a dispute stops the automatic confirmation; a refund returns everything paid") {
+TEST_CASE("a dispute stops the automatic confirmation — a refund returns everything paid") {
   World w;
   sell_to_alice(w);
   REQUIRE(w.input(kClosedAt, Pay{user("alice"), lot_id("lot1")}).ok());
@@ -171,7 +171,7 @@ TEST_CASE("an unsold lot (reserve not met) releases every deposit") {
   CHECK(w.settlement.find_order(lot_id("lot1")) == nullptr);
 }
 
-TEST_CASE("a deposit above the price pays it all; the rest goes back; a waived winner owes all") {
+TEST_CASE("a deposit above the price pays it all — the rest goes back — a waived winner owes all") {
   World w;
   LotConfig config = deposit_lot("lot1", 20'000);
   w.engine(kT0, CreateLot{config});
@@ -238,7 +238,7 @@ TEST_CASE("refused inputs are answered with their code and move nothing") {
   refused(OpenDispute{user("alice"), lot_id("lot1"), ""}, SettleError::invalid_input);
 }
 
-TEST_CASE("a payment larger than the wallet is refused insufficient_funds; paying later works") {
+TEST_CASE("a payment larger than the wallet is refused insufficient_funds — paying later works") {
   World w;
   w.engine(kT0, CreateLot{deposit_lot()});
   REQUIRE(w.credit("carol", 2'000, "c1").ok());

@@ -161,7 +161,7 @@ TEST_CASE("money (fake settlement): a credit's answer comes back from the settle
   CHECK(credit->source == st::CreditSource::operator_command);
 }
 
-TEST_CASE("money (fake settlement): refused at once is 503, exit 3; a refusal is exit 1") {
+TEST_CASE("money (fake settlement): refused at once is 503, exit 3 — a refusal is exit 1") {
   FakeSettlement settlement;
   FakeServer fake(&settlement);
   settlement.accept = false;

@@ -156,7 +156,7 @@ std::string error_code(const HttpAnswer& answer) {
 
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("money: wallets credit books each reference once; balances as JSON and tables") {
+TEST_CASE("money: wallets credit books each reference once — balances as JSON and tables") {
   Auctiond server;
   std::vector<std::string> args = credit_args("alice", "bank-1", {"--amount", "123.45"});
   args.push_back("--json");

@@ -414,7 +414,7 @@ SeededRun& shared_run() {
 
 }  // namespace
 
-TEST_CASE("replay: verify and check pass on a seeded run; state at a seq equals the live state") {
+TEST_CASE("replay: verify and check pass on a seeded run — state at a seq equals the live state") {
   INFO("seed " << test_seed() << " (AUCTION_SEED=" << test_seed() << " replays it)");
   SeededRun& run = shared_run();
   replay::DataDir dir = open_dir(run.path());
@@ -558,7 +558,7 @@ TEST_CASE("replay CLI: export as CSV and JSON Lines parses back to the events") 
 }
 
 TEST_CASE(
-    "replay CLI: a flipped byte is caught by verify and check naming its batch; nothing changes") {
+    "replay CLI: a flipped byte is caught by verify and check naming its batch — nothing changes") {
   INFO("seed " << test_seed());
   SeededRun& run = shared_run();
   TempDir copy;

@@ -11,7 +11,7 @@
 //     the local steady clock). A leader stops answering once valid() is false, before any other
 //     node can take the key.
 //   - release() deletes the key when this node holds it, so a clean shutdown hands over at once.
-// Threading: one thread calls take(), renew(), release(); valid() and holder_is_me() from any.
+// Threading: one thread calls take(), renew(), release(); valid(), held() and term() from any.
 #pragma once
 
 #include <atomic>
@@ -51,7 +51,9 @@ class Lease {
 
   bool valid() const;
   // The revision at which this node took the lease: its leadership's term (0 = not held).
-  std::uint64_t term() const { return term_; }
+  std::uint64_t term() const { return term_.load(); }
+  // False once this node knows another took the lease (a renewal refused), or released it.
+  bool held() const { return term_.load() != 0; }
   DurationMs renew_every_ms() const { return options_.lifetime_ms / 4; }
   const LeaseOptions& options() const { return options_; }
 
@@ -64,7 +66,7 @@ class Lease {
   LeaseOptions options_;
   kvStore* bucket_ = nullptr;
   std::uint64_t revision_ = 0;  // of the value this node last wrote; 0 = not held
-  std::uint64_t term_ = 0;
+  std::atomic<std::uint64_t> term_{0};
   std::atomic<std::int64_t> valid_until_ns_{0};
 };
 

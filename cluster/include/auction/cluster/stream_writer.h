@@ -52,9 +52,9 @@ class StreamWriter {
 // A JournalBackend that writes locally and replicates each batch before sync() reports it durable.
 class ReplicatedJournal final : public persistence::JournalBackend {
  public:
-  // `still_leading` is asked before every publish (the lease's valid()): once false, sync()
-  // refuses. A publish without an answer is retried for at most `retry_ms` (well inside the
-  // lease: a nats-server that died leaves its stream without a leader for a few seconds).
+  // `still_leading` is asked before every publish (the lease is held): once false, sync()
+  // refuses. A publish without an answer is retried for at most `retry_ms` (a nats-server that
+  // died leaves its stream without a leader for a few seconds).
   ReplicatedJournal(persistence::JournalBackend& local, StreamWriter& stream, std::uint64_t term,
                     std::function<bool()> still_leading, DurationMs retry_ms);
 

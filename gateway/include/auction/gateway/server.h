@@ -89,7 +89,8 @@ class Accounts {
 // Extra lines for /metrics and fields for /healthz, from the wiring (journal, pipeline).
 struct StatusSource {
   std::function<std::string()> metrics_text;
-  std::function<bool()> healthy;
+  // Why the server cannot take commands now, for /healthz (503 with the reason); empty: healthy.
+  std::function<std::string()> unhealthy_reason;
   // GET /nodes: {"nodes": [bidder page URLs of the shard's live nodes]} (SPEC §11: the page
   // reconnects to another node); unset: this server alone.
   std::function<std::string()> nodes_json;
