@@ -184,6 +184,7 @@ int run(int argc, char** argv) {
                   settler_options, &wiring);
   if (Status s = settler.start(); !s.is_ok()) return fail("settlement: " + s.message());
   PipelineOptions pipeline_options;
+  pipeline_options.journal_headroom_bytes = config.journal_headroom_mib << 20;
   pipeline_options.rebuild = [&](Engine& fresh) {
     RecoveryReport ignored;
     return recover(fresh, *journal, snapshots.get(), ignored);
@@ -201,7 +202,7 @@ int run(int argc, char** argv) {
   gateway::StatusSource status;
   if (node) status.nodes_json = [&node] { return node->nodes_json(); };
   status.unhealthy_reason = [&]() -> std::string {
-    if (pipeline && pipeline->stats().journal_failed) return "the journal failed";
+    if (std::string problem = wiring.durability_problem(); !problem.empty()) return problem;
     if (settler.stats().failed) return "settlement stopped: " + settler.last_error();
     if (node && !node->ready()) return "joining shard " + config.cluster.shard + " (NATS)";
     return {};

@@ -375,6 +375,7 @@ void ClusterNode::lead() {
   say("leading shard " + config_.shard + " from stream seq " + std::to_string(fence_seq) +
       " (term " + std::to_string(term) + ")");
   std::string why = status.is_ok() ? "" : status.message();
+  auto refusing_since = SteadyClock::time_point::max();
   while (why.empty() && !stopping_.load()) {
     nap(stopping_, std::chrono::milliseconds(lease_->renew_every_ms()));
     forwarder_->expire();  // what this node forwarded before it led: sent again, to itself
@@ -382,7 +383,13 @@ void ClusterNode::lead() {
     const Status renewed = lease_->renew();
     if (!renewed.is_ok() && !lease_->valid()) why = renewed.message();
     if (writer.deposed()) why = "the stream took a batch from another leader";
-    if (pipeline.stats().journal_failed && why.empty()) why = "the journal failed";
+    // A leader that cannot make commands durable (a failed journal, a full disk) hands over.
+    refusing_since = pipeline.stats().accepting ? SteadyClock::time_point::max()
+                                                : std::min(refusing_since, SteadyClock::now());
+    if (why.empty() &&
+        SteadyClock::now() - refusing_since > std::chrono::milliseconds(config_.lease_ms)) {
+      why = "this node cannot make commands durable: " + wiring_.durability_problem();
+    }
     stream_seq_.store(writer.last_sequence());
   }
   command_server_->stop();  // no new forwarded commands; those in flight are still answered

@@ -31,6 +31,7 @@ void apply_file(const std::string& path, Config& config) {
   config.admin_token_file = table["admin_token_file"].value_or(config.admin_token_file);
   config.io_threads = table["io_threads"].value_or(config.io_threads);
   config.journal_capacity_mib = table["journal_capacity_mib"].value_or(config.journal_capacity_mib);
+  config.journal_headroom_mib = table["journal_headroom_mib"].value_or(config.journal_headroom_mib);
   config.snapshot_every = table["snapshot_every"].value_or(config.snapshot_every);
   auto& l = config.limits;
   l.max_frame_bytes = table["limits"]["max_frame_bytes"].value_or(l.max_frame_bytes);
@@ -75,6 +76,9 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
   app.add_option("--admin-token-file", config.admin_token_file,
                  "file holding the admin token (default DATA_DIR/admin.token, made if missing)");
   app.add_option("--io-threads", config.io_threads, "network threads")->check(CLI::Range(1, 64));
+  app.add_option("--journal-headroom-mib", config.journal_headroom_mib,
+                 "room (capacity or disk) below which commands are refused until there is more")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--journal-capacity-mib", config.journal_capacity_mib,
                  "most the journal may hold; past it bids are refused until it is raised");
   app.add_option("--snapshot-every", config.snapshot_every, "commands between snapshots");

@@ -18,6 +18,7 @@ struct Config {
   std::string admin_token_file;                 // default: DATA_DIR/admin.token
   unsigned io_threads = 1;
   std::size_t journal_capacity_mib = 8192;
+  std::size_t journal_headroom_mib = 16;  // bids are refused when less room than this is left
   std::uint64_t snapshot_every = 1'000'000;
   bool demo = false;
   unsigned demo_bidders = 0;      // bidder0..bidderN-1, for load tests

@@ -1,5 +1,7 @@
 #include "wiring.h"
 
+#include <cstdio>
+
 namespace auction {
 
 using namespace persistence;
@@ -43,6 +45,23 @@ void Wiring::on_refused(std::uint64_t origin) {
   } else if (server_ != nullptr) {
     server_->refuse(origin);
   }
+}
+
+void Wiring::on_durability(bool ok, const std::string& why) {
+  // One line when durability stops and one when it resumes: an operator sees the cause.
+  if (ok) {
+    std::printf("auctiond: commands are durable again: taking bids\n");
+  } else {
+    std::printf("auctiond: durability stopped: %s\n", why.c_str());
+  }
+  std::fflush(stdout);
+  std::lock_guard lock(durability_mutex_);
+  durability_problem_ = ok ? std::string() : why;
+}
+
+std::string Wiring::durability_problem() const {
+  std::lock_guard lock(durability_mutex_);
+  return durability_problem_;
 }
 
 bool Wiring::submit(CommandBody body, std::uint64_t origin) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -69,6 +70,9 @@ class Wiring final : public persistence::OutcomeSink,
   // OutcomeSink.
   void on_durable(std::span<const persistence::CommandOutcome> outcomes) override;
   void on_refused(std::uint64_t origin) override;
+  void on_durability(bool ok, const std::string& why) override;
+  // Why commands are refused now (empty: they are not), for /healthz.
+  std::string durability_problem() const;
   // CommandPort.
   bool submit(CommandBody body, std::uint64_t origin) override;
   void submit_all(std::span<std::pair<CommandBody, std::uint64_t>> batch,
@@ -121,6 +125,8 @@ class Wiring final : public persistence::OutcomeSink,
   cluster::AccountReplica* account_replica_ = nullptr;
   std::function<std::string()> shard_status_;
   bool settlement_inputs_ = true;
+  mutable std::mutex durability_mutex_;
+  std::string durability_problem_;
   Status share_account(const UserId& user);
   ReplicaAnswers replica_;
   persistence::Settler* settler_ = nullptr;

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -652,8 +653,22 @@ std::optional<Digest256> Journal::mark(Seq seq) const {
 }
 
 JournalSpace Journal::space() const {
-  std::lock_guard lock(state_->mutex);
-  return JournalSpace{state_->used_bytes, state_->capacity_bytes.load()};
+  JournalSpace space;
+  std::size_t room = 0;
+  {
+    std::lock_guard lock(state_->mutex);
+    space.used_bytes = state_->used_bytes;
+    space.capacity_bytes = state_->capacity_bytes.load();
+    if (!state_->segments.empty()) {
+      const Segment& last = *state_->segments.back();
+      room = last.size - std::min(last.size, last.end.load());
+    }
+  }
+  struct statvfs disk {};
+  if (!state_->read_only && ::statvfs(state_->directory.c_str(), &disk) == 0) {
+    space.disk_free_bytes = room + static_cast<std::size_t>(disk.f_bavail) * disk.f_frsize;
+  }
+  return space;
 }
 
 Status Journal::scan(Seq from_seq, const std::function<bool(Seq, std::string_view)>& visit) const {

@@ -8,13 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include <cerrno>
+
 #include "auction/engine/status.h"
 
 namespace auction::persistence::lmdb {
 
 // LMDB's own error text, with what we were doing.
 inline Status error(int rc, std::string_view doing) {
-  const Status::Code code = rc == MDB_MAP_FULL ? Status::Code::full
+  const Status::Code code = rc == MDB_MAP_FULL || rc == ENOSPC ? Status::Code::full
                             : rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
                                 ? Status::Code::corruption
                             : rc == MDB_NOTFOUND || rc == ENOENT ? Status::Code::not_found

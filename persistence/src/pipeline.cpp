@@ -3,6 +3,7 @@
 #include <concurrentqueue/blockingconcurrentqueue.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -80,6 +81,8 @@ struct Pipeline::Impl {
   void sequence(CommandBody&& body, std::uint64_t origin);
   void hand_to_writer();
   void recover_from_failure();
+  void watch_durability();
+  std::string refusal_reason();
   bool accepting() const {
     return !failed.load() && free_bytes.load() > options.journal_headroom_bytes;
   }
@@ -103,6 +106,10 @@ struct Pipeline::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> failed{false};
   std::atomic<bool> failure_was_full{false};
+  std::mutex failure_mutex;
+  std::string failure;             // the journal's message of the last failure
+  bool reported_accepting = true;  // core thread
+  std::chrono::steady_clock::time_point next_space_check{};
   std::atomic<std::size_t> free_bytes{std::numeric_limits<std::size_t>::max()};
   std::atomic<std::size_t> grow_request{0};
   std::atomic<Seq> sequenced{0};
@@ -188,12 +195,40 @@ void Pipeline::Impl::recover_from_failure() {
   failed.store(false);  // accepting() still refuses until there is headroom again
 }
 
+// While commands are refused for lack of room, looks again twice a second (space freed on the
+// disk resumes the pipeline by itself); tells the sink when durability stops or resumes.
+void Pipeline::Impl::watch_durability() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!accepting() && !failed.load() && now >= next_space_check) {
+    free_bytes.store(journal.free_bytes());
+    next_space_check = now + std::chrono::milliseconds(500);
+  }
+  const bool ok = accepting();
+  if (ok == reported_accepting) return;
+  reported_accepting = ok;
+  sink.on_durability(ok, ok ? std::string() : refusal_reason());
+}
+
+std::string Pipeline::Impl::refusal_reason() {
+  std::string last;
+  {
+    std::lock_guard lock(failure_mutex);
+    last = failure;
+  }
+  if (failed.load()) return last + " (commands are refused until auctiond restarts)";
+  return "the journal has no room: " + std::to_string(free_bytes.load()) + " bytes free, " +
+         std::to_string(options.journal_headroom_bytes) + " needed" +
+         (last.empty() ? "" : " (" + last + ")") +
+         "; commands are refused until there is room again";
+}
+
 void Pipeline::Impl::core_main(bool restarted) {
   std::vector<Submission> buffer(kDequeueBulk);
   if (restarted) sequence(Restart{}, 0);
   for (;;) {
     hand_to_writer();
     if (failed.load()) recover_from_failure();
+    watch_durability();
     // Sleep until the next deadline or the next submission.
     const auto due_ms = engine.next_deadline_ms();
     const TimeMs now_ms = clock.now_ms();
@@ -265,6 +300,10 @@ bool Pipeline::Impl::commit(Batch& batch) {
     const bool full = status.code() == Status::Code::full;
     // A full journal takes nothing more until it has grown (grow_journal() refreshes this).
     if (full) free_bytes.store(0);
+    {
+      std::lock_guard lock(failure_mutex);
+      failure = status.message();
+    }
     failure_was_full.store(full);
     failed.store(true);
     return false;
@@ -389,7 +428,7 @@ Seq Pipeline::durable_seq() const {
 
 PipelineStats Pipeline::stats() const {
   return PipelineStats{impl_->sequenced.load(), impl_->durable.load(), impl_->batches.load(),
-                       impl_->refused.load(), impl_->failed.load()};
+                       impl_->refused.load(),   impl_->failed.load(),  impl_->accepting()};
 }
 
 }  // namespace auction::persistence

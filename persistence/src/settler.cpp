@@ -146,6 +146,13 @@ std::string Settler::last_error() const {
   return error_;
 }
 
+Status Settler::rewind() {
+  if (Status s = store_.load(state_, cursor_); !s.is_ok()) return s;
+  committed_cursor_ = cursor_;
+  shadow_ = Engine(shadow_.limits());
+  return init_shadow(cursor_);
+}
+
 void Settler::fail(const std::string& why, std::deque<Pending>& inputs) {
   {
     std::lock_guard lock(mutex_);
@@ -173,6 +180,10 @@ void Settler::run() {
     lock.unlock();
     if (failed_.load()) {
       fail(last_error(), inputs);
+    } else if (std::chrono::steady_clock::now() < full_until_) {
+      for (Pending& pending : inputs) {  // the disk was full a moment ago: no room for these
+        if (pending.done) pending.done(unavailable());
+      }
     } else {
       step(inputs, stopping);
     }
@@ -228,9 +239,14 @@ bool Settler::step(std::deque<Pending>& inputs, bool force_commit) {
     }
   }
   if (Status s = store_.commit(journaled, state_, changes, cursor_); !s.is_ok()) {
-    // The state in memory is ahead of the store now; nothing more is applied or answered ok.
+    // The state in memory is ahead of the store now: nothing of this batch is answered ok.
     for (auto& [done, answer] : answers) {
       if (done) done(unavailable());
+    }
+    // A full disk: back to the store's state, and try again once there may be room.
+    if (s.code() == Status::Code::full && rewind().is_ok()) {
+      full_until_ = now + std::chrono::seconds(1);
+      return false;
     }
     std::deque<Pending> none;
     fail("settlement stopped: " + s.message(), none);

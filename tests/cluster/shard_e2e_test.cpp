@@ -27,7 +27,8 @@ int cycles() {
 }  // namespace
 
 TEST_SUITE("shard") {
-  TEST_CASE("one leader: users, lots and bids through any node, and every node shows the same lot") {
+  TEST_CASE(
+      "one leader: users, lots and bids through any node, and every node shows the same lot") {
     Shard shard;
     const int leader = shard.leader();
     REQUIRE(leader >= 0);

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "../support/small_disk.h"
 #include "shard_fixture.h"
 
 using namespace auction;
@@ -192,5 +193,49 @@ TEST_SUITE("shard") {
     // Not closed: in its extension phase with a deadline at least a minute after the takeover.
     CHECK(snapshot.str("phase") == "extension");
     CHECK(snapshot.num("deadline_ms") >= killed_ms + 60'000);
+  }
+}
+
+TEST_SUITE("shard") {
+  TEST_CASE(
+      "a leader whose disk is full hands over, and resumes as a follower once there is room") {
+    SmallDisk disk(48);
+    Shard shard(disk.path + "/node-0");  // node-0 leads, on the small disk
+    Bidder alice{"alice", create_user(*shard.nodes[0], "alice"), nullptr};
+    Bidder bob{"bob", create_user(*shard.nodes[0], "bob"), nullptr};
+    create_open_lot(*shard.nodes[0], "hot");
+    REQUIRE(alice.connect(*shard.nodes[1]));
+    REQUIRE(bob.connect(*shard.nodes[2]));
+    std::vector<Accepted> accepted;
+    std::int64_t next = 1000;
+    for (int i = 0; i < 5; ++i) {
+      bid_next(alice, next, accepted);
+      bid_next(bob, next, accepted);
+    }
+    REQUIRE(accepted.size() == 10);
+
+    disk.fill();
+    const auto filled_at = std::chrono::steady_clock::now();
+    const std::size_t before = accepted.size();
+    // Bids go on through the followers: node-0 refuses (`unavailable`), then hands the lease
+    // over. Paced: a bidder is rate-limited like any other.
+    while (accepted.size() < before + 4 && std::chrono::steady_clock::now() - filled_at < 30s) {
+      bid_next(alice, next, accepted);
+      bid_next(bob, next, accepted);
+      std::this_thread::sleep_for(100ms);
+    }
+    CHECK(accepted.size() >= before + 4);
+    const int leader = shard.leader();
+    CHECK(leader > 0);
+    MESSAGE("bids accepted again "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - filled_at).count()
+            << " s after node-0's disk filled; node-" << leader << " leads");
+    disk.free_filler();
+    for (int i = 0; i < 5; ++i) {
+      bid_next(alice, next, accepted);
+      bid_next(bob, next, accepted);
+    }
+    CHECK(shard.settle_and_stop());  // node-0 caught up as a follower
+    check_shard_agrees(shard, accepted);
   }
 }

@@ -131,14 +131,19 @@ class ShardNode {
 class Shard {
  public:
   static constexpr int kNodes = 3;
-  Shard() {
+  // Node 0 starts first and leads; `node0_data_dir` puts its data elsewhere (a small disk).
+  explicit Shard(const std::string& node0_data_dir = {}) {
     const auto urls = nats.urls();
     const std::string list = urls[0] + "," + urls[1] + "," + urls[2];
     for (int i = 0; i < kNodes; ++i) {
-      nodes[i] = std::make_unique<ShardNode>(dir.sub("node-" + std::to_string(i)),
-                                             "node-" + std::to_string(i), list);
-      nodes[i]->start();
+      const std::string data =
+          i == 0 && !node0_data_dir.empty() ? node0_data_dir : dir.sub("node-" + std::to_string(i));
+      nodes[i] = std::make_unique<ShardNode>(data, "node-" + std::to_string(i), list);
     }
+    nodes[0]->start();
+    REQUIRE_MESSAGE(leader() == 0, "node-0 did not take the lease");
+    for (int i = 1; i < kNodes; ++i)
+      nodes[i]->start();
     REQUIRE_MESSAGE(all_ready(), "the shard's nodes did not all join");
   }
   ~Shard() {

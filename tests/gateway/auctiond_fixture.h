@@ -66,6 +66,10 @@ class Auctiond {
   }
 
   int pid() const { return process_->pid(); }
+  // The next line auctiond prints after its start-up banner (none on timeout).
+  std::optional<std::string> next_line(std::chrono::milliseconds timeout) {
+    return process_->read_line(timeout);
+  }
 
   std::unique_ptr<WsClient> client() { return std::make_unique<WsClient>("127.0.0.1", port); }
 

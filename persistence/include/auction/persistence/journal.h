@@ -31,6 +31,8 @@
 // mark, space) from any thread, concurrently with the writer; a scan never blocks the writer.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -52,8 +54,13 @@ struct JournalOptions {
 struct JournalSpace {
   std::size_t used_bytes = 0;
   std::size_t capacity_bytes = 0;
+  // What the disk can still take: the unwritten rest of the current segment plus the file
+  // system's free space (SIZE_MAX when unknown). A full disk stops the journal before its
+  // configured capacity does.
+  std::size_t disk_free_bytes = SIZE_MAX;
   std::size_t free_bytes() const {
-    return capacity_bytes > used_bytes ? capacity_bytes - used_bytes : 0;
+    const std::size_t capacity_free = capacity_bytes > used_bytes ? capacity_bytes - used_bytes : 0;
+    return std::min(capacity_free, disk_free_bytes);
   }
 };
 

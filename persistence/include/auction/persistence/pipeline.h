@@ -17,8 +17,11 @@
 //   - Clock ticks that change something are sequenced and journaled like any command; the core
 //     sleeps until the engine's next deadline or the next submission, never spinning.
 //   - After a journal failure every command in flight is refused and new ones are refused. When
-//     the journal is full and a `rebuild` function is given, the engine is rebuilt from durable
-//     state and the pipeline resumes by itself once the journal has room again (grow_journal()).
+//     the journal is full (its capacity, or the disk) and a `rebuild` function is given, the
+//     engine is rebuilt from durable state and the pipeline resumes by itself once the journal
+//     has room again (grow_journal(), or space freed on the disk: checked twice a second). A
+//     failed fsync never resumes: the page cache cannot be trusted, the process must restart.
+//   - The sink hears once when durability stops (with the reason) and once when it resumes.
 //   - Limits: at most max_queued_commands submitted and not yet sequenced (then submit() refuses);
 //     at most max_unreleased_commands sequenced and not yet durable (then the core stops taking
 //     commands until the writer catches up).
@@ -31,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "auction/engine/engine.h"
 #include "auction/persistence/chain_digest.h"
@@ -62,6 +66,9 @@ class OutcomeSink {
   virtual void on_durable(std::span<const CommandOutcome> outcomes) = 0;
   // A submitted command that was not applied: answer `unavailable`. Core or writer thread.
   virtual void on_refused(std::uint64_t origin) = 0;
+  // Durability stopped (`ok` false: commands are refused from now, `why` says why) or resumed.
+  // Once per change, core thread.
+  virtual void on_durability(bool /*ok*/, const std::string& /*why*/) {}
 };
 
 struct PipelineStats {
@@ -70,6 +77,7 @@ struct PipelineStats {
   std::uint64_t batches = 0;
   std::uint64_t refused = 0;
   bool journal_failed = false;
+  bool accepting = true;  // false while commands are refused (failed, or no room)
 };
 
 class Pipeline {

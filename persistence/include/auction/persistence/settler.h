@@ -23,6 +23,8 @@
 //     max_records_per_batch engine records per commit. Commits of nothing but read progress are
 //     deferred (re-reading records with no effect after a crash is harmless).
 //   - A store or journal failure stops consuming: later inputs are refused; last_error() says why.
+//     A commit refused for a full disk is not a failure: the settler goes back to the store's
+//     state (its inputs are answered `unavailable`) and tries again a second later.
 // Threading: submit(), notify(), stats() from any thread; start()/stop() from the owner; `done`
 // and the listener run on the settler's thread and must not block.
 #pragma once
@@ -117,6 +119,8 @@ class Settler {
   // One batch: engine records, inputs, a tick if due; commit; answer. False on failure.
   bool step(std::deque<Pending>& inputs, bool force_commit);
   Status init_shadow(Seq cursor);
+  // After a commit refused for a full disk: state, cursor and shadow engine back to the store's.
+  Status rewind();
   void fail(const std::string& why, std::deque<Pending>& inputs);
 
   const Journal& journal_;
@@ -130,6 +134,7 @@ class Settler {
   Seq cursor_ = 0;            // engine records applied (settler thread)
   Seq committed_cursor_ = 0;  // ... and committed
   std::chrono::steady_clock::time_point last_commit_;
+  std::chrono::steady_clock::time_point full_until_{};  // a full disk: wait before retrying
   std::vector<std::pair<UserId, LotId>> requalify_;
 
   mutable std::mutex mutex_;
