@@ -175,6 +175,19 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
   if (v.outcome) {
     w.field("outcome", outcome_name(*v.outcome));
   }
+  // The lot's last bids, newest last (after a restart too: the board is seeded from the journal).
+  const std::vector<RecentBid> recent = entry.recent_bids.newest_first();
+  w.begin_array("recent");
+  for (auto bid = recent.rbegin(); bid != recent.rend(); ++bid) {
+    w.begin_object()
+        .field("amount", bid->amount_minor)
+        .field("bidder", bid->bidder == viewer ? std::string(bid->bidder.view())
+                                               : mask_user(bid->bidder.view()))
+        .field("at_ms", bid->ts_ms)
+        .field("auto", false)
+        .end_object();
+  }
+  w.end_array();
   w.end_object();
   return out;
 }

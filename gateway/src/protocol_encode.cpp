@@ -54,6 +54,10 @@ std::string encode_accepted(const RequestId& id, const LotId& lot, AmountMinor a
   header(w, "accepted", id, ts_ms)
       .field("lot", lot.view())
       .field("amount", amount_minor)
+      // A plain bid that is accepted leads at its own amount (SPEC §4.2: `leading` and `price`
+      // always present; they differ once a maximum bid can overtake it at once).
+      .field("leading", true)
+      .field("price", amount_minor)
       .field("seq", static_cast<std::int64_t>(seq))
       .field("deadline_ms", deadline_ms)
       .field("min_next", std::optional<std::int64_t>(min_next_minor))

@@ -104,6 +104,35 @@ TEST_CASE("bids: accepted after durability, and each reject code with min_next")
   CHECK(ask(*bob, R"({"type":"bid","lot":"lamp","amount":11000})").str("type") == "accepted");
 }
 
+TEST_CASE("accepted carries leading and price, and a snapshot the recent bids newest last") {
+  Auctiond server;
+  auto alice = server.login("alice");
+  auto bob = server.login("bob");
+  // lamp: start 10000, reserve 15000 (above the start: not met before any bid).
+  const Message before = ask(*alice, R"({"type":"subscribe","lot":"lamp"})");
+  CHECK_FALSE(before.root()["reserve_met"].get_bool().value());
+  CHECK(before.root()["recent"].get_array().size() == 0);
+  CHECK(ask(*alice, R"({"type":"unsubscribe","lot":"lamp"})").str("type") == "unsubscribed");
+  const Message first = ask(*alice, R"({"type":"bid","lot":"lamp","amount":10000})");
+  CHECK(first.root()["leading"].get_bool().value());
+  CHECK(first.num("price") == 10000);
+  const Message second = ask(*bob, R"({"type":"bid","lot":"lamp","amount":10500})");
+  CHECK(second.num("price") == 10500);
+  const Message snapshot = ask(*alice, R"({"type":"subscribe","lot":"lamp"})");
+  simdjson::dom::array recent;
+  REQUIRE(snapshot.root()["recent"].get(recent) == simdjson::SUCCESS);
+  REQUIRE(recent.size() == 2);
+  CHECK(recent.at(0)["amount"].get_int64().value() == 10000);
+  CHECK(recent.at(0)["bidder"].get_string().value() == "alice");  // her own name
+  CHECK(recent.at(1)["amount"].get_int64().value() == 10500);
+  CHECK(recent.at(1)["bidder"].get_string().value() == "b***b");  // others' masked
+  CHECK(recent.at(1)["at_ms"].get_int64().value() >= recent.at(0)["at_ms"].get_int64().value());
+  CHECK_FALSE(recent.at(1)["auto"].get_bool().value());
+  // A lot whose reserve is its start price: met before the first bid.
+  CHECK(
+      ask(*alice, R"({"type":"subscribe","lot":"vase"})").root()["reserve_met"].get_bool().value());
+}
+
 TEST_CASE("amounts that are not plain integers in range are invalid_amount, never rounded") {
   Auctiond server;
   auto bob = server.login("bob");

@@ -36,7 +36,7 @@ class Subscriber {
   virtual UserId viewer() const = 0;
 };
 
-// One accepted bid, as the admin's "lots show" lists them.
+// One accepted bid, as a snapshot's `recent` and the admin's "lots show" list them.
 struct RecentBid {
   Seq seq = 0;
   TimeMs ts_ms = 0;
@@ -47,7 +47,7 @@ struct RecentBid {
 // The last few accepted bids of a lot, in a fixed ring (no allocation per bid).
 class RecentBids {
  public:
-  static constexpr std::size_t kCapacity = 10;
+  static constexpr std::size_t kCapacity = 50;  // SPEC §7: a snapshot's `recent`, at most 50
   void push(const RecentBid& bid) {
     ring_[next_] = bid;
     next_ = (next_ + 1) % kCapacity;
@@ -81,7 +81,11 @@ struct LotView {
 
   bool bidding_over() const { return phase == Phase::closed || phase == Phase::cancelled; }
   std::optional<AmountMinor> min_next_minor() const;
-  bool reserve_met() const { return price_minor != 0 && price_minor >= config.reserve_minor; }
+  // SPEC §7: before the first bid too, false while a reserve above the start price is unmet.
+  bool reserve_met() const {
+    return price_minor != 0 ? price_minor >= config.reserve_minor
+                            : config.reserve_minor <= config.start_price_minor;
+  }
 };
 
 // "alice" → "a***e": enough to tell bidders apart in a feed, not to identify them.

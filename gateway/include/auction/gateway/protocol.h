@@ -103,7 +103,7 @@ std::string encode_simple(std::string_view type, const RequestId& id, TimeMs ts_
 // echoed as written when every JSON reader takes it back, else null).
 std::string encode_rejected(const Request& request, std::string_view code,
                             std::optional<AmountMinor> min_next_minor, TimeMs ts_ms);
-// `accepted` {lot, amount, seq, deadline_ms, min_next}.
+// `accepted` {lot, amount, leading, price, seq, deadline_ms, min_next}.
 std::string encode_accepted(const RequestId& id, const LotId& lot, AmountMinor amount_minor,
                             Seq seq, TimeMs deadline_ms, AmountMinor min_next_minor, TimeMs ts_ms);
 // `registered` {lot, deposit}: the deposit is held and the bidder qualified.
