@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "auctionctl/values.h"
+#include "auction/engine/duration_text.h"
 
 namespace auction {
 namespace {
@@ -155,10 +155,16 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
 Status settlement_config(const Config& config, settlement::SettlementConfig& out,
                          DurationMs& webhook_tolerance_ms) {
   const auto duration = [](const std::string& text, const char* option, DurationMs& value) {
-    const auto parsed = auctionctl::parse_duration(text);
-    if (!parsed.value) return Status::error(std::string(option) + ": " + parsed.error);
-    value = *parsed.value;
-    return Status::ok();
+    switch (parse_duration_ms(text, value)) {
+      case DurationError::none:
+        return Status::ok();
+      case DurationError::too_long:
+        return Status::error(std::string(option) + ": \"" + text + "\" is more than 366 days");
+      case DurationError::malformed:
+        break;
+    }
+    return Status::error(std::string(option) + ": bad duration \"" + text +
+                         "\": a number and a unit, e.g. 1500ms, 30s, 5m, 2h, 1d");
   };
   if (Status s = duration(config.payment_window, "--payment-window", out.payment_window_ms);
       !s.is_ok()) {

@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "auction/engine/duration_text.h"
 #include "harness.h"
 
 using namespace auction;
@@ -55,6 +56,25 @@ TEST_SUITE("identifiers and amounts") {
     CHECK(CurrencyCode::parse("CNY").has_value());
     CHECK_FALSE(CurrencyCode::parse("eur").has_value());
     CHECK_FALSE(CurrencyCode::parse("EURO").has_value());
+  }
+
+  TEST_CASE("durations as people write them (SPEC §1), at most 366 days") {
+    const auto ms = [](const char* text) {
+      DurationMs value = -1;
+      return parse_duration_ms(text, value) == DurationError::none ? value : -1;
+    };
+    CHECK(ms("0") == 0);
+    CHECK(ms("1500ms") == 1'500);
+    CHECK(ms("30s") == 30'000);
+    CHECK(ms("5m") == 300'000);
+    CHECK(ms("2h") == 7'200'000);
+    CHECK(ms("1d") == 86'400'000);
+    CHECK(ms("1h30m") == 5'400'000);
+    CHECK(ms("366d") == kMaxDurationMs);
+    DurationMs ignored = 0;
+    CHECK(parse_duration_ms("367d", ignored) == DurationError::too_long);
+    for (const char* bad : {"", "5", "5x", "m", "-5s", "1.5s", "5 s", "99999999999999s"})
+      CHECK_MESSAGE(parse_duration_ms(bad, ignored) == DurationError::malformed, bad);
   }
 
   TEST_CASE("a currency's minor unit has the decimals of ISO 4217") {

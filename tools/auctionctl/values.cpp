@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "auction/engine/duration_text.h"
 #include "auction/engine/types.h"
 
 namespace auctionctl {
@@ -12,7 +13,6 @@ namespace {
 
 // The engine's limits (SPEC §1), so a value auctionctl takes is one the server takes.
 constexpr std::int64_t kMaxAmount = auction::kMaxAmountMinor;
-constexpr DurationMs kMaxDurationMs = auction::kMaxDurationMs;
 
 std::string quoted(std::string_view text) {
   return "\"" + std::string(text) + "\"";
@@ -111,47 +111,17 @@ Parsed<std::int64_t> parse_major_amount(std::string_view text, std::string_view 
 }
 
 Parsed<DurationMs> parse_duration(std::string_view text) {
-  const auto fail = [&] {
-    return Parsed<DurationMs>::fail("bad duration " + quoted(text) +
-                                    ": a number and a unit, e.g. 1500ms, 30s, 5m, 2h, 1d");
-  };
-  if (text == "0") return {0, {}};
-  std::string_view rest = text;
-  DurationMs total = 0;
-  if (rest.empty()) return fail();
-  while (!rest.empty()) {
-    const auto number = take_number(rest, 12);
-    if (!number) return fail();
-    DurationMs unit = 0;
-    if (rest.starts_with("ms")) {
-      unit = 1;
-      rest.remove_prefix(2);
-    } else if (!rest.empty()) {
-      switch (rest.front()) {
-        case 's':
-          unit = 1'000;
-          break;
-        case 'm':
-          unit = 60'000;
-          break;
-        case 'h':
-          unit = 3'600'000;
-          break;
-        case 'd':
-          unit = 86'400'000;
-          break;
-        default:
-          return fail();
-      }
-      rest.remove_prefix(1);
-    }
-    if (unit == 0 || *number > kMaxDurationMs / unit) return fail();
-    total += *number * unit;
-    if (total > kMaxDurationMs) {
+  DurationMs value = 0;
+  switch (auction::parse_duration_ms(text, value)) {
+    case auction::DurationError::none:
+      return {value, {}};
+    case auction::DurationError::too_long:
       return Parsed<DurationMs>::fail("bad duration " + quoted(text) + ": at most 366 days");
-    }
+    case auction::DurationError::malformed:
+      break;
   }
-  return {total, {}};
+  return Parsed<DurationMs>::fail("bad duration " + quoted(text) +
+                                  ": a number and a unit, e.g. 1500ms, 30s, 5m, 2h, 1d");
 }
 
 std::optional<TimeMs> civil_to_ms(int year, int month, int day, int hour, int minute, int second,
