@@ -12,12 +12,6 @@ using Clock = std::chrono::steady_clock;
 // stored twice). Far above any retry of ours, which stops at the lease's lifetime.
 constexpr std::int64_t kDuplicateWindowNs = 120LL * 1000 * 1000 * 1000;
 
-bool retryable(natsStatus status) {
-  // Right after start a cluster answers nothing until it has a meta leader, and a stream has
-  // no leader for a moment after it is made or its leader died.
-  return status == NATS_TIMEOUT || status == NATS_NO_RESPONDERS;
-}
-
 }  // namespace
 
 bool is_shard_id(std::string_view text) {
@@ -114,10 +108,8 @@ Status NatsLink::ensure_stream(const ShardNames& names, DurationMs timeout_ms) {
                      info->Cluster->Leader != nullptr;
     const std::uint64_t last = info != nullptr ? info->State.LastSeq : 0;
     jsStreamInfo_Destroy(info);
-    if (status != NATS_OK && !retryable(status)) {
-      return Status::error(Status::Code::unavailable,
-                           "stream " + names.stream + ": " + nats_error_text(status));
-    }
+    // Any error here may pass (a cluster still electing its meta leader answers with several):
+    // retried until the deadline, which reports the last one.
     if (led && last == 0) {
       // The genesis record, once whoever comes first (its message id makes a second one a no-op).
       jsPubOptions publish;
@@ -132,7 +124,7 @@ Status NatsLink::ensure_stream(const ShardNames& names, DurationMs timeout_ms) {
     last_error = nats_error_text(status);
     if (Clock::now() >= deadline) {
       return Status::error(Status::Code::unavailable,
-                           "stream " + names.stream + " has no leader yet: " + last_error);
+                           "stream " + names.stream + " is not ready: " + last_error);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
