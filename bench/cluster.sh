@@ -18,9 +18,10 @@ trap cleanup EXIT
 limits=(--bids-per-second 1000000 --bid-burst 1000000 --messages-per-second 1000000
         --message-burst 1000000)
 wait_for() { for _ in $(seq 300); do curl -sf "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "no $1" >&2; exit 1; }
-admin() {  # admin NODE_DIR METHOD PATH BODY
+admin() {  # admin NODE_DIR METHOD PATH BODY (the body through a file: a catalogue is large)
+  printf '%s' "$4" >"$work/body.json"
   curl -sf -X "$2" "$(cat "$1/admin.url")$3" -H "Authorization: Bearer $(cat "$1/admin.token")" \
-    -H 'Content-Type: application/json' -d "$4"
+    -H 'Content-Type: application/json' --data-binary @"$work/body.json"
 }
 # 1,000 open lots and 50 bidders through the admin API; their tokens to $work/tokens.
 load_sale() {
@@ -34,6 +35,7 @@ load_sale() {
     admin "$1" POST /v1/users "{\"user\":\"bidder$i\"}" | sed -n 's/.*"token":"\([^"]*\)".*/bidder'"$i"' \1/p' >>"$work/tokens"
   done
 }
+ticks() { local t=0 pid; for pid in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/$pid/stat 2>/dev/null || echo 0))); done; echo $t; }
 loadgen() { build/release/tools/auction-loadgen --target "$1" --tokens "$work/tokens" --lots 1000 --connections 50 --duration "$seconds"; }
 
 single() {
@@ -41,6 +43,7 @@ single() {
   build/release/server/auctiond --data-dir "$work/single" --listen 127.0.0.1:18180 --admin-listen 127.0.0.1:18190 \
     "${limits[@]}" >"$work/single.log" 2>&1 &
   local server=$!
+  pids+=($server)
   wait_for http://127.0.0.1:18180/healthz
   load_sale "$work/single"
   echo "== one node, 50 connections"; loadgen 127.0.0.1:18180
@@ -73,7 +76,15 @@ shard() {
   follower=$(( (leader + 1) % 3 ))
   load_sale "$work/shard/node-$leader"
   sleep 1  # the users reach every node
+  # Where the CPU goes during the run through the leader (of 2 cores: 200 %).
+  local hz; hz=$(getconf CLK_TCK)
+  local natsp=("${nodes[@]:0:3}") auctionds=("${nodes[@]:3:3}")
+  local n0 l0 f0; n0=$(ticks "${natsp[@]}"); l0=$(ticks "${auctionds[$leader]}")
+  f0=$(( $(ticks "${auctionds[@]}") - l0 ))
   echo "== shard of three through the leader (node-$leader), 50 connections"; loadgen 127.0.0.1:$((18280 + leader))
+  local n1 l1 f1; n1=$(ticks "${natsp[@]}"); l1=$(ticks "${auctionds[$leader]}")
+  f1=$(( $(ticks "${auctionds[@]}") - l1 ))
+  echo "CPU over the run: nats-server x3 $(( (n1 - n0) * 100 / hz / seconds ))%, leader $(( (l1 - l0) * 100 / hz / seconds ))%, followers x2 $(( (f1 - f0) * 100 / hz / seconds ))% (of 200%)"
   echo "== shard of three through a follower (node-$follower), 50 connections"; loadgen 127.0.0.1:$((18280 + follower))
   for pid in "${nodes[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait "${nodes[@]}" 2>/dev/null || true

@@ -16,8 +16,10 @@ StreamWriter::StreamWriter(NatsLink& link, const ShardNames& names, std::string 
     : link_(link), names_(names), node_(std::move(node)) {}
 
 Status StreamWriter::fence(std::uint64_t term, std::uint64_t& tail_out) {
-  if (Status s = link_.last_sequence(names_, last_sequence_); !s.is_ok()) return s;
-  deposed_ = false;
+  std::uint64_t last = 0;
+  if (Status s = link_.last_sequence(names_, last); !s.is_ok()) return s;
+  last_sequence_.store(last);
+  deposed_.store(false);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(link_.request_timeout_ms());
   if (Status s = publish(encode_fence(Fence{term, node_}), node_ + ".fence." + std::to_string(term),
@@ -35,7 +37,7 @@ Status StreamWriter::publish(const std::string& payload, const std::string& mess
   AUCTION_ASSERT(last_sequence_ > 0);  // fence() first: an expected sequence of 0 checks nothing
   jsPubOptions options;
   jsPubOptions_Init(&options);
-  options.ExpectLastSeq = last_sequence_;  // never 0: the genesis record is sequence 1
+  options.ExpectLastSeq = last_sequence_.load();  // never 0: the genesis record is sequence 1
   options.MsgId = message_id.c_str();
   while (true) {
     jsPubAck* ack = nullptr;
@@ -44,12 +46,12 @@ Status StreamWriter::publish(const std::string& payload, const std::string& mess
         js_Publish(&ack, link_.jetstream(), names_.subject.c_str(), payload.data(),
                    static_cast<int>(payload.size()), &options, &code);
     if (status == NATS_OK) {
-      last_sequence_ = ack->Sequence;
+      last_sequence_.store(ack->Sequence);
       jsPubAck_Destroy(ack);
       return Status::ok();
     }
     if (code == kWrongLastSequence) {
-      deposed_ = true;
+      deposed_.store(true);
       return Status::error(
           Status::Code::unavailable,
           "the stream moved on without this node (another node leads): " + nats_error_text(status));
@@ -92,7 +94,7 @@ Status ReplicatedJournal::sync() {
   // The id names the leadership and the last journal seq: a retry is stored once, and another
   // leader's batch at the same seq is a different message (refused by its expected sequence).
   const std::string id = std::to_string(term_) + "." + std::to_string(staged_last_seq_);
-  Status published = Status::error(Status::Code::unavailable, "the lease has lapsed");
+  Status published = Status::error(Status::Code::unavailable, "the lease is lost");
   if (still_leading_()) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(retry_ms_);
     published = stream_.publish(staged_, id, deadline);

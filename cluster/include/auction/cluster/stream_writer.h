@@ -14,10 +14,13 @@
 //     a refusal for a wrong last sequence means another node leads: `unavailable`, deposed()
 //     true, and every later publish refused.
 //   - ReplicatedJournal::sync() returns ok only after the local fsync AND the stream's
-//     acknowledgement: the pipeline answers nothing before both (SPEC §11).
-// Threading: one thread (the pipeline's writer) uses a StreamWriter / ReplicatedJournal.
+//     acknowledgement: the pipeline answers nothing before both (SPEC §11). (Running the two
+//     side by side was measured and did not help on one machine: bench/RESULTS.md.)
+// Threading: one thread (the pipeline's writer) uses a StreamWriter / ReplicatedJournal;
+// deposed() and last_sequence() may be read from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,15 +41,16 @@ class StreamWriter {
   Status fence(std::uint64_t term, std::uint64_t& tail_out);
   Status publish(const std::string& payload, const std::string& message_id,
                  std::chrono::steady_clock::time_point deadline);
-  bool deposed() const { return deposed_; }
-  std::uint64_t last_sequence() const { return last_sequence_; }
+  // Any thread (the node's loop watches them).
+  bool deposed() const { return deposed_.load(); }
+  std::uint64_t last_sequence() const { return last_sequence_.load(); }
 
  private:
   NatsLink& link_;
   const ShardNames& names_;
   std::string node_;
-  std::uint64_t last_sequence_ = 0;  // the stream's, as this writer last stored or read it
-  bool deposed_ = false;
+  std::atomic<std::uint64_t> last_sequence_{0};  // the stream's, as last stored or read here
+  std::atomic<bool> deposed_{false};
 };
 
 // A JournalBackend that writes locally and replicates each batch before sync() reports it durable.
