@@ -13,19 +13,7 @@ AccountReplica::~AccountReplica() {
 }
 
 Status AccountReplica::open() {
-  kvConfig config;
-  kvConfig_Init(&config);
-  config.Bucket = names_.users.c_str();
-  config.History = 1;
-  config.StorageType = js_FileStorage;
-  config.Replicas = 3;
-  const natsStatus status = js_CreateKeyValue(&bucket_, link_.jetstream(), &config);
-  if (status != NATS_OK &&
-      js_KeyValue(&bucket_, link_.jetstream(), names_.users.c_str()) != NATS_OK) {
-    return Status::error(Status::Code::unavailable,
-                         "users bucket " + names_.users + ": " + nats_error_text(status));
-  }
-  return link_.wait_for_leader("KV_" + names_.users, 10'000);
+  return link_.open_bucket(names_.users, 0, js_FileStorage, bucket_);
 }
 
 Status AccountReplica::publish(const UserId& user, std::string_view record) {

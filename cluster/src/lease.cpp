@@ -6,7 +6,6 @@ namespace auction::cluster {
 namespace {
 
 constexpr const char* kKey = "leader";
-constexpr std::int64_t kNsPerMs = 1'000'000;
 
 }  // namespace
 
@@ -18,31 +17,7 @@ Lease::~Lease() {
 }
 
 Status Lease::open() {
-  kvConfig config;
-  kvConfig_Init(&config);
-  config.Bucket = names_.bucket.c_str();
-  config.History = 1;
-  config.TTL = options_.lifetime_ms * kNsPerMs;
-  config.StorageType = js_FileStorage;
-  config.Replicas = 3;
-  natsStatus status = js_CreateKeyValue(&bucket_, link_.jetstream(), &config);
-  if (status == NATS_OK) return link_.wait_for_leader("KV_" + names_.bucket, 10'000);
-  const std::string why = nats_error_text(status);
-  if (js_KeyValue(&bucket_, link_.jetstream(), names_.bucket.c_str()) == NATS_OK) {
-    kvStatus* state = nullptr;
-    if (kvStore_Status(&state, bucket_) == NATS_OK) {
-      const std::int64_t ttl_ms = kvStatus_TTL(state) / kNsPerMs;
-      kvStatus_Destroy(state);
-      if (ttl_ms != options_.lifetime_ms) {
-        return Status::error("lease bucket " + names_.bucket + " has a lifetime of " +
-                             std::to_string(ttl_ms) + " ms, this node wants " +
-                             std::to_string(options_.lifetime_ms) +
-                             " ms: every node of a shard needs the same --lease-ms");
-      }
-      return link_.wait_for_leader("KV_" + names_.bucket, 10'000);
-    }
-  }
-  return Status::error(Status::Code::unavailable, "lease bucket " + names_.bucket + ": " + why);
+  return link_.open_bucket(names_.bucket, options_.lifetime_ms, js_FileStorage, bucket_);
 }
 
 void Lease::hold_until(SteadyClock::time_point sent, std::uint64_t revision) {

@@ -145,6 +145,37 @@ Status NatsLink::ensure_stream(const ShardNames& names, DurationMs timeout_ms) {
   return Status::ok();
 }
 
+Status NatsLink::open_bucket(const std::string& bucket, DurationMs ttl_ms, jsStorageType storage,
+                             kvStore*& out) {
+  constexpr std::int64_t kNsPerMs = 1'000'000;
+  kvConfig config;
+  kvConfig_Init(&config);
+  config.Bucket = bucket.c_str();
+  config.History = 1;
+  config.TTL = ttl_ms * kNsPerMs;
+  config.StorageType = storage;
+  config.Replicas = 3;
+  const natsStatus status = js_CreateKeyValue(&out, js_, &config);
+  if (status != NATS_OK) {
+    // It exists with another configuration (or NATS did not answer): bind it and compare.
+    const std::string why = nats_error_text(status);
+    if (js_KeyValue(&out, js_, bucket.c_str()) != NATS_OK) {
+      return Status::error(Status::Code::unavailable, "bucket " + bucket + ": " + why);
+    }
+    kvStatus* state = nullptr;
+    if (kvStore_Status(&state, out) == NATS_OK) {
+      const std::int64_t existing_ms = kvStatus_TTL(state) / kNsPerMs;
+      kvStatus_Destroy(state);
+      if (existing_ms != ttl_ms) {
+        return Status::error("bucket " + bucket + " keeps entries " + std::to_string(existing_ms) +
+                             " ms, this node wants " + std::to_string(ttl_ms) +
+                             " ms: every node of a shard needs the same settings (--lease-ms)");
+      }
+    }
+  }
+  return wait_for_leader("KV_" + bucket, 10'000);
+}
+
 Status NatsLink::wait_for_leader(const std::string& stream, DurationMs timeout_ms) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   std::string why;

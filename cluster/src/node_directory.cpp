@@ -12,20 +12,8 @@ NodeDirectory::~NodeDirectory() {
 }
 
 Status NodeDirectory::open() {
-  kvConfig config;
-  kvConfig_Init(&config);
-  config.Bucket = names_.nodes.c_str();
-  config.History = 1;
-  config.TTL = kNodeEntryLifetimeMs * 1'000'000;
-  config.StorageType = js_MemoryStorage;  // a status a second: nothing worth a disk write
-  config.Replicas = 3;
-  const natsStatus status = js_CreateKeyValue(&bucket_, link_.jetstream(), &config);
-  if (status != NATS_OK &&
-      js_KeyValue(&bucket_, link_.jetstream(), names_.nodes.c_str()) != NATS_OK) {
-    return Status::error(Status::Code::unavailable,
-                         "nodes bucket " + names_.nodes + ": " + nats_error_text(status));
-  }
-  return link_.wait_for_leader("KV_" + names_.nodes, 10'000);
+  // In memory: a status a second is nothing worth a disk write.
+  return link_.open_bucket(names_.nodes, kNodeEntryLifetimeMs, js_MemoryStorage, bucket_);
 }
 
 Status NodeDirectory::publish(const std::string& node, const std::string& status_json) {

@@ -56,6 +56,12 @@ class NatsLink {
 
   Status connect(const NatsOptions& options);
   Status ensure_stream(const ShardNames& names, DurationMs timeout_ms);
+  // Makes the key-value bucket `bucket` (3 replicas, one value a key, entries kept `ttl_ms`; 0 =
+  // for ever) or binds it when it exists, and waits until it takes writes. A bucket that exists
+  // with another lifetime is refused (`invalid_argument`, both lifetimes named): every node of a
+  // shard must run with the same settings. `out` is the caller's to kvStore_Destroy.
+  Status open_bucket(const std::string& bucket, DurationMs ttl_ms, jsStorageType storage,
+                     kvStore*& out);
   // Waits until the stream `stream` (a key-value bucket's is KV_<bucket>) has a leader: a stream
   // just made, or whose leader died, takes writes only then.
   Status wait_for_leader(const std::string& stream, DurationMs timeout_ms);
