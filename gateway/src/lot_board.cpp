@@ -91,6 +91,7 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
             .field("amount", bid->amount_minor)
             .field("bidder",
                    plain ? std::string(bid->bidder.view()) : mask_user(bid->bidder.view()))
+            .field("at_ms", event.ts_ms)  // the bid's sequencing time (SPEC §7)
             .field("deadline_ms", bid->deadline_ms)
             .field("min_next", view.min_next_minor())
             .field("bids", std::int64_t{bid->bid_count})

@@ -73,10 +73,14 @@ try {
   check((await alice.textContent("#phase")) === "timed", "the lot opens in its timed phase");
   check(await alice.isHidden("#deposit-row"), "a lot without deposit offers no deposit registration");
 
-  // Timed phase: alice bids the next valid amount.
+  // Timed phase: alice bids the next valid amount, and leads.
   await alice.click("#bid");
   await alice.waitForSelector("#feedback.ok", { timeout: 5000 });
   check((await alice.textContent("#feedback")).startsWith("Accepted"), "alice's bid is accepted");
+  await alice.waitForSelector("#leader .you", { timeout: 5000 });
+  check((await alice.textContent("#bid")) === "You lead" && await alice.isDisabled("#bid"),
+        "the leader is told it leads, and cannot outbid itself");
+  check((await alice.title()).startsWith("You lead"), "the tab title says she leads: " + await alice.title());
 
   // Extension phase: the countdown restarts on every accepted bid.
   await bob.waitForSelector("#phase:has-text('extension')", { timeout: 10000 });
@@ -92,6 +96,10 @@ try {
   await bob.waitForTimeout(300);
   const after = await seconds(bob);
   check(after > before + 1, `the countdown resets after a bid in extension (${before}s -> ${after}s)`);
+  // alice is told she was outbid, on the page and in the tab title.
+  await alice.waitForSelector("#feedback:has-text('You have been outbid')", { timeout: 5000 });
+  check((await alice.title()).startsWith("Outbid"), "the tab title says she was outbid: " + await alice.title());
+  check(!(await alice.isDisabled("#bid")), "an outbid bidder can bid again");
   await bob.screenshot({ path: join(shots, "bob-extension.png") });
   await alice.screenshot({ path: join(shots, "alice-extension.png") });
 
@@ -141,7 +149,7 @@ try {
   check((await alice.textContent("#price")) === "¥10,000 to start", "JPY start price: " + await alice.textContent("#price"));
   check((await alice.textContent("#bid")) === "Bid ¥10,000", "JPY bid button: " + await alice.textContent("#bid"));
   await alice.click("#bid");
-  await alice.waitForSelector("#bid:has-text('¥10,500')", { timeout: 5000 });
+  await alice.waitForSelector("#bid:has-text('You lead')", { timeout: 5000 });
   check((await alice.textContent("#feedback")).includes("¥10,000"), "the JPY bid is accepted at ¥10,000: " + await alice.textContent("#feedback"));
   const yen = await alice.evaluate(() => state.snap.price);
   check(yen === 10000, "the JPY bid sent 10000 yen (minor units), not 1000000: " + yen);
@@ -154,6 +162,40 @@ try {
   await alice.waitForSelector("#price:has-text('12.355')", { timeout: 5000 });
   const dinar = await alice.evaluate(() => state.snap.price);
   check(dinar === 12355, "two increments above 12.345 BHD is 12355 minor units: " + dinar);
+
+  // On a phone: one column, nothing wider than the screen, the Bid button in view; Enter logs
+  // in; the token is a password field; lots open from the keyboard; an automated accessibility
+  // pass (axe-core) finds nothing serious.
+  const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "en-US",
+                                                   isMobile: true, hasTouch: true })).newPage();
+  await phone.goto(banner.url);
+  check(await phone.getAttribute("#token", "type") === "password", "the token field is a password field");
+  await phone.fill("#user", "carol");
+  await phone.fill("#token", banner.tokens.carol);
+  await phone.press("#token", "Enter");
+  await phone.waitForSelector("text=logged in as carol", { timeout: 5000 });
+  await phone.focus("li[data-lot=lamp] button");
+  await phone.keyboard.press("Enter");
+  await phone.waitForSelector("#title:has-text('Art deco table lamp')", { timeout: 5000 });
+  const layout = await phone.evaluate(() => {
+    const bid = document.getElementById("bid").getBoundingClientRect();
+    return { scroll: document.documentElement.scrollWidth, width: innerWidth, bid: { top: bid.top, bottom: bid.bottom, right: bid.right, height: bid.height } };
+  });
+  check(layout.scroll <= layout.width, `nothing wider than the phone's screen (${layout.scroll} > ${layout.width})`);
+  check(layout.bid.bottom <= 844 && layout.bid.right <= 390 && layout.bid.top >= 0,
+        "the Bid button is in view on a phone: " + JSON.stringify(layout.bid));
+  check(layout.bid.height >= 44, "the Bid button is large enough to tap: " + layout.bid.height);
+  await phone.screenshot({ path: join(shots, "phone-lot.png") });
+  const axeSerious = async (page) => {
+    await page.addScriptTag({ path: new URL("./node_modules/axe-core/axe.min.js", import.meta.url).pathname });
+    return page.evaluate(async () => (await axe.run(document, { resultTypes: ["violations"] }))
+      .violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")));
+  };
+  for (const [name, page] of [["phone", phone], ["desktop", alice]]) {
+    const serious = await axeSerious(page);
+    check(serious.length === 0, `axe-core finds no serious or critical violation (${name}): ` + serious.join(" | "));
+  }
 
   // The same page over https, logging in over wss.
   const secure = await browser.newContext({ ignoreHTTPSErrors: true });

@@ -128,9 +128,20 @@ TEST_CASE("accepted carries leading and price, and a snapshot the recent bids ne
   CHECK(recent.at(1)["bidder"].get_string().value() == "b***b");  // others' masked
   CHECK(recent.at(1)["at_ms"].get_int64().value() >= recent.at(0)["at_ms"].get_int64().value());
   CHECK_FALSE(recent.at(1)["auto"].get_bool().value());
+  // The bid event carries the same server time as the snapshot's history.
+  auto watcher = server.login("carol");
+  ask(*watcher, R"({"type":"subscribe","lot":"lamp"})");
+  const Message third = ask(*alice, R"({"type":"bid","lot":"lamp","amount":11000})");
+  std::optional<std::string> event;
+  while ((event = watcher->receive(5s)) && event->find(R"("type":"bid")") == std::string::npos) {
+  }
+  const Message bid_event(event);
+  CHECK(bid_event.num("at_ms") >= recent.at(1)["at_ms"].get_int64().value());
+  CHECK(bid_event.num("seq") == third.num("seq"));
   // A lot whose reserve is its start price: met before the first bid.
+  auto fresh = server.client();
   CHECK(
-      ask(*alice, R"({"type":"subscribe","lot":"vase"})").root()["reserve_met"].get_bool().value());
+      ask(*fresh, R"({"type":"subscribe","lot":"vase"})").root()["reserve_met"].get_bool().value());
 }
 
 TEST_CASE("amounts that are not plain integers in range are invalid_amount, never rounded") {
