@@ -385,8 +385,12 @@ Answer Settlement::ship(const Ship& input, Notices& notices) {
 Answer Settlement::confirm(const ConfirmReceipt& input, Notices& notices) {
   Order* order = nullptr;
   if (Answer a = find_for(input.order, &input.user, order); !a.ok()) return a;
-  if (order->state != OrderState::paid && order->state != OrderState::shipped) {
-    return refuse(SettleError::wrong_state, "only a paid or shipped order can be confirmed");
+  // SPEC §6.6: receipt only of what was shipped (a hand-over in person is marked shipped, with
+  // a note such as "in person"): escrow is never released before any goods moved.
+  if (order->state != OrderState::shipped) {
+    return refuse(SettleError::wrong_state,
+                  "only a shipped order can be confirmed received (mark a hand-over in person "
+                  "as shipped, e.g. tracking \"in person\")");
   }
   clear_timer(*order);
   order->state = OrderState::completed;

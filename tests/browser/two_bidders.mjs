@@ -133,9 +133,22 @@ try {
     method: "POST", body, headers: { "content-type": "application/json", "X-Auction-Signature": signature } });
   check(booked.status === 200, "the payment provider's signed credit is booked: " + booked.status);
   await bob.click("#orders button:has-text('Pay')");
-  await bob.waitForSelector("#orders li:has-text('Confirm receipt')", { timeout: 5000 });
+  await bob.waitForSelector("#orders li:has-text('Waiting for the seller to ship')", { timeout: 5000 });
   check((await bob.textContent("#orders")).includes("paid"), "the order shows paid after paying");
+  check(await bob.locator("#orders button:has-text('Confirm')").count() === 0,
+        "receipt cannot be confirmed before the seller shipped (SPEC §6)");
   await bob.screenshot({ path: join(shots, "bob-order-paid.png") });
+  // The auctioneer marks it shipped: now the buyer can confirm receipt, which completes it.
+  const adminUrl2 = readFileSync(join(data, "db", "admin.url"), "utf8").trim().replace(/\/$/, "");
+  const order = (await bob.evaluate(() => [...state.orders.keys()]))[0];
+  const shipped = await fetch(`${adminUrl2}/v1/orders/${order}/ship`, { method: "POST",
+    headers: { authorization: "Bearer " + adminToken, "content-type": "application/json" },
+    body: JSON.stringify({ tracking: "in person" }) });
+  check(shipped.status === 200, "the order is marked shipped: " + shipped.status);
+  await bob.waitForSelector("#orders button:has-text('Confirm you received it')", { timeout: 5000 });
+  await bob.click("#orders button:has-text('Confirm you received it')");
+  await bob.waitForSelector("#orders li:has-text('Done')", { timeout: 5000 });
+  check((await bob.textContent("#orders")).includes("completed"), "confirming receipt completes the order");
 
   // Money in each currency's minor unit (ISO 4217): ¥10,000 is 10000 minor units, so is 12.345 BHD.
   // Intl puts a no-break space between a currency code and the amount: compare with spaces.

@@ -55,6 +55,13 @@ TEST_CASE("sold, paid, shipped, confirmed: the seller is paid the price less the
   CHECK(paid.order->state == OrderState::paid);
   CHECK(w.wallet("alice") == 50'000 - 11'000);
   CHECK(w.settlement.balance(escrow_account(lot_id("lot1"))) == 11'000);
+  // Paid but not shipped: receipt cannot be confirmed, and the escrow stays where it is.
+  const Answer early =
+      w.input(kClosedAt + kHour + 1, ConfirmReceipt{user("alice"), lot_id("lot1")});
+  CHECK(early.error == SettleError::wrong_state);
+  CHECK(early.message.find("shipped") != std::string::npos);
+  CHECK(w.order().state == OrderState::paid);
+  CHECK(w.settlement.balance(escrow_account(lot_id("lot1"))) == 11'000);
 
   REQUIRE(w.input(kClosedAt + 2 * kHour, Ship{lot_id("lot1"), "DHL 123"}).ok());
   CHECK(w.order().state == OrderState::shipped);
