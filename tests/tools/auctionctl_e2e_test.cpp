@@ -332,6 +332,27 @@ TEST_CASE("bad input exits 2 with one line on stderr, and nothing reaches the se
   CHECK(lot_exists(server, "bad"));
 }
 
+TEST_CASE("messages: a mistyped command named with a suggestion, --version, missing files said") {
+  const Run typo = run_ctl({"lots", "creat"});
+  check_error(typo, 2);
+  CHECK_MESSAGE(contains(typo.err, "unknown command \"creat\" (did you mean \"create\"?)"),
+                describe(typo));
+  const Run group = run_ctl({"--json", "--data-dir", "somewhere", "userz", "list"});
+  CHECK_MESSAGE(contains(group.err, "unknown command \"userz\" (did you mean \"users\"?)"),
+                describe(group));
+  const Run version = run_ctl({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK_MESSAGE(contains(version.out, "auctionctl 0.1"), describe(version));
+  const Run no_dir = run_ctl({"--data-dir", "/nonexistent/data", "lots", "list"});
+  check_error(no_dir, 3);
+  CHECK_MESSAGE(contains(no_dir.err, "no server data directory \"/nonexistent/data\""),
+                describe(no_dir));
+  Auctiond server;
+  const Run no_file = ctl(server, {"lots", "import", "nofile.toml"});
+  check_error(no_file, 2);
+  CHECK_MESSAGE(contains(no_file.err, "nofile.toml: no such file"), describe(no_file));
+}
+
 TEST_CASE("an unknown lot exits 1, a refused admin token 4, an unreachable server 3") {
   Auctiond server;
   check_error(ctl(server, {"lots", "show", "ghost"}), 1);
@@ -485,6 +506,10 @@ TEST_CASE("a sale from bids to transaction confirmation, its digest recomputed f
   ok(ctl(server, create_args("quiet", {{"--timed", "1s"}, {"--extension", "1s"}})));  // no bids
   REQUIRE(wait_for_phase(server, "watch", "closed") == "closed");
   REQUIRE(wait_for_phase(server, "quiet", "closed") == "closed");
+  // The table says how each closed lot ended.
+  const Run table = ok(ctl(server, {"lots", "list"}));
+  CHECK_MESSAGE(has_line_with(table.out, {"watch", "closed", "sold to bob"}), describe(table));
+  CHECK_MESSAGE(has_line_with(table.out, {"quiet", "closed", "unsold"}), describe(table));
 
   const Message confirmation = json(ctl(server, {"lots", "confirmation", "watch", "--json"}));
   CHECK(confirmation.str("lot") == "watch");

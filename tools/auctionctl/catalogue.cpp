@@ -1,5 +1,7 @@
 #include "catalogue.h"
 
+#include <filesystem>
+
 #include <toml++/toml.h>
 
 #include <sstream>
@@ -106,6 +108,10 @@ std::optional<std::string> parse_catalogue(const std::string& path, CatalogueFil
   out = CatalogueFile{};
   out.path = path;
   toml::table table;
+  std::error_code missing;
+  if (!std::filesystem::is_regular_file(path, missing)) {
+    return path + ": " + (std::filesystem::exists(path, missing) ? "not a file" : "no such file");
+  }
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {

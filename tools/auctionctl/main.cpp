@@ -92,9 +92,76 @@ void add_lot_flags(CLI::App& command, LotFlags& flags, bool create) {
 
 // The lots of a reply as a table (list, import, create).
 // `phase`, when not empty, keeps only the lots in that phase.
+// A closed lot's outcome for people: "sold to bob", "unsold", "cancelled"; "-" while open.
+std::string outcome_text(dom::element lot) {
+  const std::string outcome = text(lot, "outcome");
+  return outcome == "sold" ? "sold to " + text(lot, "winner") : outcome;
+}
+
+// The subcommand closest to a mistyped one (at most two edits away), for "did you mean".
+std::string nearest(const std::string& typed, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const std::string& name : names) {
+    std::vector<std::size_t> row(name.size() + 1);
+    for (std::size_t j = 0; j <= name.size(); ++j)
+      row[j] = j;
+    for (std::size_t i = 1; i <= typed.size(); ++i) {
+      std::size_t diagonal = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= name.size(); ++j) {
+        const std::size_t above = row[j];
+        row[j] = std::min(
+            {row[j] + 1, row[j - 1] + 1, diagonal + (typed[i - 1] == name[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    if (row[name.size()] < best_distance) {
+      best_distance = row[name.size()];
+      best = name;
+    }
+  }
+  return best;
+}
+
+// The first word of the command line that names no subcommand where one is expected (options
+// and their values skipped), with its suggestion: "unknown command "creat" (did you mean
+// "create"?)". Empty when every word is known.
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.starts_with("-")) {
+      const CLI::Option* option = at->get_option_no_throw(word.substr(0, word.find('=')));
+      if (option == nullptr) option = app.get_option_no_throw(word.substr(0, word.find('=')));
+      if (option != nullptr && option->get_items_expected_max() > 0 &&
+          word.find('=') == std::string::npos) {
+        ++i;  // its value
+      }
+      continue;
+    }
+    std::vector<std::string> names;
+    for (const CLI::App* sub : at->get_subcommands({}))
+      names.push_back(sub->get_name());
+    if (names.empty()) return {};  // a command's own arguments from here on
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : at->get_subcommands({})) {
+      if (sub->get_name() == word) next = sub;
+    }
+    if (next == nullptr) {
+      const std::string near = nearest(word, names);
+      return "unknown command \"" + word + "\"" +
+             (near.empty() ? std::string() : " (did you mean \"" + near + "\"?)");
+    }
+    at = next;
+  }
+  return {};
+}
+
 void print_lot_table(dom::array lots, const std::string& phase = {}) {
   const std::int64_t now_ms = wall_ms();
-  Table table({"LOT", "TITLE", "PHASE", "PRICE", "BIDS", "LEADER", "STARTS", "DEADLINE"});
+  Table table(
+      {"LOT", "TITLE", "PHASE", "PRICE", "BIDS", "LEADER", "STARTS", "DEADLINE", "OUTCOME"});
   for (const dom::element lot : lots) {
     if (!phase.empty() && text(lot, "phase") != phase) continue;
     std::string title = text(lot, "title");
@@ -104,7 +171,8 @@ void print_lot_table(dom::array lots, const std::string& phase = {}) {
                number(lot, "price") ? amount(lot, "price") : "-",
                std::to_string(number(lot, "bids").value_or(0)), text(lot, "leader"),
                when(lot, "starts_at_ms"),
-               deadline ? local_time(*deadline) + in_how_long(*deadline, now_ms) : "-"});
+               deadline ? local_time(*deadline) + in_how_long(*deadline, now_ms) : "-",
+               outcome_text(lot)});
   }
   table.print();
 }
@@ -193,6 +261,7 @@ int run(int argc, char** argv) {
   app.add_option("--timeout-ms", options.timeout_ms, "give up on the server after this long")
       ->check(CLI::Range(1, 3'600'000));
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("auctionctl ") + AUCTION_VERSION);
 
   Session session(options);
   std::function<int()> action;
@@ -452,8 +521,11 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return fail(kBadInput, std::string(e.what()) + " (see --help)");
+    const std::string unknown = unknown_command(app, argc, argv);
+    return fail(kBadInput, (unknown.empty() ? std::string(e.what()) : unknown) + " (see --help)");
   }
   std::vector<const std::string*> ids;
   for (const std::string* id : {&user, &lot, &edit_flags.id}) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "admin_client.h"
@@ -46,6 +47,10 @@ int Session::call(std::string_view method, const std::string& target, const std:
   const std::string dir =
       options_.data_dir.empty() ? env_or("AUCTION_DATA_DIR", "auction-data") : options_.data_dir;
   if (url.empty()) url = env_or("AUCTION_ADMIN_URL", "");
+  if (url.empty() && !std::filesystem::is_directory(dir)) {
+    return fail(kUnreachable, "no server data directory \"" + dir +
+                                  "\" (give --data-dir of a running auctiond, or --server)");
+  }
   if (url.empty()) url = first_line_of(dir + "/admin.url").value_or("http://127.0.0.1:8081");
   std::optional<std::string> token;
   if (!options_.token_file.empty()) {
