@@ -706,6 +706,12 @@ TEST_CASE("replay CLI: report figures and a well-formed SVG with its series") {
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("distinct bidders") != std::string::npos);
   CHECK(text.out.find("bids in final countdown") != std::string::npos);
+  CHECK(text.out.find("\nreserve") != std::string::npos);  // met, not met, or none
+  // Spans as people read them: seconds with one decimal, or h/m/s; never raw milliseconds.
+  const auto span = text.out.find("first to last bid");
+  REQUIRE(span != std::string::npos);
+  const std::string value = text.out.substr(span, text.out.find('\n', span) - span);
+  CHECK_MESSAGE(value.find("ms") == std::string::npos, value);
 }
 
 TEST_CASE("replay CLI: bad inputs get one clear line and the right exit code") {

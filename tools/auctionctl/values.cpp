@@ -243,6 +243,12 @@ std::string duration_text(DurationMs ms) {
   return text;
 }
 
+std::string elapsed_text(DurationMs ms) {
+  if (ms < 0) return "-" + elapsed_text(-ms);
+  if (ms < 10'000) return std::to_string(ms / 1'000) + "." + std::to_string(ms % 1'000 / 100) + "s";
+  return duration_text((ms + 500) / 1'000 * 1'000);
+}
+
 std::string money(std::int64_t amount_minor, std::string_view currency) {
   const int digits = minor_digits(currency);
   // The sign apart, so that -60 cents is "-0.60" (the world account is negative).

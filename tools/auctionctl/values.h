@@ -54,6 +54,9 @@ std::optional<TimeMs> civil_to_ms(int year, int month, int day, int hour, int mi
 std::string iso_utc(TimeMs ms);            // "2026-11-22T10:00:39.836Z"
 std::string local_time(TimeMs ms);         // "2026-11-22 11:00:39 CET"
 std::string duration_text(DurationMs ms);  // "1h30m", "45s", "1500ms", "0s"
+// A span of time as people read it in a report: "4.2s" under 10 s, then to the second:
+// "1m54s", "2h5m7s" (duration_text() is exact, for values that must read back the same).
+std::string elapsed_text(DurationMs ms);
 // 10000 EUR → "100.00 EUR" (ISO 4217 minor units: 0 for JPY and others, 3 for BHD and others).
 std::string money(std::int64_t amount_minor, std::string_view currency);
 // `text` on one line: line breaks as \n, other control characters as \xHH (errors quote what

@@ -70,7 +70,7 @@ int run_verify(const DataDir& dir, const Options& options) {
   if (r.records > 0) {
     std::printf("time span:  %s .. %s (%s)\n", auctionctl::iso_utc(r.first_ts_ms).c_str(),
                 auctionctl::iso_utc(r.last_ts_ms).c_str(),
-                auctionctl::duration_text(r.last_ts_ms - r.first_ts_ms).c_str());
+                auctionctl::elapsed_text(r.last_ts_ms - r.first_ts_ms).c_str());
   }
   std::printf("lots:       %s\n", with_commas(r.lots).c_str());
   std::printf("outcomes:   %s records carry their recorded outcome\n",

@@ -269,6 +269,10 @@ std::string report_text(const LotReport& r) {
   text += line("distinct bidders", std::to_string(r.distinct_bidders));
   text += line("extensions", std::to_string(r.extensions));
   text += line("start price", money(r.config.start_price_minor, currency));
+  text += line("reserve", r.config.reserve_minor <= r.config.start_price_minor
+                              ? "none above the start price"
+                          : r.final_price_minor >= r.config.reserve_minor ? "met"
+                                                                          : "not met");
   if (r.final_price_minor != 0) {
     const double ratio = static_cast<double>(r.final_price_minor) / r.config.start_price_minor;
     char times[32];
@@ -280,7 +284,7 @@ std::string report_text(const LotReport& r) {
   text += line("bids in final countdown",
                std::to_string(r.bids_in_countdown) + " (" + percent(r.countdown_share()) + ")");
   text += line("first to last bid",
-               r.first_to_last_bid_ms ? auctionctl::duration_text(*r.first_to_last_bid_ms) : "-");
+               r.first_to_last_bid_ms ? auctionctl::elapsed_text(*r.first_to_last_bid_ms) : "-");
   return text;
 }
 
