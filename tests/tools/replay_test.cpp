@@ -515,6 +515,18 @@ TEST_CASE("replay CLI: export as CSV and JSON Lines parses back to the events") 
     REQUIRE(rows[i + 1].size() == rows[0].size());
     CHECK(csv_row(rows[0], rows[i + 1]) == expected[i]);
   }
+  // The lot's currency (its amounts' unit) and the time as ISO 8601 ride along, last.
+  REQUIRE(rows[0].size() >= 2);
+  CHECK(rows[0][rows[0].size() - 2] == "currency");
+  CHECK(rows[0].back() == "ts");
+  std::size_t with_currency = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const std::string& currency = rows[i][rows[0].size() - 2];
+    CHECK_MESSAGE((currency.empty() || currency == "EUR" || currency == "CNY"), currency);
+    with_currency += !currency.empty();
+    CHECK_MESSAGE((rows[i].back().size() == 24 && rows[i].back().back() == 'Z'), rows[i].back());
+  }
+  CHECK(with_currency > 0);
 
   const CommandResult jsonl = replay_cli({"--data-dir", run.path(), "export", "--format", "jsonl"});
   REQUIRE_MESSAGE(jsonl.exit_code == 0, jsonl.err);

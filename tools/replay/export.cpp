@@ -1,6 +1,7 @@
 #include "export.h"
 
 #include "auction/settlement/model.h"
+#include "auctionctl/values.h"
 #include "row_writer.h"
 
 namespace auction::replay {
@@ -21,6 +22,7 @@ struct EventRow {
   std::string_view outcome;
   UserId winner;
   std::optional<AmountMinor> price;
+  CurrencyCode currency;  // the lot's: its amounts are in this currency's minor unit
 };
 
 // The lot's phase and deadline as they stand after the command.
@@ -75,6 +77,7 @@ EventRow row_of(const Event& event, const Engine& engine) {
   row.seq = event.seq;
   row.ts_ms = event.ts_ms;
   std::visit(RowFiller{row, engine}, event.body);
+  if (const LotState* lot = engine.find_lot(row.lot)) row.currency = lot->config.currency;
   return row;
 }
 
@@ -92,6 +95,9 @@ void write_row(RowWriter& w, const EventRow& row) {
   w.optional_text(row.outcome);
   w.optional_text(row.winner.view());
   w.optional_integer(row.price);
+  // Added columns go last: readers that take the first ones by position keep working.
+  w.optional_text(row.currency.view());
+  w.text(auctionctl::iso_utc(row.ts_ms));
   w.end_row();
 }
 
@@ -123,7 +129,7 @@ Status export_events(const DataDir& dir, const ExportFilter& filter, Format form
   report = {};
   RowWriter w(format, out,
               {"lot", "seq", "ts_ms", "bidder", "amount", "accepted", "code", "phase",
-               "deadline_ms", "event", "outcome", "winner", "price"});
+               "deadline_ms", "event", "outcome", "winner", "price", "currency", "ts"});
   Engine engine(dir.limits);
   ReplayOptions options;
   options.from_seq = filter.from_seq;
