@@ -106,6 +106,7 @@ struct Pipeline::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> failed{false};
   std::atomic<bool> failure_was_full{false};
+  std::atomic<std::size_t> room_when_full{0};
   std::mutex failure_mutex;
   std::string failure;             // the journal's message of the last failure
   bool reported_accepting = true;  // core thread
@@ -200,7 +201,8 @@ void Pipeline::Impl::recover_from_failure() {
 void Pipeline::Impl::watch_durability() {
   const auto now = std::chrono::steady_clock::now();
   if (!accepting() && !failed.load() && now >= next_space_check) {
-    free_bytes.store(journal.free_bytes());
+    const std::size_t room = journal.free_bytes();
+    if (room > room_when_full.load()) free_bytes.store(room);
     next_space_check = now + std::chrono::milliseconds(500);
   }
   const bool ok = accepting();
@@ -299,7 +301,12 @@ bool Pipeline::Impl::commit(Batch& batch) {
     chain.reset(chain_before);
     const bool full = status.code() == Status::Code::full;
     // A full journal takes nothing more until it has grown (grow_journal() refreshes this).
-    if (full) free_bytes.store(0);
+    if (full) {
+      free_bytes.store(0);
+      // The room left when it filled: only more than this (space freed on the disk, or a larger
+      // capacity) lets the pipeline resume; a capacity that did not grow never does.
+      room_when_full.store(journal.free_bytes());
+    }
     {
       std::lock_guard lock(failure_mutex);
       failure = status.message();
