@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -27,8 +28,17 @@ class ReplicaEvents final : public EventSink {
   std::vector<Event> events;
 };
 
-void say(const std::string& text) {
-  std::fprintf(stderr, "auctiond: [cluster] %s\n", text.c_str());
+// One line of the node's cluster log, with its id and the UTC time to the millisecond (three
+// nodes' logs are read side by side).
+void say(const std::string& node, const std::string& text) {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  std::fprintf(stderr, "auctiond: [cluster %s %02d:%02d:%02d.%03d] %s\n", node.c_str(), utc.tm_hour,
+               utc.tm_min, utc.tm_sec, static_cast<int>(ms), text.c_str());
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {
@@ -168,7 +178,7 @@ Status ClusterNode::open() {
     }
     if (status.is_ok()) break;
     if (status.code() == Status::Code::invalid_argument) return status;  // misconfigured
-    say(status.message() + "; retrying (this node does not start alone)");
+    say(config_.node, status.message() + "; retrying (this node does not start alone)");
     if (stopping_.load()) return Status::error(Status::Code::unavailable, "stopped while waiting");
     nap(stopping_, std::chrono::milliseconds(1'000));
   }
@@ -299,12 +309,12 @@ bool ClusterNode::follow() {
       if (follower.diverged_at() != 0) {
         write_file_atomically(data_dir_ + "/" + kDivergedFile,
                               std::to_string(follower.diverged_at()));
-        say(status.message() + ": restarting to set this node's tail aside");
+        say(config_.node, status.message() + ": restarting to set this node's tail aside");
         must_restart_.store(true);
         request_restart();
         return false;
       }
-      say("following: " + status.message());
+      say(config_.node, "following: " + status.message());
       nap(stopping_, std::chrono::milliseconds(500));
       status = follower.start(follower.stream_seq());  // a fresh consumer from where it stood
       continue;
@@ -324,7 +334,7 @@ bool ClusterNode::follow() {
       std::string holder;
       if (lease_->holder(holder).is_ok()) {
         std::lock_guard lock(view_mutex_);
-        if (holder != leader_ && !holder.empty()) say("following " + holder);
+        if (holder != leader_ && !holder.empty()) say(config_.node, "following " + holder);
         leader_ = holder;
       }
     }
@@ -372,8 +382,8 @@ void ClusterNode::lead() {
     leader_ = config_.node;
   }
   leading_.store(true);
-  say("leading shard " + config_.shard + " from stream seq " + std::to_string(fence_seq) +
-      " (term " + std::to_string(term) + ")");
+  say(config_.node, "leading shard " + config_.shard + " from stream seq " +
+                        std::to_string(fence_seq) + " (term " + std::to_string(term) + ")");
   std::string why = status.is_ok() ? "" : status.message();
   auto refusing_since = SteadyClock::time_point::max();
   while (why.empty() && !stopping_.load()) {
@@ -405,7 +415,7 @@ void ClusterNode::lead() {
 
 void ClusterNode::step_down(const std::string& why) {
   lease_->release();
-  say("stepping down: " + why + "; restarting as a follower");
+  say(config_.node, "stepping down: " + why + "; restarting as a follower");
   must_restart_.store(true);
   request_restart();
 }

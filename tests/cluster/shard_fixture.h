@@ -39,10 +39,9 @@ class ShardNode {
         admin_listen_("127.0.0.1:" + std::to_string(free_port())) {}
 
   void start() {
-    process_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{AUCTIOND, "--data-dir", data_dir_, "--listen", "127.0.0.1:0",
-                                 "--admin-listen", "127.0.0.1:0", "--nats", nats_urls_, "--shard",
-                                 "test", "--node", node_, "--lease-ms", "1500"});
+    process_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        AUCTIOND, "--data-dir", data_dir_, "--listen", listen_, "--admin-listen", admin_listen_,
+        "--nats", nats_urls_, "--shard", "test", "--node", node_, "--lease-ms", "1500"});
     port = 0;
     while (const auto line = process_->read_line(std::chrono::seconds(20))) {
       if (line->starts_with("auctiond: listening")) {
@@ -178,18 +177,24 @@ class Shard {
     return -1;
   }
 
-  // Waits until every node's journal ends at the same seq, then stops the followers and last
-  // the leader (stopping a leader first would hand the lease over, and its Restart would be
-  // journaled by a node the others no longer follow). True when all stopped cleanly.
+  // Waits until the shard is still: one leader, the same one half a second later, and every
+  // node's journal ending at the same seq. Then stops the followers and last the leader
+  // (stopping a leader first would hand the lease over, and its Restart would be journaled by a
+  // node the others no longer follow). True when the shard was still and all stopped cleanly.
   bool settle_and_stop() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+    int lead = -1;
+    bool still = false;
+    while (!still && std::chrono::steady_clock::now() < deadline) {
+      lead = leader(std::chrono::seconds(1));
       const long long seq = nodes[0]->journal_seq();
-      if (seq > 0 && nodes[1]->journal_seq() == seq && nodes[2]->journal_seq() == seq) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      still = lead >= 0 && seq > 0 && nodes[lead]->leads() && nodes[0]->journal_seq() == seq &&
+              nodes[1]->journal_seq() == seq && nodes[2]->journal_seq() == seq;
     }
-    const int lead = leader(std::chrono::seconds(5));
-    bool clean = true;
+    MESSAGE(std::string(still ? "the shard was still" : "the shard did not settle")
+            << " before stopping, node-" << lead << " leading");
+    bool clean = still;
     for (int i = 0; i < kNodes; ++i) {
       if (i != lead) clean = nodes[i]->stop() == 0 && clean;
     }
