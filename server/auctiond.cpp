@@ -180,6 +180,13 @@ int run(int argc, char** argv) {
   // Settlement catches up with the journal before anything new is sequenced.
   SettlerOptions settler_options;
   settler_options.config = settlement_options;
+  if (config.cluster.enabled()) {  // settlement inputs travel through the replicated journal
+    wiring.settle_through_journal();
+    settler_options.inputs_from_journal = true;
+    settler_options.propose = [&wiring](settlement::InputBody body) {
+      wiring.propose_settlement_input(std::move(body));
+    };
+  }
   Settler settler(*journal, snapshots.get(), *settlement_store, clock, engine.limits(),
                   settler_options, &wiring);
   if (Status s = settler.start(); !s.is_ok()) return fail("settlement: " + s.message());
@@ -195,7 +202,6 @@ int run(int argc, char** argv) {
   if (config.cluster.enabled()) {
     node.emplace(config.cluster, config.data_dir, engine, *journal, clock, wiring,
                  pipeline_options);
-    wiring.refuse_settlement_inputs();
   } else {
     pipeline.emplace(engine, *journal, clock, wiring, journal->chain().digest, pipeline_options);
   }

@@ -298,10 +298,13 @@ bool ClusterNode::follow() {
   Status status = follower.start(stream_seq_.load());
   auto next_lease_try = SteadyClock::now();
   auto next_position = SteadyClock::now();
+  Seq reported_seq = journal_.last_seq();
   while (!stopping_.load()) {
     if (status.is_ok()) status = follower.poll(100);
-    if (!events.events.empty()) {
-      wiring_.on_replicated(events.events, journal_.last_seq());
+    // Also records without events (a settlement input): its answer waits for this node's settler.
+    if (!events.events.empty() || journal_.last_seq() != reported_seq) {
+      reported_seq = journal_.last_seq();
+      wiring_.on_replicated(events.events, reported_seq);
       events.events.clear();
     }
     stream_seq_.store(follower.stream_seq());

@@ -26,6 +26,8 @@ void Wiring::on_durable(std::span<const CommandOutcome> outcomes) {
     if (outcome.origin == 0) continue;  // the pipeline's own ticks, start-up demo lots
     if (cluster::is_forwarded_origin(outcome.origin)) {
       if (forwarded != nullptr) forwarded->answer(outcome.origin, outcome.seq);
+    } else if (SettlementRequests::owns(outcome.origin)) {
+      settlement_requests_.named(outcome.origin, outcome.seq);
     } else if (gateway::AdminServer::owns(outcome.origin)) {
       if (admin_ != nullptr) admin_->answer(outcome.origin, outcome.seq, outcome.events);
     } else {
@@ -40,6 +42,8 @@ void Wiring::on_refused(std::uint64_t origin) {
   if (origin == 0) return;
   if (cluster::is_forwarded_origin(origin)) {
     if (cluster::CommandServer* forwarded = command_server_.load()) forwarded->refuse(origin);
+  } else if (SettlementRequests::owns(origin)) {
+    settlement_requests_.refused(origin);
   } else if (gateway::AdminServer::owns(origin)) {
     if (admin_ != nullptr) admin_->refuse(origin);
   } else if (server_ != nullptr) {
@@ -92,7 +96,13 @@ void Wiring::on_replicated(std::span<const Event> events, Seq applied_seq) {
   for (const Event& event : events)
     board_.publish(event, event.ts_ms);
   replica_.applied(events, applied_seq);
-  if (settler_ != nullptr && !events.empty()) settler_->notify(applied_seq);
+  if (settler_ != nullptr) settler_->notify(applied_seq);
+}
+
+void Wiring::on_forward_reply(std::uint64_t origin, Seq seq) {
+  // A settlement input is answered by this node's settler once it applied that seq.
+  if (SettlementRequests::owns(origin)) return settlement_requests_.named(origin, seq);
+  replica_.named(origin, seq);
 }
 
 void Wiring::answer_one(std::uint64_t origin, Seq seq, std::span<const Event> events) {
@@ -168,8 +178,22 @@ TimeMs Wiring::now_ms() const {
 
 bool Wiring::submit(settlement::InputBody body,
                     std::function<void(const settlement::Answer&)> done) {
-  return settlement_inputs_ && settler_ != nullptr &&
-         settler_->submit(std::move(body), std::move(done));
+  if (!settle_through_journal_) {
+    return settler_ != nullptr && settler_->submit(std::move(body), std::move(done));
+  }
+  const std::uint64_t origin = settlement_requests_.add(std::move(done));
+  if (origin == 0) return false;
+  if (!submit(ExternalInput{persistence::encode_external_input(body)}, origin)) {
+    settlement_requests_.forget(origin);
+    return false;
+  }
+  return true;
+}
+
+void Wiring::propose_settlement_input(settlement::InputBody body) {
+  if (Pipeline* pipeline = pipeline_.load()) {
+    (void)pipeline->submit(ExternalInput{persistence::encode_external_input(body)}, 0);
+  }
 }
 
 std::vector<std::pair<std::string, settlement::Account>> Wiring::accounts_of(

@@ -6,7 +6,8 @@
 //
 // In a replicated shard (cluster_node.h) it routes commands to this node's pipeline while it
 // leads, to the leader through the forwarder while it follows, and answers forwarded commands
-// from the replica (replica_answers.h).
+// from the replica (replica_answers.h). Settlement inputs then travel through the journal too
+// (settlement_requests.h): every node's settler applies them at the same seq.
 //
 // Threading: on_durable()/on_refused() on the pipeline's threads; on_orders() on the settler's;
 // submit() and the Accounts, AdminBackend and SettlementPort methods from the servers' IO
@@ -32,6 +33,7 @@
 #include "auction/persistence/pipeline.h"
 #include "auction/persistence/settler.h"
 #include "replica_answers.h"
+#include "settlement_requests.h"
 
 namespace auction {
 
@@ -62,7 +64,7 @@ class Wiring final : public persistence::OutcomeSink,
   void forward_to(cluster::CommandForwarder* forwarder) { forwarder_ = forwarder; }
   // The follower applied the commands up to `applied_seq`; `events` are theirs.
   void on_replicated(std::span<const Event> events, Seq applied_seq);
-  void on_forward_reply(std::uint64_t origin, Seq seq) { replica_.named(origin, seq); }
+  void on_forward_reply(std::uint64_t origin, Seq seq);
   // Users added, re-keyed or revoked here are copied to the shard (and from it: apply_account).
   void replicate_accounts(cluster::AccountReplica* accounts) { account_replica_ = accounts; }
   void apply_account(const UserId& user, std::string_view record);
@@ -94,9 +96,12 @@ class Wiring final : public persistence::OutcomeSink,
   void report_shard_status(std::function<std::string()> status) {
     shard_status_ = std::move(status);
   }
-  // A shard does not replicate settlement's own inputs yet (docs/REPLICATION.md): its nodes
-  // refuse them (`unavailable`) rather than book money on one machine only.
-  void refuse_settlement_inputs() { settlement_inputs_ = false; }
+  // A shard's settlement inputs go through the replicated journal (ExternalInput commands), not
+  // to this node's settler directly.
+  void settle_through_journal() { settle_through_journal_ = true; }
+  // The settler's own tick or configuration (SettlerOptions::propose): journaled while this
+  // node leads, dropped while it follows (the leader's settler proposes the same).
+  void propose_settlement_input(settlement::InputBody body);
   // SettlementPort.
   bool submit(settlement::InputBody body,
               std::function<void(const settlement::Answer&)> done) override;
@@ -110,6 +115,9 @@ class Wiring final : public persistence::OutcomeSink,
   bool user_exists(const UserId& user) const override;
   // SettlementListener.
   void on_orders(std::span<const settlement::Order> orders) override;
+  void on_journal_answers(std::span<const std::pair<Seq, settlement::Answer>> answers) override {
+    settlement_requests_.answered(answers);
+  }
 
  private:
   gateway::LotBoard& board_;
@@ -124,7 +132,8 @@ class Wiring final : public persistence::OutcomeSink,
   cluster::CommandForwarder* forwarder_ = nullptr;
   cluster::AccountReplica* account_replica_ = nullptr;
   std::function<std::string()> shard_status_;
-  bool settlement_inputs_ = true;
+  bool settle_through_journal_ = false;
+  SettlementRequests settlement_requests_;
   mutable std::mutex durability_mutex_;
   std::string durability_problem_;
   Status share_account(const UserId& user);

@@ -39,6 +39,9 @@ struct CommandText {
   std::string operator()(const CancelLot& c) const { return "cancel " + str(c.lot.view()); }
   std::string operator()(const Tick&) const { return "tick"; }
   std::string operator()(const Restart&) const { return "restart"; }
+  std::string operator()(const ExternalInput& c) const {
+    return "external input (" + num(static_cast<std::int64_t>(c.payload.size())) + " bytes)";
+  }
   std::string operator()(const CreateLots& c) const {
     std::string text = "catalogue of " + num(static_cast<std::int64_t>(c.configs.size()));
     for (const LotConfig& config : c.configs)

@@ -64,6 +64,7 @@ struct Engine::Impl {
   void handle(const CancelLot& command, Emitter& out);
   void handle(const Tick&, Emitter&) {}
   void handle(const Restart&, Emitter&) {}
+  void handle(const ExternalInput&, Emitter&) {}
   void handle(const CreateLots& command, Emitter& out);
   void reject_bid(const PlaceBid& bid, const LotState* lot, RejectCode code, Emitter& out);
   std::optional<std::uint32_t> running_lot(const LotId& id, Emitter& out);

@@ -99,6 +99,7 @@ std::string_view command_name(const CommandBody& body) {
     std::string_view operator()(const CancelLot&) const { return "cancel"; }
     std::string_view operator()(const Tick&) const { return "tick"; }
     std::string_view operator()(const Restart&) const { return "restart"; }
+    std::string_view operator()(const ExternalInput&) const { return "external_input"; }
     std::string_view operator()(const CreateLots&) const { return "create_lots"; }
   };
   return std::visit(Namer{}, body);

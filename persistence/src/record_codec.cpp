@@ -21,6 +21,7 @@ enum class Kind : std::uint8_t {
   tick = 8,
   restart = 9,
   create_lots = 10,
+  external_input = 11,
 };
 
 struct Encoder {
@@ -48,6 +49,9 @@ struct Encoder {
   Kind operator()(const CancelLot& c) const { return out.text(c.lot.view()), Kind::cancel; }
   Kind operator()(const Tick&) const { return Kind::tick; }
   Kind operator()(const Restart&) const { return Kind::restart; }
+  Kind operator()(const ExternalInput& c) const {
+    return out.text(c.payload), Kind::external_input;
+  }
   Kind operator()(const CreateLots& c) const {
     out.integer(static_cast<std::uint32_t>(c.configs.size()));
     for (const LotConfig& config : c.configs)
@@ -116,6 +120,12 @@ bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
       body = std::move(c);
       return true;
     }
+    case Kind::external_input: {
+      std::string_view payload;
+      if (!in.text(payload) || payload.size() > kMaxExternalInputBytes) return false;
+      body = ExternalInput{std::string(payload)};
+      return true;
+    }
   }
   return false;
 }
@@ -166,7 +176,7 @@ Status decode_record(std::string_view bytes, Command& out,
   if (version < 1 || version > kRecordFormatVersion) {
     return corrupt("unknown record format version " + std::to_string(version));
   }
-  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::create_lots) || reserved != 0) {
+  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::external_input) || reserved != 0) {
     return corrupt("unknown command kind " + std::to_string(kind));
   }
   if (!is_valid_time(out.ts_ms)) return corrupt("timestamp out of range");

@@ -5,6 +5,7 @@
 #include "auction/engine/assert.h"
 #include "auction/persistence/record_codec.h"
 #include "auction/persistence/recovery.h"
+#include "auction/settlement/codec.h"
 
 namespace auction::persistence {
 
@@ -53,6 +54,18 @@ Answer unavailable() {
 
 }  // namespace
 
+std::string encode_external_input(const InputBody& body) {
+  std::string payload;
+  ByteWriter out(payload);
+  encode_input_body(out, body);
+  return payload;
+}
+
+bool decode_external_input(std::string_view payload, InputBody& body) {
+  ByteReader in(payload);
+  return decode_input_body(in, body) && in.done();
+}
+
 Settler::Settler(const Journal& journal, const SnapshotStore* snapshots, SettlementStore& store,
                  Clock& clock, const EngineLimits& limits, SettlerOptions options,
                  SettlementListener* listener)
@@ -91,7 +104,7 @@ Status Settler::start() {
   }
   if (Status s = init_shadow(cursor_); !s.is_ok()) return s;
   std::deque<Pending> initial;
-  if (options_.config && *options_.config != state_.config()) {
+  if (!options_.inputs_from_journal && options_.config && *options_.config != state_.config()) {
     initial.push_back(Pending{Configure{*options_.config}, nullptr});
   }
   do {
@@ -119,6 +132,7 @@ void Settler::stop() {
 }
 
 bool Settler::submit(InputBody body, SettleDone done) {
+  if (options_.inputs_from_journal) return false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || failed_.load() || queue_.size() >= options_.max_queued_inputs) return false;
@@ -171,6 +185,11 @@ void Settler::run() {
     DurationMs wait_ms = options_.poll_interval.count();
     if (const auto due = state_.next_timer_ms()) {
       wait_ms = std::clamp<DurationMs>(*due - clock_.now_ms(), 0, wait_ms);
+      if (options_.inputs_from_journal) {  // a tick proposed a moment ago is on its way
+        const auto until_proposal = std::chrono::duration_cast<std::chrono::milliseconds>(
+            next_proposal_ - std::chrono::steady_clock::now());
+        wait_ms = std::max<DurationMs>(wait_ms, until_proposal.count());
+      }
     }
     wake_.wait_for(lock, std::chrono::milliseconds(wait_ms),
                    [&] { return stopping_ || !queue_.empty() || notified_ > cursor_; });
@@ -197,11 +216,30 @@ bool Settler::step(std::deque<Pending>& inputs, bool force_commit) {
   ToSettlement sink(state_, notices);
   std::uint64_t records = 0;
   Status problem = Status::ok();
+  std::vector<std::string> journaled;
+  std::vector<std::pair<SettleDone, Answer>> answers;
+  std::vector<std::pair<Seq, Answer>> journal_answers;
+  const auto sequence = [&](InputBody body, TimeMs ts_ms) {
+    const Input input{state_.last_input_seq() + 1, std::max(ts_ms, state_.now_ms()), cursor_,
+                      std::move(body)};
+    encode_input_record(input, journaled.emplace_back());
+    return state_.apply(input, notices);
+  };
   const Status scanned = journal_.scan(cursor_ + 1, [&](Seq seq, std::string_view bytes) {
     Command command;
     if (problem = next_command(shadow_, seq, bytes, command); !problem.is_ok()) return false;
     shadow_.apply(command, sink);
     cursor_ = seq;
+    if (const auto* external = std::get_if<ExternalInput>(&command.body)) {
+      InputBody body;
+      if (!decode_external_input(external->payload, body)) {
+        problem =
+            Status::error(Status::Code::corruption,
+                          "journal record seq " + std::to_string(seq) + ": not a settlement input");
+        return false;
+      }
+      journal_answers.emplace_back(seq, sequence(std::move(body), command.ts_ms));
+    }
     return ++records < options_.max_records_per_batch;
   });
   if (!scanned.is_ok() || !problem.is_ok()) {
@@ -210,19 +248,16 @@ bool Settler::step(std::deque<Pending>& inputs, bool force_commit) {
          inputs);
     return false;
   }
-  std::vector<std::string> journaled;
-  std::vector<std::pair<SettleDone, Answer>> answers;
-  const auto sequence = [&](InputBody body, SettleDone done) {
-    const Input input{state_.last_input_seq() + 1, std::max(clock_.now_ms(), state_.now_ms()),
-                      cursor_, std::move(body)};
-    encode_input_record(input, journaled.emplace_back());
-    answers.emplace_back(std::move(done), state_.apply(input, notices));
-  };
-  for (Pending& pending : inputs)
-    sequence(std::move(pending.body), std::move(pending.done));
+  for (Pending& pending : inputs) {
+    Answer answer = sequence(std::move(pending.body), clock_.now_ms());
+    answers.emplace_back(std::move(pending.done), std::move(answer));
+  }
   inputs.clear();
-  if (const auto due = state_.next_timer_ms(); answers.empty() && due && clock_.now_ms() >= *due) {
-    sequence(SettleTick{}, nullptr);
+  if (options_.inputs_from_journal) {
+    propose_due();
+  } else if (const auto due = state_.next_timer_ms();
+             answers.empty() && due && clock_.now_ms() >= *due) {
+    answers.emplace_back(nullptr, sequence(SettleTick{}, clock_.now_ms()));
   }
   if (options_.check_every_batch) AUCTION_ASSERT(state_.check().empty());
   const Changes changes = state_.take_changes();
@@ -262,8 +297,26 @@ bool Settler::step(std::deque<Pending>& inputs, bool force_commit) {
   for (auto& [done, answer] : answers) {
     if (done) done(answer);
   }
+  if (listener_ != nullptr && !journal_answers.empty()) {
+    listener_->on_journal_answers(journal_answers);
+  }
   if (listener_ != nullptr && !notices.orders.empty()) listener_->on_orders(notices.orders);
   return true;
+}
+
+void Settler::propose_due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!options_.propose || now < next_proposal_) return;
+  bool proposed = false;
+  if (options_.config && *options_.config != state_.config()) {
+    options_.propose(Configure{*options_.config});
+    proposed = true;
+  }
+  if (const auto due = state_.next_timer_ms(); due && clock_.now_ms() >= *due) {
+    options_.propose(SettleTick{});
+    proposed = true;
+  }
+  if (proposed) next_proposal_ = now + options_.propose_interval;
 }
 
 Status replay_settlement(const Journal& journal, const SettlementStore& store,

@@ -62,6 +62,7 @@ class ReferenceModel {
   void on(const CancelLot& c);
   void on(const Tick&) {}
   void on(const Restart&) {}
+  void on(const ExternalInput&) {}
   void on(const CreateLots& c);
   void create(const LotConfig& c);
 

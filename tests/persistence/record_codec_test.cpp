@@ -30,6 +30,7 @@ std::vector<Command> one_of_each() {
       Command{9, kT0 + 8, Tick{}},
       Command{10, kT0 + 9, Restart{}},
       Command{11, kT0 + 10, CreateLots{{lot_config("a"), config, lot_config("b")}}},
+      Command{12, kT0 + 11, ExternalInput{std::string("\x01settlement input\0bytes", 25)}},
   };
 }
 
@@ -46,6 +47,19 @@ TEST_CASE("every command kind round-trips through a record") {
     REQUIRE_MESSAGE(status.is_ok(), status.message());
     CHECK(decoded == command);
   }
+}
+
+TEST_CASE("an external input longer than its limit is refused as corrupt") {
+  std::string bytes;
+  encode_record(Command{1, kT0, ExternalInput{std::string(kMaxExternalInputBytes, 'x')}}, bytes);
+  Command decoded;
+  CHECK(decode_record(bytes, decoded).is_ok());
+  bytes.clear();
+  encode_record(Command{1, kT0, ExternalInput{std::string(kMaxExternalInputBytes + 1, 'x')}},
+                bytes);
+  const Status status = decode_record(bytes, decoded);
+  CHECK(status.code() == Status::Code::corruption);
+  CHECK(status.message().find("malformed payload for command kind 11") != std::string::npos);
 }
 
 TEST_CASE("format 2 carries the recorded outcome — format 1 reads as having none") {

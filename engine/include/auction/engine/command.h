@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -78,8 +79,17 @@ struct Restart {
   friend bool operator==(const Restart&, const Restart&) = default;
 };
 
+// An input of a layer above the engine (settlement's, in a replicated shard), sequenced and
+// journaled among the commands so that every replica applies it at the same position. The
+// engine never reads `payload`: it advances its clock to the command's timestamp, as a Tick.
+struct ExternalInput {
+  std::string payload;
+  friend bool operator==(const ExternalInput&, const ExternalInput&) = default;
+};
+inline constexpr std::size_t kMaxExternalInputBytes = 4'096;
+
 using CommandBody = std::variant<CreateLot, EditLot, QualifyBidder, PlaceBid, PauseLot, ResumeLot,
-                                 CancelLot, Tick, Restart, CreateLots>;
+                                 CancelLot, Tick, Restart, CreateLots, ExternalInput>;
 
 struct Command {
   Seq seq = 0;

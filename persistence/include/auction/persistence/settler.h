@@ -22,6 +22,12 @@
 //   - Bounded: at most max_queued_inputs waiting (then submit() refuses), at most
 //     max_records_per_batch engine records per commit. Commits of nothing but read progress are
 //     deferred (re-reading records with no effect after a crash is harmless).
+//   - An ExternalInput record of the engine journal carries a settlement input (a replicated
+//     shard's, SPEC §11): it is applied at that record's position, with its timestamp, on
+//     every node alike, and its answer goes to the listener (on_journal_answers) once durable.
+//     With `inputs_from_journal`, that is the only way in: submit() refuses, and the ticks and
+//     configuration this settler would sequence itself are handed to `propose` instead (the
+//     shard's leader journals them; a follower drops them).
 //   - A store or journal failure stops consuming: later inputs are refused; last_error() says why.
 //     A commit refused for a full disk is not a failure: the settler goes back to the store's
 //     state (its inputs are answered `unavailable`) and tries again a second later.
@@ -59,6 +65,10 @@ struct SettlerOptions {
   std::optional<settlement::SettlementConfig> config;
   // Every ledger invariant checked after every batch, before its commit (a violation stops the
   // process: AUCTION_ASSERT). On in debug builds; O(state) per batch.
+  // A replicated shard's settlement (see the contract above): inputs only through the journal.
+  bool inputs_from_journal = false;
+  std::function<void(settlement::InputBody)> propose;
+  std::chrono::milliseconds propose_interval{500};  // at most one proposal round this often
 #ifdef NDEBUG
   bool check_every_batch = false;
 #else
@@ -73,7 +83,16 @@ class SettlementListener {
   virtual ~SettlementListener() = default;
   // Orders that changed, once durable (for their buyer and seller). Settler thread.
   virtual void on_orders(std::span<const settlement::Order> orders) = 0;
+  // The answers of the journal's ExternalInput records (by their seq), once durable. Settler
+  // thread.
+  virtual void on_journal_answers(std::span<const std::pair<Seq, settlement::Answer>> answers) {
+    (void)answers;
+  }
 };
+
+// A settlement input as an ExternalInput command's payload, and back (false: malformed).
+std::string encode_external_input(const settlement::InputBody& body);
+bool decode_external_input(std::string_view payload, settlement::InputBody& body);
 
 struct SettlerStats {
   Seq engine_cursor = 0;
@@ -121,6 +140,8 @@ class Settler {
   Status init_shadow(Seq cursor);
   // After a commit refused for a full disk: state, cursor and shadow engine back to the store's.
   Status rewind();
+  // With inputs_from_journal: hands the due tick and a changed configuration to `propose`.
+  void propose_due();
   void fail(const std::string& why, std::deque<Pending>& inputs);
 
   const Journal& journal_;
@@ -134,7 +155,8 @@ class Settler {
   Seq cursor_ = 0;            // engine records applied (settler thread)
   Seq committed_cursor_ = 0;  // ... and committed
   std::chrono::steady_clock::time_point last_commit_;
-  std::chrono::steady_clock::time_point full_until_{};  // a full disk: wait before retrying
+  std::chrono::steady_clock::time_point full_until_{};
+  std::chrono::steady_clock::time_point next_proposal_{};  // a full disk: wait before retrying
   std::vector<std::pair<UserId, LotId>> requalify_;
 
   mutable std::mutex mutex_;
