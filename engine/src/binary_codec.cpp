@@ -1,5 +1,7 @@
 #include "auction/engine/binary_codec.h"
 
+#include "auction/engine/assert.h"
+
 namespace auction {
 
 void encode_lot_config(ByteWriter& out, const LotConfig& config) {
@@ -39,6 +41,35 @@ bool decode_lot_config(ByteReader& in, LotConfig& config) {
          in.integer(config.reserve_minor) && in.integer(config.deposit_minor) &&
          in.integer(config.starts_at_ms) && in.integer(config.timed_ms) &&
          in.integer(config.extension_ms) && in.integer(config.latest_close_at_ms);
+}
+
+bool has_rules(const LotConfig& config) {
+  return !config.increments.empty() || !config.max_bids;
+}
+
+void encode_lot_rules(ByteWriter& out, const LotConfig& config) {
+  AUCTION_ASSERT(config.increments.size() <= 0xFFFF);
+  out.integer(static_cast<std::uint16_t>(config.increments.size()));
+  for (const IncrementBand& band : config.increments) {
+    out.integer(band.from_minor);
+    out.integer(band.increment_minor);
+  }
+  out.integer(static_cast<std::uint8_t>(config.max_bids));
+}
+
+bool decode_lot_rules(ByteReader& in, LotConfig& config) {
+  std::uint16_t bands = 0;
+  std::uint8_t max_bids = 0;
+  // Any table decodes up to its byte count's range; validation judges it (a refused command
+  // with a bad table is journaled too).
+  if (!in.integer(bands) || bands > in.remaining() / 16) return false;
+  config.increments.resize(bands);
+  for (IncrementBand& band : config.increments) {
+    if (!in.integer(band.from_minor) || !in.integer(band.increment_minor)) return false;
+  }
+  if (!in.integer(max_bids) || max_bids > 1) return false;
+  config.max_bids = max_bids == 1;
+  return true;
 }
 
 }  // namespace auction

@@ -39,6 +39,10 @@ struct CommandText {
   std::string operator()(const CancelLot& c) const { return "cancel " + str(c.lot.view()); }
   std::string operator()(const Tick&) const { return "tick"; }
   std::string operator()(const Restart&) const { return "restart"; }
+  std::string operator()(const PlaceMaxBid& c) const {
+    return "max bid " + str(c.bidder.view()) + " up to " + num(c.max_minor) + " on " +
+           str(c.lot.view());
+  }
   std::string operator()(const ExternalInput& c) const {
     return "external input (" + num(static_cast<std::int64_t>(c.payload.size())) + " bytes)";
   }
@@ -54,7 +58,11 @@ struct EventText {
   std::string operator()(const BidAccepted& e) const {
     return "accepted " + str(e.bidder.view()) + " " + num(e.amount_minor) + " on " +
            str(e.lot.view()) + " deadline=" + num(e.deadline_ms) +
-           " min_next=" + num(e.min_next_minor) + " bids=" + num(e.bid_count);
+           " min_next=" + num(e.min_next_minor) + " bids=" + num(e.bid_count) +
+           (e.auto_bid ? " auto" : "");
+  }
+  std::string operator()(const MaxBidAccepted& e) const {
+    return "max bid of " + str(e.bidder.view()) + " on " + str(e.lot.view()) + " accepted";
   }
   std::string operator()(const BidRejected& e) const {
     return "rejected " + str(e.bidder.view()) + " " + num(e.amount_minor) + " on " +

@@ -13,7 +13,7 @@ std::optional<AmountMinor> LotState::min_next_minor() const {
   if (bidding_over()) return std::nullopt;
   // Both terms are ≤ 10^15, so the sum cannot overflow.
   const AmountMinor next =
-      price_minor == 0 ? config.start_price_minor : price_minor + config.increment_minor;
+      price_minor == 0 ? config.start_price_minor : next_price(config, price_minor);
   if (next > kMaxAmountMinor) return std::nullopt;
   return next;
 }
@@ -107,16 +107,27 @@ void Engine::Impl::advance(Emitter& out, bool outage) {
   }
 }
 
+static TimeMs capped_deadline(const LotState& state, TimeMs deadline_ms);
+
 void Engine::Impl::fire_timer(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool outage) {
   LotState& state = lots[lot];
   const bool capped = state.close_cap_ms != 0 && at_ms >= state.close_cap_ms;
   bool closes = false;
   switch (state.phase) {
     case Phase::scheduled:
-      open_lot(lot, at_ms, out);
+      open_lot(lot, at_ms, out, /*announce=*/!outage);
+      // After an outage, a phase that ended during it too is passed over silently: the lot's one
+      // phase event is the one that holds (SPEC §3).
+      if (outage) {
+        if (state.deadline_ms <= now_ms) return fire_timer(lot, state.deadline_ms, out, outage);
+        announce_phase(lot, out);
+      }
       return;
     case Phase::timed:
-      if (!capped && state.config.extension_ms > 0) {
+      // After an outage, an extension that would have ended during it too goes straight to the
+      // outage rule: one phase event, with the deadline that holds (SPEC §3).
+      if (!capped && state.config.extension_ms > 0 &&
+          !(outage && capped_deadline(state, at_ms + state.config.extension_ms) <= now_ms)) {
         enter_extension(lot, at_ms, out);
         return;
       }
@@ -156,7 +167,7 @@ static TimeMs capped_deadline(const LotState& state, TimeMs deadline_ms) {
   return deadline_ms;
 }
 
-void Engine::Impl::open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out) {
+void Engine::Impl::open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool announce) {
   LotState& state = lots[lot];
   const LotConfig& config = state.config;
   if (config.timed_ms > 0) {
@@ -167,7 +178,7 @@ void Engine::Impl::open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out) {
     state.deadline_ms = capped_deadline(state, at_ms + config.extension_ms);
   }
   sync_timer(lot);
-  announce_phase(lot, out);
+  if (announce) announce_phase(lot, out);
 }
 
 void Engine::Impl::enter_extension(std::uint32_t lot, TimeMs at_ms, Emitter& out) {
@@ -207,68 +218,16 @@ void Engine::Impl::defer_close_after_outage(std::uint32_t lot, Emitter& out) {
   announce_phase(lot, out);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Bids.
-
-void Engine::Impl::reject_bid(const PlaceBid& bid, const LotState* lot, RejectCode code,
-                              Emitter& out) {
-  out.emit(BidRejected{bid.lot, bid.bidder, bid.amount_minor, code,
-                       lot != nullptr ? lot->min_next_minor() : std::nullopt});
-}
-
-void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
-  const auto found = find_lot(bid.lot);
-  LotState* lot = found ? &lots[*found] : nullptr;
-  if (!is_valid_amount(bid.amount_minor)) {
-    return reject_bid(bid, lot, RejectCode::invalid_amount, out);
-  }
-  if (lot == nullptr) return reject_bid(bid, lot, RejectCode::unknown_lot, out);
-  switch (lot->phase) {
-    case Phase::scheduled:
-      return reject_bid(bid, lot, RejectCode::lot_not_open, out);
-    case Phase::paused:
-      return reject_bid(bid, lot, RejectCode::lot_paused, out);
-    case Phase::closed:
-    case Phase::cancelled:
-      return reject_bid(bid, lot, RejectCode::lot_closed, out);
-    case Phase::timed:
-    case Phase::extension:
-      break;
-  }
-  // advance() has closed every lot whose deadline fell; this keeps the rule local and explicit.
-  if (now_ms >= lot->deadline_ms) return reject_bid(bid, lot, RejectCode::lot_closed, out);
-  const LotConfig& config = lot->config;
-  if (config.deposit_minor != 0 && !find_qualification(*found, bid.bidder)) {
-    return reject_bid(bid, lot, RejectCode::not_qualified, out);
-  }
-  if (lot->leader == bid.bidder) return reject_bid(bid, lot, RejectCode::already_leading, out);
-  const bool first = lot->price_minor == 0;
-  const AmountMinor base_minor = first ? config.start_price_minor : lot->price_minor;
-  const AmountMinor minimum_minor = first ? base_minor : base_minor + config.increment_minor;
-  if (bid.amount_minor < minimum_minor) {
-    return reject_bid(bid, lot, RejectCode::below_minimum, out);
-  }
-  // Most bids are exactly the next raise; the division is for the others.
-  const AmountMinor raise_minor = bid.amount_minor - base_minor;
-  if (raise_minor != config.increment_minor && raise_minor % config.increment_minor != 0) {
-    return reject_bid(bid, lot, RejectCode::not_increment_multiple, out);
-  }
-
-  lot->price_minor = bid.amount_minor;
-  lot->leader = bid.bidder;
-  lot->bid_count += 1;
-  lot->seq = out.seq();
+void Engine::Impl::restart_countdown(std::uint32_t lot) {
+  LotState& state = lots[lot];
   // Only accepted bids move the countdown, and only in the extension phase. The new deadline is
   // almost always later than the old one, and then the timer heap is settled lazily (see
   // settle_top). Only after an outage grace longer than the extension can it be earlier (SPEC §3:
   // every accepted bid sets bid_time + extension); then the timer is moved at once.
-  if (lot->phase == Phase::extension) {
-    const TimeMs deadline_ms = capped_deadline(*lot, now_ms + config.extension_ms);
-    if (deadline_ms < lot->deadline_ms) timers.set(*found, deadline_ms);
-    lot->deadline_ms = deadline_ms;
-  }
-  out.emit(BidAccepted{bid.lot, bid.bidder, bid.amount_minor, lot->deadline_ms,
-                       bid.amount_minor + config.increment_minor, lot->bid_count});
+  if (state.phase != Phase::extension) return;
+  const TimeMs deadline_ms = capped_deadline(state, now_ms + state.config.extension_ms);
+  if (deadline_ms < state.deadline_ms) timers.set(lot, deadline_ms);
+  state.deadline_ms = deadline_ms;
 }
 
 // ---------------------------------------------------------------------------------------------

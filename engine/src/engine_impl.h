@@ -48,7 +48,7 @@ struct Engine::Impl {
   void settle_top();
   void advance(Emitter& out, bool outage);
   void fire_timer(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool outage);
-  void open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out);
+  void open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool announce = true);
   void enter_extension(std::uint32_t lot, TimeMs at_ms, Emitter& out);
   void close_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out);
   void defer_close_after_outage(std::uint32_t lot, Emitter& out);
@@ -59,6 +59,7 @@ struct Engine::Impl {
   void handle(const EditLot& command, Emitter& out);
   void handle(const QualifyBidder& command, Emitter& out);
   void handle(const PlaceBid& command, Emitter& out);
+  void handle(const PlaceMaxBid& command, Emitter& out);
   void handle(const PauseLot& command, Emitter& out);
   void handle(const ResumeLot& command, Emitter& out);
   void handle(const CancelLot& command, Emitter& out);
@@ -66,7 +67,20 @@ struct Engine::Impl {
   void handle(const Restart&, Emitter&) {}
   void handle(const ExternalInput&, Emitter&) {}
   void handle(const CreateLots& command, Emitter& out);
-  void reject_bid(const PlaceBid& bid, const LotState* lot, RejectCode code, Emitter& out);
+  // Bids (bids.cpp).
+  void reject_bid(const LotId& lot_id, const UserId& bidder, AmountMinor amount_minor,
+                  const LotState* lot, RejectCode code, Emitter& out);
+  // The checks every bid and maximum bid share, up to the deposit (SPEC §4's table); the lot's
+  // position when they pass.
+  std::optional<std::uint32_t> biddable_lot(const LotId& lot_id, const UserId& bidder,
+                                            AmountMinor amount_minor, bool max_bid,
+                                            Emitter& out);
+  // The price moves to `amount_minor` with `bidder` leading (one accepted bid).
+  void move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor,
+                  bool auto_bid, Emitter& out);
+  // SPEC §4.2's reserve rule for the leader's maximum.
+  void apply_reserve_rule(std::uint32_t lot, Emitter& out);
+  void restart_countdown(std::uint32_t lot);
   std::optional<std::uint32_t> running_lot(const LotId& id, Emitter& out);
   bool check_new_config(const LotConfig& config, Emitter& out);
   bool check_catalogue(const CreateLots& command, Emitter& out);

@@ -11,8 +11,47 @@ std::optional<ConfigProblem> problem(std::string_view field, std::string_view me
 
 LotConfig with_defaults(LotConfig config) {
   if (config.reserve_minor == 0) config.reserve_minor = config.start_price_minor;
+  if (config.increment_minor == 0 && !config.increments.empty() &&
+      config.increments.front().from_minor == 0) {
+    config.increment_minor = increment_at(config, config.start_price_minor);
+  }
   return config;
 }
+
+AmountMinor increment_at(const LotConfig& config, AmountMinor price_minor) {
+  const auto& bands = config.increments;
+  for (std::size_t i = bands.size(); i-- > 0;) {
+    if (bands[i].from_minor <= price_minor) return bands[i].increment_minor;
+  }
+  return config.increment_minor;
+}
+
+namespace {
+
+std::optional<ConfigProblem> table_problem(const LotConfig& config) {
+  const auto& bands = config.increments;
+  if (bands.size() > kMaxIncrementBands) {
+    return problem("increments", "an increment table has at most 32 bands");
+  }
+  for (std::size_t i = 0; i < bands.size(); ++i) {
+    if (i == 0 && bands[i].from_minor != 0) {
+      return problem("increments", "the first band of an increment table starts at 0");
+    }
+    if (i > 0 && (bands[i].from_minor <= bands[i - 1].from_minor ||
+                  !is_valid_amount(bands[i].from_minor))) {
+      return problem("increments", "bands must start at ascending amounts up to 10^15");
+    }
+    if (!is_valid_amount(bands[i].increment_minor)) {
+      return problem("increments", "each band's increment must be an integer from 1 to 10^15");
+    }
+  }
+  if (!bands.empty() && config.increment_minor != increment_at(config, config.start_price_minor)) {
+    return problem("increment", "with an increment table, increment is the table's at the start");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 std::optional<ConfigProblem> validate_lot_config(const LotConfig& config) {
   if (config.id.empty()) return problem("id", "lot id must be 1-32 characters of [A-Za-z0-9_-]");
@@ -50,6 +89,7 @@ std::optional<ConfigProblem> validate_lot_config(const LotConfig& config) {
   if (config.timed_ms + config.extension_ms == 0) {
     return problem("extension", "timed and extension cannot both be 0");
   }
+  if (const auto bad_table = table_problem(config)) return bad_table;
   if (config.latest_close_at_ms != 0) {
     if (!is_valid_time(config.latest_close_at_ms)) {
       return problem("latest_close_at", "latest close must lie between 1970 and 9999");

@@ -60,6 +60,10 @@ std::string_view reject_code_name(RejectCode code) {
       return "below_minimum";
     case RejectCode::not_increment_multiple:
       return "not_increment_multiple";
+    case RejectCode::max_bid_not_allowed:
+      return "max_bid_not_allowed";
+    case RejectCode::not_above_own_max:
+      return "not_above_own_max";
   }
   return "?";
 }
@@ -100,6 +104,7 @@ std::string_view command_name(const CommandBody& body) {
     std::string_view operator()(const Tick&) const { return "tick"; }
     std::string_view operator()(const Restart&) const { return "restart"; }
     std::string_view operator()(const ExternalInput&) const { return "external_input"; }
+    std::string_view operator()(const PlaceMaxBid&) const { return "max_bid"; }
     std::string_view operator()(const CreateLots&) const { return "create_lots"; }
   };
   return std::visit(Namer{}, body);

@@ -1,8 +1,12 @@
 // Snapshot format (little-endian, version 1):
 //   "AUCSNAP1" | u32 version | body | u64 fnv1a64(everything before)
 //   body = u64 last_seq | i64 now_ms | u32 lot count | lots | u32 qualification count | quals
+//          [| u32 count | (u32 lot | rules | i64 leader_max) …]  for lots with rules (§4.1-4.2)
+// The bracketed part is written only when some lot has rules or a maximum, so a state without
+// them has the body (and digest) it had before maximum bids existed.
 // The state digest is fnv1a64 over the body alone, so it does not depend on the limits or the
 // format's framing: two engines that saw the same commands have the same digest.
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -25,6 +29,10 @@ namespace {
 
 constexpr std::string_view kMagic = "AUCSNAP1";
 constexpr std::uint32_t kVersion = 1;
+
+bool has_extension(const LotState& lot) {
+  return has_rules(lot.config) || lot.leader_max_minor != lot.price_minor;
+}
 
 void write_body(ByteWriter& w, const Engine::Impl& impl) {
   w.integer(impl.last_seq);
@@ -49,6 +57,15 @@ void write_body(ByteWriter& w, const Engine::Impl& impl) {
     w.integer(q.lot);
     w.text(q.bidder.view());
     w.enumeration(q.source);
+  }
+  const auto extended = std::count_if(impl.lots.begin(), impl.lots.end(), has_extension);
+  if (extended == 0) return;
+  w.integer(static_cast<std::uint32_t>(extended));
+  for (std::uint32_t i = 0; i < impl.lots.size(); ++i) {
+    if (!has_extension(impl.lots[i])) continue;
+    w.integer(i);
+    encode_lot_rules(w, impl.lots[i].config);
+    w.integer(impl.lots[i].leader_max_minor);
   }
 }
 
@@ -134,6 +151,7 @@ Status Engine::restore(std::string_view bytes) {
     }
     if (impl.find_lot(lot.config.id))
       return fail("duplicate lot " + std::string(lot.config.id.view()));
+    lot.leader_max_minor = lot.price_minor;  // unless the lot is among those with rules below
     impl.lots.push_back(lot);
     impl.lot_index.insert(lot.config.id.hash(), i);
     impl.sync_timer(i);
@@ -151,6 +169,19 @@ Status Engine::restore(std::string_view bytes) {
     }
     impl.qualifications.push_back(q);
     impl.qualification_index.insert(Impl::qualification_hash(q.lot, q.bidder), i);
+  }
+  std::uint32_t extended = 0;
+  if (!r.done() && (!r.integer(extended) || extended == 0 || extended > lot_count)) {
+    return fail("bad count of lots with rules");
+  }
+  for (std::uint32_t i = 0; i < extended; ++i) {
+    std::uint32_t at = 0;
+    if (!r.integer(at) || at >= lot_count) return fail("lot with rules #" + std::to_string(i));
+    LotState& lot = impl.lots[at];
+    if (!decode_lot_rules(r, lot.config) || validate_lot_config(lot.config) ||
+        !r.integer(lot.leader_max_minor) || lot.leader_max_minor < lot.price_minor) {
+      return fail("rules of lot " + std::string(lot.config.id.view()) + " are malformed");
+    }
   }
   if (!r.done()) return fail("trailing bytes after the last record");
   return Status::ok();

@@ -23,6 +23,12 @@ struct EventEncoder {
     w.integer(e.deadline_ms);
     w.integer(e.min_next_minor);
     w.integer(e.bid_count);
+    if (e.auto_bid) w.integer(std::uint8_t{1});  // absent before maximum bids: old digests hold
+  }
+  void operator()(const MaxBidAccepted& e) const {
+    w.text(e.lot.view());
+    w.text(e.bidder.view());
+    w.integer(e.max_minor);
   }
   void operator()(const BidRejected& e) const {
     w.text(e.lot.view());
@@ -50,6 +56,7 @@ struct EventEncoder {
   }
   void operator()(const LotConfigured& e) const {
     encode_lot_config(w, e.config);
+    if (has_rules(e.config)) encode_lot_rules(w, e.config);  // as above
     w.integer(static_cast<std::uint8_t>(e.created));
   }
   void operator()(const BidderQualified& e) const {

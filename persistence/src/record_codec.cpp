@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "auction/engine/binary_codec.h"
@@ -22,15 +23,36 @@ enum class Kind : std::uint8_t {
   restart = 9,
   create_lots = 10,
   external_input = 11,
+  max_bid = 12,
 };
+
+// Header flags. A record without them is byte for byte what earlier versions wrote.
+constexpr std::uint16_t kFlagLotRules = 1;  // each lot config is followed by its rules
+
+// Whether the command's lot configs need their rules written (anything but the defaults).
+bool needs_rules(const CommandBody& body) {
+  if (const auto* c = std::get_if<CreateLot>(&body)) return has_rules(c->config);
+  if (const auto* c = std::get_if<EditLot>(&body)) return has_rules(c->config);
+  if (const auto* c = std::get_if<CreateLots>(&body)) {
+    return std::any_of(c->configs.begin(), c->configs.end(), has_rules);
+  }
+  return false;
+}
 
 struct Encoder {
   ByteWriter& out;
-  Kind operator()(const CreateLot& c) const {
-    return encode_lot_config(out, c.config), Kind::create_lot;
+  bool rules;
+  void config(const LotConfig& c) const {
+    encode_lot_config(out, c);
+    if (rules) encode_lot_rules(out, c);
   }
-  Kind operator()(const EditLot& c) const {
-    return encode_lot_config(out, c.config), Kind::edit_lot;
+  Kind operator()(const CreateLot& c) const { return config(c.config), Kind::create_lot; }
+  Kind operator()(const EditLot& c) const { return config(c.config), Kind::edit_lot; }
+  Kind operator()(const PlaceMaxBid& c) const {
+    out.text(c.lot.view());
+    out.text(c.bidder.view());
+    out.integer(c.max_minor);
+    return Kind::max_bid;
   }
   Kind operator()(const QualifyBidder& c) const {
     out.text(c.lot.view());
@@ -54,23 +76,26 @@ struct Encoder {
   }
   Kind operator()(const CreateLots& c) const {
     out.integer(static_cast<std::uint32_t>(c.configs.size()));
-    for (const LotConfig& config : c.configs)
-      encode_lot_config(out, config);
+    for (const LotConfig& each : c.configs)
+      config(each);
     return Kind::create_lots;
   }
 };
 
-bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
+bool decode_payload(Kind kind, bool rules, ByteReader& in, CommandBody& body) {
+  const auto config = [&](LotConfig& c) {
+    return decode_lot_config(in, c) && (!rules || decode_lot_rules(in, c));
+  };
   switch (kind) {
     case Kind::create_lot: {
       CreateLot c;
-      if (!decode_lot_config(in, c.config)) return false;
+      if (!config(c.config)) return false;
       body = c;
       return true;
     }
     case Kind::edit_lot: {
       EditLot c;
-      if (!decode_lot_config(in, c.config)) return false;
+      if (!config(c.config)) return false;
       body = c;
       return true;
     }
@@ -114,10 +139,16 @@ bool decode_payload(Kind kind, ByteReader& in, CommandBody& body) {
       // A config takes well over 8 bytes: a count beyond that is corruption, not a huge vector.
       if (!in.integer(count) || count > in.remaining() / 8) return false;
       c.configs.resize(count);
-      for (LotConfig& config : c.configs) {
-        if (!decode_lot_config(in, config)) return false;
+      for (LotConfig& each : c.configs) {
+        if (!config(each)) return false;
       }
       body = std::move(c);
+      return true;
+    }
+    case Kind::max_bid: {
+      PlaceMaxBid c;
+      if (!in.id(c.lot, true) || !in.id(c.bidder, true) || !in.integer(c.max_minor)) return false;
+      body = c;
       return true;
     }
     case Kind::external_input: {
@@ -142,10 +173,11 @@ void encode_record(const Command& command, std::string& out, const RecordedOutco
   w.integer(static_cast<std::uint8_t>(outcome != nullptr ? 2 : 1));
   const std::size_t kind_at = out.size();
   w.integer(std::uint8_t{0});  // kind, filled in below
-  w.integer(std::uint16_t{0});
+  const bool rules = needs_rules(command.body);
+  w.integer(rules ? kFlagLotRules : std::uint16_t{0});
   w.integer(command.seq);
   w.integer(command.ts_ms);
-  out[kind_at] = static_cast<char>(std::visit(Encoder{w}, command.body));
+  out[kind_at] = static_cast<char>(std::visit(Encoder{w, rules}, command.body));
   if (outcome != nullptr) {
     w.integer(outcome->event_count);
     w.integer(outcome->events_digest);
@@ -168,19 +200,20 @@ Status decode_record(std::string_view bytes, Command& out,
   if (XXH3_64bits(body.data(), body.size()) != stored) return corrupt("checksum mismatch");
   ByteReader in(body);
   std::uint8_t version = 0, kind = 0;
-  std::uint16_t reserved = 0;
-  if (!in.integer(version) || !in.integer(kind) || !in.integer(reserved) || !in.integer(out.seq) ||
+  std::uint16_t flags = 0;
+  if (!in.integer(version) || !in.integer(kind) || !in.integer(flags) || !in.integer(out.seq) ||
       !in.integer(out.ts_ms)) {
     return corrupt("truncated header");
   }
   if (version < 1 || version > kRecordFormatVersion) {
     return corrupt("unknown record format version " + std::to_string(version));
   }
-  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::external_input) || reserved != 0) {
+  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::max_bid)) {
     return corrupt("unknown command kind " + std::to_string(kind));
   }
+  if ((flags & ~kFlagLotRules) != 0) return corrupt("unknown flags " + std::to_string(flags));
   if (!is_valid_time(out.ts_ms)) return corrupt("timestamp out of range");
-  if (!decode_payload(static_cast<Kind>(kind), in, out.body)) {
+  if (!decode_payload(static_cast<Kind>(kind), (flags & kFlagLotRules) != 0, in, out.body)) {
     return corrupt("malformed payload for command kind " + std::to_string(kind));
   }
   RecordedOutcome recorded;

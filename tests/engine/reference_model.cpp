@@ -5,17 +5,25 @@
 namespace auction::testing {
 namespace {
 
-TimeMs cap_at(TimeMs cap, TimeMs t) {
-  return cap != 0 && t > cap ? cap : t;
+// SPEC §2's defaults: the reserve is the start price; with a table, the increment is the table's
+// at the start price.
+void defaults(LotConfig& c) {
+  if (c.reserve_minor == 0) c.reserve_minor = c.start_price_minor;
+  if (c.increment_minor == 0 && !c.increments.empty() && c.increments[0].from_minor == 0) {
+    ReferenceModel::Lot probe;
+    probe.config = c;
+    c.increment_minor = probe.inc(c.start_price_minor);
+  }
 }
+
 
 }  // namespace
 
 std::optional<AmountMinor> ReferenceModel::Lot::min_next() const {
   if (over()) return std::nullopt;
-  const AmountMinor next = price == 0 ? config.start_price_minor : price + config.increment_minor;
-  if (next > kMaxAmountMinor) return std::nullopt;
-  return next;
+  const AmountMinor lowest = price == 0 ? config.start_price_minor : next(price);
+  if (lowest > kMaxAmountMinor) return std::nullopt;
+  return lowest;
 }
 
 const ReferenceModel::Lot* ReferenceModel::find(std::string_view id) const {
@@ -75,9 +83,13 @@ void ReferenceModel::fire(Lot& lot, TimeMs at, bool outage) {
   if (lot.phase == Phase::scheduled) {
     lot.phase = c.timed_ms > 0 ? Phase::timed : Phase::extension;
     lot.deadline = cap_at(lot.cap, at + (c.timed_ms > 0 ? c.timed_ms : c.extension_ms));
+    // After an outage, a phase that also ended during it passes without an event of its own.
+    if (outage && lot.deadline <= now_) return fire(lot, lot.deadline, outage);
     return phase_event(lot);
   }
-  if (lot.phase == Phase::timed && !(lot.cap != 0 && at >= lot.cap) && c.extension_ms > 0) {
+  const bool extension_ends_in_outage = outage && cap_at(lot.cap, at + c.extension_ms) <= now_;
+  if (lot.phase == Phase::timed && !(lot.cap != 0 && at >= lot.cap) && c.extension_ms > 0 &&
+      !extension_ends_in_outage) {
     lot.phase = Phase::extension;
     lot.deadline = cap_at(lot.cap, at + c.extension_ms);
     return phase_event(lot);
@@ -135,6 +147,20 @@ std::optional<std::string_view> ReferenceModel::config_problem(const LotConfig& 
       (!time_ok(c.latest_close_at_ms) || c.latest_close_at_ms <= c.starts_at_ms)) {
     return problem("latest_close_at");
   }
+  if (c.increments.size() > 32) return problem("increments");
+  for (std::size_t i = 0; i < c.increments.size(); ++i) {
+    const IncrementBand& band = c.increments[i];
+    if (i == 0 ? band.from_minor != 0
+               : band.from_minor <= c.increments[i - 1].from_minor || !amount_ok(band.from_minor)) {
+      return problem("increments");
+    }
+    if (!amount_ok(band.increment_minor)) return problem("increments");
+  }
+  if (!c.increments.empty()) {
+    Lot probe;
+    probe.config = c;
+    if (c.increment_minor != probe.inc(c.start_price_minor)) return problem("increment");
+  }
   if (c.latest_close_at_ms != 0 && c.latest_close_at_ms <= now_) return problem("latest_close_at");
   if (c.starts_at_ms + c.timed_ms + c.extension_ms <= now_) return problem("starts_at");
   return std::nullopt;
@@ -142,7 +168,7 @@ std::optional<std::string_view> ReferenceModel::config_problem(const LotConfig& 
 
 void ReferenceModel::on(const CreateLot& command) {
   LotConfig c = command.config;
-  if (c.reserve_minor == 0) c.reserve_minor = c.start_price_minor;
+  defaults(c);
   if (const auto field = config_problem(c)) {
     return admin_reject(c.id, CommandError::invalid_config, *field);
   }
@@ -168,7 +194,7 @@ void ReferenceModel::on(const CreateLots& command) {
   }
   for (std::size_t i = 0; i < configs.size(); ++i) {
     LotConfig& c = configs[i];
-    if (c.reserve_minor == 0) c.reserve_minor = c.start_price_minor;
+    defaults(c);
     if (const auto field = config_problem(c)) {
       return admin_reject(c.id, CommandError::invalid_config, *field);
     }
@@ -186,7 +212,7 @@ void ReferenceModel::on(const CreateLots& command) {
 
 void ReferenceModel::on(const EditLot& command) {
   LotConfig c = command.config;
-  if (c.reserve_minor == 0) c.reserve_minor = c.start_price_minor;
+  defaults(c);
   Lot* lot = find_mutable(c.id.view());
   if (lot == nullptr) return admin_reject(c.id, CommandError::unknown_lot);
   if (lot->phase != Phase::scheduled) return admin_reject(c.id, CommandError::lot_not_editable);
@@ -211,41 +237,6 @@ void ReferenceModel::on(const QualifyBidder& c) {
     qualified_.insert(key);
   }
   emit(BidderQualified{c.lot, c.bidder, c.source});
-}
-
-void ReferenceModel::on(const PlaceBid& c) {
-  Lot* lot = find_mutable(c.lot.view());
-  auto reject = [&](RejectCode code) {
-    emit(BidRejected{c.lot, c.bidder, c.amount_minor, code,
-                     lot != nullptr ? lot->min_next() : std::nullopt});
-  };
-  if (c.amount_minor < 1 || c.amount_minor > kMaxAmountMinor) {
-    return reject(RejectCode::invalid_amount);
-  }
-  if (lot == nullptr) return reject(RejectCode::unknown_lot);
-  if (lot->phase == Phase::scheduled) return reject(RejectCode::lot_not_open);
-  if (lot->phase == Phase::paused) return reject(RejectCode::lot_paused);
-  if (lot->over() || now_ >= lot->deadline) return reject(RejectCode::lot_closed);
-  if (lot->config.deposit_minor > 0 &&
-      !qualified_.contains({std::string(c.lot.view()), std::string(c.bidder.view())})) {
-    return reject(RejectCode::not_qualified);
-  }
-  if (lot->leader == c.bidder.view()) return reject(RejectCode::already_leading);
-  const AmountMinor reference = lot->price == 0 ? lot->config.start_price_minor : lot->price;
-  const AmountMinor minimum = lot->price == 0 ? reference : reference + lot->config.increment_minor;
-  if (c.amount_minor < minimum) return reject(RejectCode::below_minimum);
-  if ((c.amount_minor - reference) % lot->config.increment_minor != 0) {
-    return reject(RejectCode::not_increment_multiple);
-  }
-  lot->price = c.amount_minor;
-  lot->leader = std::string(c.bidder.view());
-  lot->bids += 1;
-  lot->seq = seq_;
-  if (lot->phase == Phase::extension) {
-    lot->deadline = cap_at(lot->cap, now_ + lot->config.extension_ms);
-  }
-  emit(BidAccepted{c.lot, c.bidder, c.amount_minor, lot->deadline,
-                   c.amount_minor + lot->config.increment_minor, lot->bids});
 }
 
 void ReferenceModel::on(const PauseLot& c) {

@@ -17,6 +17,11 @@
 
 namespace auction::testing {
 
+// A deadline held to a lot's hard cap (0 = none).
+inline TimeMs cap_at(TimeMs cap, TimeMs t) {
+  return cap != 0 && t > cap ? cap : t;
+}
+
 class ReferenceModel {
  public:
   struct Lot {
@@ -24,6 +29,7 @@ class ReferenceModel {
     Phase phase = Phase::scheduled;
     Phase resume_phase = Phase::timed;
     AmountMinor price = 0;
+    AmountMinor max = 0;  // the leader's maximum (its amount for a plain bid)
     std::string leader;
     TimeMs deadline = 0;
     DurationMs remaining = 0;
@@ -34,6 +40,9 @@ class ReferenceModel {
     Outcome outcome = Outcome::unsold;
 
     bool over() const { return phase == Phase::closed || phase == Phase::cancelled; }
+    AmountMinor inc(AmountMinor x) const;
+    AmountMinor next(AmountMinor x) const { return x + inc(x); }
+    AmountMinor reach(AmountMinor from, AmountMinor limit) const;
     std::optional<AmountMinor> min_next() const;
   };
 
@@ -57,6 +66,12 @@ class ReferenceModel {
   void on(const EditLot& c);
   void on(const QualifyBidder& c);
   void on(const PlaceBid& c);
+  void on(const PlaceMaxBid& c);
+  // reference_model_bids.cpp: SPEC §4.1–4.2 by the plainest means (the ladder walked rung by rung).
+  std::optional<RejectCode> bid_problem(const Lot* lot, const LotId& id, const UserId& bidder,
+                                        AmountMinor amount, bool max_bid) const;
+  void move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid);
+  void reserve_rule(Lot& lot);
   void on(const PauseLot& c);
   void on(const ResumeLot& c);
   void on(const CancelLot& c);

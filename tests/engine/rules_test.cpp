@@ -598,12 +598,24 @@ TEST_SUITE("outage rule") {
     const TimeMs restart_ms = kTimedEnd + 600'000;
     const auto events = h.run(restart_ms, Restart{});
     const auto phases = bodies<PhaseChanged>(events);
-    REQUIRE_FALSE(phases.empty());
-    CHECK(phases.back().phase == Phase::extension);
-    CHECK(phases.back().deadline_ms == restart_ms + 60'000);
+    REQUIRE(phases.size() == 1);  // one phase event, with the deadline that holds
+    CHECK(phases[0].phase == Phase::extension);
+    CHECK(phases[0].deadline_ms == restart_ms + 60'000);
     CHECK(bodies<LotClosed>(events).empty());
     CHECK(accepted(h.bid(restart_ms + 59'999, "bob", 110)));
     CHECK(h.lot().deadline_ms == restart_ms + 59'999 + 5'000);
+  }
+
+  TEST_CASE("a timed phase whose end fell in the outage but whose extension did not keeps it") {
+    Harness h;
+    LotConfig config = lot_config();
+    config.extension_ms = 600'000;
+    h.create(config);
+    const TimeMs restart_ms = kTimedEnd + 1'000;  // the extension runs until kTimedEnd + 600 s
+    const auto phases = bodies<PhaseChanged>(h.run(restart_ms, Restart{}));
+    REQUIRE(phases.size() == 1);
+    CHECK(phases[0].phase == Phase::extension);
+    CHECK(phases[0].deadline_ms == kTimedEnd + 600'000);
   }
 
   TEST_CASE("an extension longer than a minute is granted in full") {

@@ -70,6 +70,11 @@ struct RowFiller {
   void operator()(const CommandRejected& e) const {
     row.lot = e.lot, row.event = "refused", row.code = command_error_name(e.error);
   }
+  // A maximum is private to its bidder (SPEC §4.2): the row says one was left, not its amount.
+  void operator()(const MaxBidAccepted& e) const {
+    row.lot = e.lot, row.event = "max_bid", row.bidder = e.bidder, row.accepted = true;
+    lot_now(engine, e.lot, row);
+  }
 };
 
 EventRow row_of(const Event& event, const Engine& engine) {

@@ -92,7 +92,12 @@ class ByteReader {
   std::string_view in_;
 };
 
+// A lot's configuration without its rules (the format every journal has had), and the rules of
+// SPEC §4.1–4.2 (increment table, max_bids) written after it where the format has them.
 void encode_lot_config(ByteWriter& out, const LotConfig& config);
+bool has_rules(const LotConfig& config);  // anything but the defaults
+void encode_lot_rules(ByteWriter& out, const LotConfig& config);
+bool decode_lot_rules(ByteReader& in, LotConfig& config);
 bool decode_lot_config(ByteReader& in, LotConfig& config);
 
 }  // namespace auction

@@ -54,6 +54,15 @@ struct PlaceBid {
   friend bool operator==(const PlaceBid&, const PlaceBid&) = default;
 };
 
+// A maximum (proxy) bid (SPEC §4.2): the engine bids for `bidder`, up to `max_minor`, the
+// lowest admissible amount that keeps it in the lead. Resolved within this one command.
+struct PlaceMaxBid {
+  LotId lot;
+  UserId bidder;
+  AmountMinor max_minor = 0;
+  friend bool operator==(const PlaceMaxBid&, const PlaceMaxBid&) = default;
+};
+
 struct PauseLot {
   LotId lot;
   friend bool operator==(const PauseLot&, const PauseLot&) = default;
@@ -89,7 +98,7 @@ struct ExternalInput {
 inline constexpr std::size_t kMaxExternalInputBytes = 4'096;
 
 using CommandBody = std::variant<CreateLot, EditLot, QualifyBidder, PlaceBid, PauseLot, ResumeLot,
-                                 CancelLot, Tick, Restart, CreateLots, ExternalInput>;
+                                 CancelLot, Tick, Restart, CreateLots, ExternalInput, PlaceMaxBid>;
 
 struct Command {
   Seq seq = 0;

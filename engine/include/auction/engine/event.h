@@ -1,6 +1,7 @@
 // Events: the only outputs of the engine, delivered to a sink the caller owns.
 //
-// Contract: every command yields exactly one answer event (BidAccepted / BidRejected for a bid;
+// Contract: every command yields exactly one answer event (BidAccepted / BidRejected for a bid,
+// MaxBidAccepted / BidRejected for a maximum bid, then the BidAccepted of each price it moved;
 // LotConfigured, BidderQualified, PhaseChanged or CommandRejected for the others; Tick and
 // Restart answer with nothing of their own; a catalogue (CreateLots) answers with one
 // LotConfigured per lot, or one CommandRejected), preceded by the clock events (PhaseChanged,
@@ -24,7 +25,10 @@ enum class Phase : std::uint8_t { scheduled, timed, extension, paused, closed, c
 
 enum class Outcome : std::uint8_t { sold, unsold, cancelled };
 
-// SPEC §4's reject codes, in precedence order: where several apply, the first one is given.
+// SPEC §4's reject codes. Where several apply, the first in SPEC §4's table is given:
+// invalid_amount, rate_limited, unavailable, unknown_lot, lot_not_open, lot_paused, lot_closed,
+// max_bid_not_allowed, not_qualified, already_leading, not_above_own_max, below_minimum,
+// not_increment_multiple. (The numbers are journaled in outcome digests: new codes go last.)
 enum class RejectCode : std::uint8_t {
   invalid_amount,
   rate_limited,  // given by the gateway
@@ -37,6 +41,8 @@ enum class RejectCode : std::uint8_t {
   already_leading,
   below_minimum,
   not_increment_multiple,
+  max_bid_not_allowed,  // a maximum bid on a lot whose max_bids is false
+  not_above_own_max,    // the leader's new maximum is not above its current one
 };
 
 // Why an admin command (anything but a bid) was refused.
@@ -64,7 +70,18 @@ struct BidAccepted {
   TimeMs deadline_ms = 0;          // the lot's deadline after this bid
   AmountMinor min_next_minor = 0;  // lowest admissible next bid
   std::uint32_t bid_count = 0;     // accepted bids on the lot so far, this one included
+  bool auto_bid = false;           // bid by the engine for a maximum (SPEC §4.2)
   friend bool operator==(const BidAccepted&, const BidAccepted&) = default;
+};
+
+// A maximum bid was accepted (SPEC §4.2): the first answer event of a PlaceMaxBid, followed by
+// the BidAccepted events of each price it moved. `max_minor` is private to `bidder`: whoever
+// shows events to others (the gateway, exports) must leave it out.
+struct MaxBidAccepted {
+  LotId lot;
+  UserId bidder;
+  AmountMinor max_minor = 0;
+  friend bool operator==(const MaxBidAccepted&, const MaxBidAccepted&) = default;
 };
 
 struct BidRejected {
@@ -122,7 +139,7 @@ struct CommandRejected {
 };
 
 using EventBody = std::variant<BidAccepted, BidRejected, PhaseChanged, LotClosed, LotConfigured,
-                               BidderQualified, CommandRejected>;
+                               BidderQualified, CommandRejected, MaxBidAccepted>;
 
 struct Event {
   Seq seq = 0;

@@ -6,10 +6,20 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "auction/engine/types.h"
 
 namespace auction {
+
+// One band of an increment table (SPEC §4.1): from `from_minor` on, bids rise by
+// `increment_minor`.
+struct IncrementBand {
+  AmountMinor from_minor = 0;
+  AmountMinor increment_minor = 0;
+  friend bool operator==(const IncrementBand&, const IncrementBand&) = default;
+};
+inline constexpr std::size_t kMaxIncrementBands = 32;
 
 // The fields a bid reads come first, beside the id, so that a bid touches few cache lines.
 struct LotConfig {
@@ -25,6 +35,10 @@ struct LotConfig {
   UserId seller;
   CurrencyCode currency;
   Title title;
+  // SPEC §4.1: bands ascending from 0; empty = `increment_minor` at every price. With a table,
+  // `increment_minor` is the table's increment at the start price.
+  std::vector<IncrementBand> increments;
+  bool max_bids = true;  // SPEC §4.2: bidders may leave a maximum
 
   friend bool operator==(const LotConfig&, const LotConfig&) = default;
 };
@@ -38,7 +52,15 @@ struct ConfigProblem {
 // Returns nothing when `config` is valid, otherwise the first problem found.
 std::optional<ConfigProblem> validate_lot_config(const LotConfig& config);
 
-// `config` with its defaults filled in (reserve = start price when unset).
+// `config` with its defaults filled in (reserve = start price when unset; with a table and no
+// increment, the table's increment at the start price).
 LotConfig with_defaults(LotConfig config);
+
+// SPEC §4: inc(x), the increment that applies at price `price_minor`, and next(x) = x + inc(x).
+// O(bands) with a table, O(1) without. `config` must be valid.
+AmountMinor increment_at(const LotConfig& config, AmountMinor price_minor);
+inline AmountMinor next_price(const LotConfig& config, AmountMinor price_minor) {
+  return price_minor + increment_at(config, price_minor);
+}
 
 }  // namespace auction

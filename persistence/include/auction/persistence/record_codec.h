@@ -1,11 +1,13 @@
 // The journal's record format: one sequenced command per record, versioned and checksummed.
 //
-//   u8 format version | u8 command kind | u16 reserved (0) | u64 seq | i64 ts_ms |
+//   u8 format version | u8 command kind | u16 flags | u64 seq | i64 ts_ms |
 //   payload (per kind) | [format 2: u32 event count | u64 events digest] |
 //   u64 XXH3-64 of everything before it
 //
 // Format 2 adds the command's recorded outcome (outcome.h), which `auction-replay check` compares
-// with a replay; the pipeline writes format 2. Format 1 (no outcome) stays readable.
+// with a replay; the pipeline writes format 2. Format 1 (no outcome) stays readable. Flag 1: the
+// lot configs of the payload are each followed by their rules (increment table, max_bids; set
+// only where a config has rules other than the defaults, so other records are unchanged).
 //
 // Contract: encode_record() appends exactly one record; decode_record() accepts exactly what
 // encode_record() produces and otherwise returns Status::Code::corruption with the reason (bad

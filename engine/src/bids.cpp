@@ -1,0 +1,153 @@
+// Bids and maximum bids: SPEC §4, §4.1 and §4.2. See auction/engine/engine.h for the contract.
+#include "auction/engine/assert.h"
+#include "engine_impl.h"
+#include "ladder.h"
+
+namespace auction {
+
+void Engine::Impl::reject_bid(const LotId& lot_id, const UserId& bidder, AmountMinor amount_minor,
+                              const LotState* lot, RejectCode code, Emitter& out) {
+  out.emit(BidRejected{lot_id, bidder, amount_minor, code,
+                       lot != nullptr ? lot->min_next_minor() : std::nullopt});
+}
+
+std::optional<std::uint32_t> Engine::Impl::biddable_lot(const LotId& lot_id, const UserId& bidder,
+                                                        AmountMinor amount_minor, bool max_bid,
+                                                        Emitter& out) {
+  const auto found = find_lot(lot_id);
+  const LotState* lot = found ? &lots[*found] : nullptr;
+  const auto reject = [&](RejectCode code) {
+    reject_bid(lot_id, bidder, amount_minor, lot, code, out);
+    return std::nullopt;
+  };
+  if (!is_valid_amount(amount_minor)) return reject(RejectCode::invalid_amount);
+  if (lot == nullptr) return reject(RejectCode::unknown_lot);
+  switch (lot->phase) {
+    case Phase::scheduled:
+      return reject(RejectCode::lot_not_open);
+    case Phase::paused:
+      return reject(RejectCode::lot_paused);
+    case Phase::closed:
+    case Phase::cancelled:
+      return reject(RejectCode::lot_closed);
+    case Phase::timed:
+    case Phase::extension:
+      break;
+  }
+  // advance() has closed every lot whose deadline fell; this keeps the rule local and explicit.
+  if (now_ms >= lot->deadline_ms) return reject(RejectCode::lot_closed);
+  if (max_bid && !lot->config.max_bids) return reject(RejectCode::max_bid_not_allowed);
+  if (lot->config.deposit_minor != 0 && !find_qualification(*found, bidder)) {
+    return reject(RejectCode::not_qualified);
+  }
+  return found;
+}
+
+void Engine::Impl::move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor,
+                              bool auto_bid, Emitter& out) {
+  LotState& state = lots[lot];
+  state.price_minor = amount_minor;
+  state.leader = bidder;
+  state.bid_count += 1;
+  state.seq = out.seq();
+  restart_countdown(lot);  // every price change counts as an accepted bid (SPEC §4.2)
+  out.emit(BidAccepted{state.config.id, bidder, amount_minor, state.deadline_ms,
+                       next_price(state.config, amount_minor), state.bid_count, auto_bid});
+}
+
+void Engine::Impl::apply_reserve_rule(std::uint32_t lot, Emitter& out) {
+  LotState& state = lots[lot];
+  const AmountMinor reserve_minor = state.config.reserve_minor;
+  if (state.leader_max_minor < reserve_minor || state.price_minor >= reserve_minor) return;
+  const AmountMinor at_reserve = detail::lowest_rung_from(state.config, state.price_minor,
+                                                          reserve_minor);
+  const AmountMinor price_minor =
+      at_reserve <= state.leader_max_minor
+          ? at_reserve
+          : detail::reach(state.config, state.price_minor, state.leader_max_minor);
+  if (price_minor > state.price_minor) move_price(lot, state.leader, price_minor, true, out);
+}
+
+void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
+  const auto found = biddable_lot(bid.lot, bid.bidder, bid.amount_minor, false, out);
+  if (!found) return;
+  LotState& lot = lots[*found];
+  if (lot.leader == bid.bidder) {
+    return reject_bid(bid.lot, bid.bidder, bid.amount_minor, &lot, RejectCode::already_leading,
+                      out);
+  }
+  const LotConfig& config = lot.config;
+  const bool first = lot.price_minor == 0;
+  const AmountMinor base_minor = first ? config.start_price_minor : lot.price_minor;
+  const AmountMinor step_minor = increment_at(config, base_minor);
+  const AmountMinor minimum_minor = first ? base_minor : base_minor + step_minor;
+  if (bid.amount_minor < minimum_minor) {
+    return reject_bid(bid.lot, bid.bidder, bid.amount_minor, &lot, RejectCode::below_minimum, out);
+  }
+  // Most bids are exactly the next raise; the division is for the others.
+  const AmountMinor raise_minor = bid.amount_minor - base_minor;
+  if (raise_minor != step_minor && raise_minor % step_minor != 0) {
+    return reject_bid(bid.lot, bid.bidder, bid.amount_minor, &lot,
+                      RejectCode::not_increment_multiple, out);
+  }
+  if (!first && lot.leader_max_minor >= bid.amount_minor) {
+    // The leader's maximum answers at once (SPEC §4.2): the bid stands, the leader stays.
+    const UserId leader = lot.leader;
+    const AmountMinor defended_minor = next_price(config, bid.amount_minor) <= lot.leader_max_minor
+                                           ? next_price(config, bid.amount_minor)
+                                           : bid.amount_minor;
+    move_price(*found, bid.bidder, bid.amount_minor, false, out);
+    move_price(*found, leader, defended_minor, true, out);
+    return apply_reserve_rule(*found, out);
+  }
+  lot.leader_max_minor = bid.amount_minor;
+  move_price(*found, bid.bidder, bid.amount_minor, false, out);
+}
+
+void Engine::Impl::handle(const PlaceMaxBid& bid, Emitter& out) {
+  const auto found = biddable_lot(bid.lot, bid.bidder, bid.max_minor, true, out);
+  if (!found) return;
+  LotState& lot = lots[*found];
+  const LotConfig& config = lot.config;
+  const auto reject = [&](RejectCode code) {
+    reject_bid(bid.lot, bid.bidder, bid.max_minor, &lot, code, out);
+  };
+  if (lot.leader == bid.bidder) {
+    // The leader raises its maximum: the price moves only for the reserve.
+    if (bid.max_minor <= lot.leader_max_minor) return reject(RejectCode::not_above_own_max);
+    lot.leader_max_minor = bid.max_minor;
+    lot.seq = out.seq();
+    out.emit(MaxBidAccepted{bid.lot, bid.bidder, bid.max_minor});
+    return apply_reserve_rule(*found, out);
+  }
+  const bool first = lot.price_minor == 0;
+  const AmountMinor price_minor = lot.price_minor;
+  if (bid.max_minor < (first ? config.start_price_minor : next_price(config, price_minor))) {
+    return reject(RejectCode::below_minimum);
+  }
+  out.emit(MaxBidAccepted{bid.lot, bid.bidder, bid.max_minor});
+  if (first) {
+    lot.leader_max_minor = bid.max_minor;
+    move_price(*found, bid.bidder, config.start_price_minor, true, out);
+    return apply_reserve_rule(*found, out);
+  }
+  const UserId leader = lot.leader;
+  const AmountMinor challenger_reach = detail::reach(config, price_minor, bid.max_minor);
+  const AmountMinor leader_reach = detail::reach(config, price_minor, lot.leader_max_minor);
+  if (challenger_reach > leader_reach) {
+    if (leader_reach > price_minor) move_price(*found, leader, leader_reach, true, out);
+    lot.leader_max_minor = bid.max_minor;
+    move_price(*found, bid.bidder, next_price(config, leader_reach), true, out);
+  } else {
+    // A lower reach moves the leader one rung above it; an equal one leaves the earlier maximum
+    // in the lead at that rung (the challenger's bid, then the leader's at the same amount).
+    move_price(*found, bid.bidder, challenger_reach, true, out);
+    move_price(*found, leader,
+               challenger_reach < leader_reach ? next_price(config, challenger_reach)
+                                               : challenger_reach,
+               true, out);
+  }
+  apply_reserve_rule(*found, out);
+}
+
+}  // namespace auction

@@ -1,0 +1,129 @@
+// The reference model's bids: SPEC §4, §4.1 and §4.2 by the plainest means. The increment is
+// looked up band by band, and every reach is found by walking the ladder one rung at a time (no
+// closed form, no band arithmetic): slow, and obviously what the SPEC says.
+#include "reference_model.h"
+
+namespace auction::testing {
+
+AmountMinor ReferenceModel::Lot::inc(AmountMinor x) const {
+  AmountMinor step = config.increment_minor;
+  for (const IncrementBand& band : config.increments) {
+    if (band.from_minor <= x) step = band.increment_minor;
+  }
+  return step;
+}
+
+AmountMinor ReferenceModel::Lot::reach(AmountMinor from, AmountMinor limit) const {
+  AmountMinor rung = from;
+  while (next(rung) <= limit)
+    rung = next(rung);
+  return rung;
+}
+
+std::optional<RejectCode> ReferenceModel::bid_problem(const Lot* lot, const LotId& id,
+                                                      const UserId& bidder, AmountMinor amount,
+                                                      bool max_bid) const {
+  if (amount < 1 || amount > kMaxAmountMinor) return RejectCode::invalid_amount;
+  if (lot == nullptr) return RejectCode::unknown_lot;
+  if (lot->phase == Phase::scheduled) return RejectCode::lot_not_open;
+  if (lot->phase == Phase::paused) return RejectCode::lot_paused;
+  if (lot->over() || now_ >= lot->deadline) return RejectCode::lot_closed;
+  if (max_bid && !lot->config.max_bids) return RejectCode::max_bid_not_allowed;
+  if (lot->config.deposit_minor > 0 &&
+      !qualified_.contains({std::string(id.view()), std::string(bidder.view())})) {
+    return RejectCode::not_qualified;
+  }
+  return std::nullopt;
+}
+
+void ReferenceModel::move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid) {
+  lot.price = amount;
+  lot.leader = std::string(bidder.view());
+  lot.bids += 1;
+  lot.seq = seq_;
+  if (lot.phase == Phase::extension) lot.deadline = cap_at(lot.cap, now_ + lot.config.extension_ms);
+  emit(BidAccepted{lot.config.id, bidder, amount, lot.deadline, lot.next(amount), lot.bids,
+                   auto_bid});
+}
+
+void ReferenceModel::reserve_rule(Lot& lot) {
+  const AmountMinor reserve = lot.config.reserve_minor;
+  if (lot.max < reserve || lot.price >= reserve) return;
+  AmountMinor rung = lot.price;
+  while (rung < reserve)
+    rung = lot.next(rung);
+  const AmountMinor target = rung <= lot.max ? rung : lot.reach(lot.price, lot.max);
+  if (target > lot.price) move(lot, *UserId::parse(lot.leader), target, true);
+}
+
+void ReferenceModel::on(const PlaceBid& c) {
+  Lot* lot = find_mutable(c.lot.view());
+  auto reject = [&](RejectCode code) {
+    emit(BidRejected{c.lot, c.bidder, c.amount_minor, code,
+                     lot != nullptr ? lot->min_next() : std::nullopt});
+  };
+  if (const auto code = bid_problem(lot, c.lot, c.bidder, c.amount_minor, false)) {
+    return reject(*code);
+  }
+  if (lot->leader == c.bidder.view()) return reject(RejectCode::already_leading);
+  const AmountMinor reference = lot->price == 0 ? lot->config.start_price_minor : lot->price;
+  const AmountMinor minimum = lot->price == 0 ? reference : lot->next(reference);
+  if (c.amount_minor < minimum) return reject(RejectCode::below_minimum);
+  if ((c.amount_minor - reference) % lot->inc(reference) != 0) {
+    return reject(RejectCode::not_increment_multiple);
+  }
+  if (lot->price != 0 && lot->max >= c.amount_minor) {
+    // The leader's maximum holds: the bid stands, then the leader's automatic answer.
+    const UserId leader = *UserId::parse(lot->leader);
+    const AmountMinor answer =
+        lot->next(c.amount_minor) <= lot->max ? lot->next(c.amount_minor) : c.amount_minor;
+    move(*lot, c.bidder, c.amount_minor, false);
+    move(*lot, leader, answer, true);
+    return reserve_rule(*lot);
+  }
+  lot->max = c.amount_minor;
+  move(*lot, c.bidder, c.amount_minor, false);
+}
+
+void ReferenceModel::on(const PlaceMaxBid& c) {
+  Lot* lot = find_mutable(c.lot.view());
+  auto reject = [&](RejectCode code) {
+    emit(BidRejected{c.lot, c.bidder, c.max_minor, code,
+                     lot != nullptr ? lot->min_next() : std::nullopt});
+  };
+  if (const auto code = bid_problem(lot, c.lot, c.bidder, c.max_minor, true)) {
+    return reject(*code);
+  }
+  if (lot->leader == c.bidder.view()) {
+    if (c.max_minor <= lot->max) return reject(RejectCode::not_above_own_max);
+    lot->max = c.max_minor;
+    lot->seq = seq_;
+    emit(MaxBidAccepted{c.lot, c.bidder, c.max_minor});
+    return reserve_rule(*lot);
+  }
+  if (c.max_minor < *lot->min_next()) return reject(RejectCode::below_minimum);
+  emit(MaxBidAccepted{c.lot, c.bidder, c.max_minor});
+  if (lot->price == 0) {
+    lot->max = c.max_minor;
+    move(*lot, c.bidder, lot->config.start_price_minor, true);
+    return reserve_rule(*lot);
+  }
+  const UserId leader = *UserId::parse(lot->leader);
+  const AmountMinor price = lot->price;
+  const AmountMinor challenger = lot->reach(price, c.max_minor);
+  const AmountMinor defender = lot->reach(price, lot->max);
+  if (challenger > defender) {
+    if (defender > price) move(*lot, leader, defender, true);
+    lot->max = c.max_minor;
+    move(*lot, c.bidder, lot->next(defender), true);
+  } else if (challenger < defender) {
+    move(*lot, c.bidder, challenger, true);
+    move(*lot, leader, lot->next(challenger), true);
+  } else {
+    move(*lot, c.bidder, challenger, true);
+    move(*lot, leader, challenger, true);
+  }
+  reserve_rule(*lot);
+}
+
+}  // namespace auction::testing
