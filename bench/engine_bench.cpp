@@ -2,6 +2,9 @@
 //
 //   BM_BidAccepted   every bid is the next valid raise, on lots picked in a shuffled order from
 //                    10,000 lots in their extension phase (each accepted bid moves the deadline).
+//   BM_MaxBidDuel    two maxima fighting on each of 10,000 lots: every command is a maximum 10
+//                    rungs above the other's, so the leader's automatic bid and the new
+//                    leader's come out of the one command (SPEC §4.2, closed form).
 //   BM_BidRejected   a mix of reject reasons: below_minimum, not_increment_multiple,
 //                    already_leading, unknown_lot, lot_not_open, invalid_amount, not_qualified,
 //                    lot_closed.
@@ -84,6 +87,35 @@ void BM_BidAccepted(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 BENCHMARK(BM_BidAccepted)->Arg(10'000)->Arg(1'000)->Arg(100'000);
+
+void BM_MaxBidDuel(benchmark::State& state) {
+  const int lots = static_cast<int>(state.range(0));
+  Fixture f(lots);
+  const UserId bidders[2] = {*UserId::parse("alice-bidder"), *UserId::parse("bob-bidder")};
+  std::vector<AmountMinor> max(lots, 1'000);
+  std::vector<std::uint8_t> turn(lots, 0);
+  std::vector<std::uint32_t> order(1 << 16);
+  std::mt19937 rng(42);
+  for (auto& lot : order)
+    lot = static_cast<std::uint32_t>(rng() % lots);
+  const std::uint64_t accepted_before = f.sink.accepted, other_before = f.sink.other;
+  std::size_t k = 0;
+  for (auto _ : state) {
+    const std::uint32_t lot = order[k++ & (order.size() - 1)];
+    if ((k & 127) == 0) ++f.now_ms;
+    max[lot] += 500;  // ten rungs of 50 above the other's maximum: it takes the lead
+    f.engine.apply(
+        Command{++f.seq, f.now_ms, PlaceMaxBid{f.ids[lot], bidders[turn[lot]], max[lot]}}, f.sink);
+    turn[lot] ^= 1;
+  }
+  // Each command: one MaxBidAccepted and at least one BidAccepted, and never a rejection.
+  const auto commands = static_cast<std::uint64_t>(state.iterations());
+  if (f.sink.accepted - accepted_before < commands || f.sink.other - other_before != commands) {
+    state.SkipWithError("a maximum meant to take the lead did not");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_MaxBidDuel)->Arg(10'000);
 
 void BM_BidRejected(benchmark::State& state) {
   constexpr int kLots = 10'000;

@@ -43,6 +43,18 @@ std::optional<std::uint32_t> Engine::Impl::biddable_lot(const LotId& lot_id, con
   return found;
 }
 
+void Engine::Impl::restart_countdown(std::uint32_t lot) {
+  LotState& state = lots[lot];
+  // Only accepted bids move the countdown, and only in the extension phase. The new deadline is
+  // almost always later than the old one, and then the timer heap is settled lazily (see
+  // settle_top). Only after an outage grace longer than the extension can it be earlier (SPEC §3:
+  // every accepted bid sets bid_time + extension); then the timer is moved at once.
+  if (state.phase != Phase::extension) return;
+  const TimeMs deadline_ms = capped_deadline(state, now_ms + state.config.extension_ms);
+  if (deadline_ms < state.deadline_ms) timers.set(lot, deadline_ms);
+  state.deadline_ms = deadline_ms;
+}
+
 void Engine::Impl::move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor,
                               bool auto_bid, Emitter& out) {
   LotState& state = lots[lot];
@@ -59,8 +71,8 @@ void Engine::Impl::apply_reserve_rule(std::uint32_t lot, Emitter& out) {
   LotState& state = lots[lot];
   const AmountMinor reserve_minor = state.config.reserve_minor;
   if (state.leader_max_minor < reserve_minor || state.price_minor >= reserve_minor) return;
-  const AmountMinor at_reserve = detail::lowest_rung_from(state.config, state.price_minor,
-                                                          reserve_minor);
+  const AmountMinor at_reserve =
+      detail::lowest_rung_from(state.config, state.price_minor, reserve_minor);
   const AmountMinor price_minor =
       at_reserve <= state.leader_max_minor
           ? at_reserve
@@ -142,10 +154,10 @@ void Engine::Impl::handle(const PlaceMaxBid& bid, Emitter& out) {
     // A lower reach moves the leader one rung above it; an equal one leaves the earlier maximum
     // in the lead at that rung (the challenger's bid, then the leader's at the same amount).
     move_price(*found, bid.bidder, challenger_reach, true, out);
-    move_price(*found, leader,
-               challenger_reach < leader_reach ? next_price(config, challenger_reach)
-                                               : challenger_reach,
-               true, out);
+    move_price(
+        *found, leader,
+        challenger_reach < leader_reach ? next_price(config, challenger_reach) : challenger_reach,
+        true, out);
   }
   apply_reserve_rule(*found, out);
 }

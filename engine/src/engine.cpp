@@ -107,8 +107,6 @@ void Engine::Impl::advance(Emitter& out, bool outage) {
   }
 }
 
-static TimeMs capped_deadline(const LotState& state, TimeMs deadline_ms);
-
 void Engine::Impl::fire_timer(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool outage) {
   LotState& state = lots[lot];
   const bool capped = state.close_cap_ms != 0 && at_ms >= state.close_cap_ms;
@@ -161,12 +159,6 @@ void Engine::Impl::announce_phase(std::uint32_t lot, Emitter& out) {
   out.emit(PhaseChanged{state.config.id, state.phase, deadline_ms});
 }
 
-// Caps a deadline at the lot's hard close, if it has one.
-static TimeMs capped_deadline(const LotState& state, TimeMs deadline_ms) {
-  if (state.close_cap_ms != 0 && deadline_ms > state.close_cap_ms) return state.close_cap_ms;
-  return deadline_ms;
-}
-
 void Engine::Impl::open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool announce) {
   LotState& state = lots[lot];
   const LotConfig& config = state.config;
@@ -216,18 +208,6 @@ void Engine::Impl::defer_close_after_outage(std::uint32_t lot, Emitter& out) {
   }
   sync_timer(lot);
   announce_phase(lot, out);
-}
-
-void Engine::Impl::restart_countdown(std::uint32_t lot) {
-  LotState& state = lots[lot];
-  // Only accepted bids move the countdown, and only in the extension phase. The new deadline is
-  // almost always later than the old one, and then the timer heap is settled lazily (see
-  // settle_top). Only after an outage grace longer than the extension can it be earlier (SPEC §3:
-  // every accepted bid sets bid_time + extension); then the timer is moved at once.
-  if (state.phase != Phase::extension) return;
-  const TimeMs deadline_ms = capped_deadline(state, now_ms + state.config.extension_ms);
-  if (deadline_ms < state.deadline_ms) timers.set(lot, deadline_ms);
-  state.deadline_ms = deadline_ms;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,12 @@ class Emitter {
   TimeMs ts_ms_;
 };
 
+// Caps a deadline at the lot's hard close, if it has one.
+inline TimeMs capped_deadline(const LotState& state, TimeMs deadline_ms) {
+  if (state.close_cap_ms != 0 && deadline_ms > state.close_cap_ms) return state.close_cap_ms;
+  return deadline_ms;
+}
+
 struct Engine::Impl {
   explicit Impl(const EngineLimits& engine_limits);
 
@@ -73,11 +79,10 @@ struct Engine::Impl {
   // The checks every bid and maximum bid share, up to the deposit (SPEC §4's table); the lot's
   // position when they pass.
   std::optional<std::uint32_t> biddable_lot(const LotId& lot_id, const UserId& bidder,
-                                            AmountMinor amount_minor, bool max_bid,
-                                            Emitter& out);
+                                            AmountMinor amount_minor, bool max_bid, Emitter& out);
   // The price moves to `amount_minor` with `bidder` leading (one accepted bid).
-  void move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor,
-                  bool auto_bid, Emitter& out);
+  void move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor, bool auto_bid,
+                  Emitter& out);
   // SPEC §4.2's reserve rule for the leader's maximum.
   void apply_reserve_rule(std::uint32_t lot, Emitter& out);
   void restart_countdown(std::uint32_t lot);

@@ -9,8 +9,7 @@
 namespace auction::detail {
 
 // The highest rung of the ladder from `base_minor` that is ≤ `limit_minor` (base ≤ limit).
-inline AmountMinor reach(const LotConfig& config, AmountMinor base_minor,
-                         AmountMinor limit_minor) {
+inline AmountMinor reach(const LotConfig& config, AmountMinor base_minor, AmountMinor limit_minor) {
   const auto& bands = config.increments;
   if (bands.empty()) {
     const AmountMinor step = config.increment_minor;

@@ -18,7 +18,7 @@ LotConfig with_defaults(LotConfig config) {
   return config;
 }
 
-AmountMinor increment_at(const LotConfig& config, AmountMinor price_minor) {
+AmountMinor band_increment_at(const LotConfig& config, AmountMinor price_minor) {
   const auto& bands = config.increments;
   for (std::size_t i = bands.size(); i-- > 0;) {
     if (bands[i].from_minor <= price_minor) return bands[i].increment_minor;
@@ -37,8 +37,8 @@ std::optional<ConfigProblem> table_problem(const LotConfig& config) {
     if (i == 0 && bands[i].from_minor != 0) {
       return problem("increments", "the first band of an increment table starts at 0");
     }
-    if (i > 0 && (bands[i].from_minor <= bands[i - 1].from_minor ||
-                  !is_valid_amount(bands[i].from_minor))) {
+    if (i > 0 &&
+        (bands[i].from_minor <= bands[i - 1].from_minor || !is_valid_amount(bands[i].from_minor))) {
       return problem("increments", "bands must start at ascending amounts up to 10^15");
     }
     if (!is_valid_amount(bands[i].increment_minor)) {
@@ -65,6 +65,7 @@ std::optional<ConfigProblem> validate_lot_config(const LotConfig& config) {
   if (!is_valid_amount(config.start_price_minor)) {
     return problem("start_price", "start price must be an integer from 1 to 10^15");
   }
+  if (const auto bad_table = table_problem(config)) return bad_table;
   if (!is_valid_amount(config.increment_minor)) {
     return problem("increment", "increment must be an integer from 1 to 10^15");
   }
@@ -89,7 +90,6 @@ std::optional<ConfigProblem> validate_lot_config(const LotConfig& config) {
   if (config.timed_ms + config.extension_ms == 0) {
     return problem("extension", "timed and extension cannot both be 0");
   }
-  if (const auto bad_table = table_problem(config)) return bad_table;
   if (config.latest_close_at_ms != 0) {
     if (!is_valid_time(config.latest_close_at_ms)) {
       return problem("latest_close_at", "latest close must lie between 1970 and 9999");

@@ -95,3 +95,50 @@ TEST_CASE("bids on existing lots allocate nothing") {
   CHECK(sink.rejected > 5'000);
   CHECK(sink.closed == kLots);
 }
+
+TEST_CASE("maximum bids and increment tables allocate nothing") {
+  constexpr int kLots = 100;
+  Engine engine(EngineLimits{kLots, 1'000});
+  CountingSink sink;
+  Seq seq = 0;
+  TimeMs now_ms = kT0;
+  std::vector<LotId> ids;
+  for (int i = 0; i < kLots; ++i) {
+    LotConfig config = lot_config("lot" + std::to_string(i));
+    config.timed_ms = 2'000;
+    config.extension_ms = 500;
+    config.reserve_minor = 5'000;  // maxima above it make the reserve rule move the price
+    if (i % 2 == 0) {
+      config.increment_minor = 0;
+      config.increments = {{0, 10}, {1'000, 50}, {10'000, 100}};
+    }
+    ids.push_back(config.id);
+    engine.apply(Command{++seq, now_ms, CreateLot{config}}, sink);
+  }
+  engine.apply(Command{++seq, now_ms + 1'000, Tick{}}, sink);
+  now_ms += 1'000;
+  const UserId bidders[] = {user("alice"), user("bob"), user("carol")};
+
+  g_allocations = 0;
+  g_counting = true;
+  for (int round = 0; round < 20'000; ++round) {
+    now_ms += 1;
+    const int lot = round % kLots;
+    const UserId& bidder = bidders[round % 3];
+    const LotState& state = *engine.find_lot(ids[lot]);
+    // Maxima above, at and below the leader's; plain bids now and then.
+    const AmountMinor max = state.price_minor + 37 * (round % 11) - 50;
+    if (round % 5 == 0) {
+      engine.apply(Command{++seq, now_ms, PlaceBid{ids[lot], bidder, max}}, sink);
+    } else {
+      engine.apply(Command{++seq, now_ms, PlaceMaxBid{ids[lot], bidder, max}}, sink);
+    }
+  }
+  engine.apply(Command{++seq, now_ms + 1'000'000, Tick{}}, sink);
+  g_counting = false;
+
+  CHECK(g_allocations == 0);
+  CHECK(sink.accepted > 5'000);
+  CHECK(sink.rejected > 1'000);
+  CHECK(sink.closed == kLots);
+}

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <map>
 #include <random>
 
 #include "harness.h"
@@ -52,8 +53,10 @@ class CommandGenerator {
     } else if (roll < 150) {
       body = QualifyBidder{pick_lot(), pick_bidder(),
                            chance(50) ? QualifySource::waiver : QualifySource::deposit_held};
-    } else if (roll < 780) {
+    } else if (roll < 620) {
       body = random_bid(model);
+    } else if (roll < 780) {
+      body = random_max_bid(model);
     } else if (roll < 810) {
       body = PauseLot{pick_lot()};
     } else if (roll < 850) {
@@ -110,6 +113,8 @@ class CommandGenerator {
     c.timed_ms = chance(20) ? 0 : uniform(0, 20'000);
     c.extension_ms = chance(20) ? 0 : uniform(1, 5'000);
     if (chance(20)) c.latest_close_at_ms = c.starts_at_ms + uniform(1, 30'000);
+    if (chance(35)) random_table(c);
+    c.max_bids = chance(85);
     switch (uniform(0, 60)) {  // occasionally one defect
       case 0:
         c.increment_minor = 0;
@@ -129,10 +134,78 @@ class CommandGenerator {
       case 5:
         c.deposit_minor = -3;
         break;
+      case 6:  // a table that breaks one of SPEC §4.1's rules
+        random_table(c);
+        switch (uniform(0, 3)) {
+          case 0:
+            c.increments.front().from_minor = 1;
+            break;
+          case 1:
+            c.increments.push_back(c.increments.back());  // not ascending
+            break;
+          case 2:
+            c.increments.back().increment_minor = 0;
+            break;
+          default:
+            c.increments.resize(33, IncrementBand{kMaxAmountMinor, 1});
+        }
+        break;
+      case 7:
+        if (!c.increments.empty()) c.increment_minor += 1;  // not the table's at the start
+        break;
       default:
         break;
     }
     return c;
+  }
+
+  // 1-4 bands from 0, short enough that the model's rung-by-rung walks stay quick; the
+  // increment is left for the default (the table's at the start) or given.
+  void random_table(LotConfig& c) {
+    c.increments.clear();
+    AmountMinor from = 0;
+    const int bands = uniform(1, 4);
+    for (int i = 0; i < bands; ++i) {
+      c.increments.push_back(IncrementBand{from, uniform64(1, 60)});
+      from += uniform64(1, 800);
+    }
+    if (c.start_price_minor > kMaxAmountMinor - 10'000) c.increments.back().from_minor = 0;
+    if (c.increments.size() > 1 && c.increments.back().from_minor == 0) c.increments.resize(1);
+    c.increment_minor = 0;
+    if (chance(50)) {
+      AmountMinor step = 0;
+      for (const IncrementBand& band : c.increments) {
+        if (band.from_minor <= c.start_price_minor) step = band.increment_minor;
+      }
+      c.increment_minor = step;
+    }
+  }
+
+  // A maximum: mostly within a few rungs of the price (ties and shortfalls), sometimes the
+  // same as the last maximum left on the lot (equal reach), sometimes from the leader itself.
+  PlaceMaxBid random_max_bid(const ReferenceModel& model) {
+    PlaceMaxBid bid{pick_lot(), pick_bidder(), 0};
+    const ReferenceModel::Lot* lot = model.find(bid.lot.view());
+    if (lot != nullptr && !lot->leader.empty() && chance(15))
+      bid.bidder = *UserId::parse(lot->leader);
+    const AmountMinor base = lot && lot->min_next() ? *lot->min_next() : uniform64(1, 1'000);
+    const AmountMinor step = lot ? lot->inc(base) : 10;
+    const int roll = uniform(0, 99);
+    AmountMinor& last_max = last_max_[std::string(bid.lot.view())];
+    if (roll < 12 && last_max != 0) {
+      bid.max_minor = last_max;
+    } else if (roll < 80) {
+      bid.max_minor = base + uniform64(0, 12 * step) + (chance(50) ? uniform64(0, step) : 0);
+    } else if (roll < 88) {
+      bid.max_minor = base - uniform64(1, step);
+    } else if (roll < 92) {
+      bid.max_minor = chance(50) ? 0 : kMaxAmountMinor + 1;
+    } else {
+      bid.max_minor = base + uniform64(0, 3'000);
+    }
+    bid.max_minor = std::min(bid.max_minor, kMaxAmountMinor + 1);
+    last_max = bid.max_minor;
+    return bid;
   }
 
   // A few lots at once; now and then one is defective or named twice (all or nothing).
@@ -148,8 +221,8 @@ class CommandGenerator {
   PlaceBid random_bid(const ReferenceModel& model) {
     PlaceBid bid{pick_lot(), pick_bidder(), 0};
     const ReferenceModel::Lot* lot = model.find(bid.lot.view());
-    const AmountMinor increment = lot ? lot->config.increment_minor : 10;
     const AmountMinor base = lot && lot->min_next() ? *lot->min_next() : uniform64(1, 1'000);
+    const AmountMinor increment = lot ? lot->inc(lot->price == 0 ? base : lot->price) : 10;
     const int roll = uniform(0, 99);
     if (roll < 55) {
       bid.amount_minor = base;  // the next valid raise
@@ -174,6 +247,7 @@ class CommandGenerator {
   TimeMs now_ = kT0;
   Seq seq_ = 0;
   int created_ = 0;
+  std::map<std::string, AmountMinor> last_max_;  // per lot: equal maxima meet on one lot
 };
 
 void check_lots_agree(const Engine& engine, const ReferenceModel& model) {
@@ -185,6 +259,7 @@ void check_lots_agree(const Engine& engine, const ReferenceModel& model) {
     REQUIRE(e.config == m.config);
     REQUIRE(e.phase == m.phase);
     REQUIRE(e.price_minor == m.price);
+    if (!m.leader.empty()) REQUIRE(e.leader_max_minor == m.max);
     REQUIRE(e.leader.view() == m.leader);
     REQUIRE(e.deadline_ms == m.deadline);
     REQUIRE(e.paused_remaining_ms == m.remaining);
@@ -207,6 +282,8 @@ struct RunStats {
   std::size_t by_code[16] = {};
   std::size_t by_error[16] = {};
   std::size_t created = 0;
+  std::size_t auto_bids = 0;
+  ReferenceModel::Coverage rules;
 };
 
 void run_episode(std::uint64_t seed, int episode, RunStats& stats) {
@@ -233,6 +310,7 @@ void run_episode(std::uint64_t seed, int episode, RunStats& stats) {
     }
     for (const Event& event : actual) {
       stats.accepted += std::holds_alternative<BidAccepted>(event.body);
+      if (const auto* a = std::get_if<BidAccepted>(&event.body)) stats.auto_bids += a->auto_bid;
       stats.rejected += std::holds_alternative<BidRejected>(event.body);
       if (const auto* r = std::get_if<BidRejected>(&event.body)) {
         stats.by_code[static_cast<int>(r->code)] += 1;
@@ -253,6 +331,14 @@ void run_episode(std::uint64_t seed, int episode, RunStats& stats) {
     }
   }
   check_lots_agree(continuous, model);
+  const ReferenceModel::Coverage& c = model.coverage;
+  stats.rules.max_takes_lead += c.max_takes_lead;
+  stats.rules.max_falls_short += c.max_falls_short;
+  stats.rules.tie += c.tie;
+  stats.rules.plain_defended += c.plain_defended;
+  stats.rules.raised_max += c.raised_max;
+  stats.rules.reserve_jump += c.reserve_jump;
+  stats.rules.first_max += c.first_max;
   CHECK(restored.state_digest() == continuous.state_digest());
   CHECK(restored.snapshot() == continuous.snapshot());
 }
@@ -279,7 +365,7 @@ TEST_CASE("engine equals the reference model over random command streams") {
                     << stats.rejected << " rejected, " << stats.closes << " closes, "
                     << stats.restores << " snapshot restores");
     std::string mix = "rejects:";
-    for (int code = 0; code <= static_cast<int>(RejectCode::not_increment_multiple); ++code) {
+    for (int code = 0; code <= static_cast<int>(RejectCode::not_above_own_max); ++code) {
       mix += " " + std::string(reject_code_name(static_cast<RejectCode>(code))) + "=" +
              std::to_string(stats.by_code[code]);
     }
@@ -289,11 +375,21 @@ TEST_CASE("engine equals the reference model over random command streams") {
              std::to_string(stats.by_error[error]);
     }
     MESSAGE(mix);
+    const ReferenceModel::Coverage& r = stats.rules;
+    MESSAGE("maximum bids: " << r.first_max << " first, " << r.max_takes_lead << " took the lead, "
+                             << r.max_falls_short << " fell short, " << r.tie << " ties, "
+                             << r.plain_defended << " plain bids answered by a maximum, "
+                             << r.raised_max << " raised, " << r.reserve_jump << " reserve jumps, "
+                             << stats.auto_bids << " automatic bids");
+    for (const std::size_t count : {r.first_max, r.max_takes_lead, r.max_falls_short, r.tie,
+                                    r.plain_defended, r.raised_max, r.reserve_jump}) {
+      CHECK(count > 50);
+    }
     // The generator must actually exercise the rules, or this test proves little.
     CHECK(stats.accepted > 10'000);
     CHECK(stats.rejected > 10'000);
     CHECK(stats.closes > 500);
-    for (int code = 0; code <= static_cast<int>(RejectCode::not_increment_multiple); ++code) {
+    for (int code = 0; code <= static_cast<int>(RejectCode::not_above_own_max); ++code) {
       const auto reject = static_cast<RejectCode>(code);
       // rate_limited and unavailable are the gateway's and the pipeline's, not the engine's.
       if (reject == RejectCode::rate_limited || reject == RejectCode::unavailable) continue;

@@ -16,7 +16,6 @@ void defaults(LotConfig& c) {
   }
 }
 
-
 }  // namespace
 
 std::optional<AmountMinor> ReferenceModel::Lot::min_next() const {
@@ -135,18 +134,6 @@ std::optional<std::string_view> ReferenceModel::config_problem(const LotConfig& 
   auto time_ok = [](TimeMs t) { return t >= 0 && t <= kMaxTimeMs; };
   auto problem = [](std::string_view field) { return std::optional<std::string_view>(field); };
   if (!amount_ok(c.start_price_minor)) return problem("start_price");
-  if (!amount_ok(c.increment_minor)) return problem("increment");
-  if (!amount_ok(c.reserve_minor)) return problem("reserve");
-  if (c.reserve_minor < c.start_price_minor) return problem("reserve");
-  if (c.deposit_minor != 0 && !amount_ok(c.deposit_minor)) return problem("deposit");
-  if (!time_ok(c.starts_at_ms)) return problem("starts_at");
-  if (!duration_ok(c.timed_ms)) return problem("timed");
-  if (!duration_ok(c.extension_ms)) return problem("extension");
-  if (c.timed_ms == 0 && c.extension_ms == 0) return problem("extension");
-  if (c.latest_close_at_ms != 0 &&
-      (!time_ok(c.latest_close_at_ms) || c.latest_close_at_ms <= c.starts_at_ms)) {
-    return problem("latest_close_at");
-  }
   if (c.increments.size() > 32) return problem("increments");
   for (std::size_t i = 0; i < c.increments.size(); ++i) {
     const IncrementBand& band = c.increments[i];
@@ -160,6 +147,18 @@ std::optional<std::string_view> ReferenceModel::config_problem(const LotConfig& 
     Lot probe;
     probe.config = c;
     if (c.increment_minor != probe.inc(c.start_price_minor)) return problem("increment");
+  }
+  if (!amount_ok(c.increment_minor)) return problem("increment");
+  if (!amount_ok(c.reserve_minor)) return problem("reserve");
+  if (c.reserve_minor < c.start_price_minor) return problem("reserve");
+  if (c.deposit_minor != 0 && !amount_ok(c.deposit_minor)) return problem("deposit");
+  if (!time_ok(c.starts_at_ms)) return problem("starts_at");
+  if (!duration_ok(c.timed_ms)) return problem("timed");
+  if (!duration_ok(c.extension_ms)) return problem("extension");
+  if (c.timed_ms == 0 && c.extension_ms == 0) return problem("extension");
+  if (c.latest_close_at_ms != 0 &&
+      (!time_ok(c.latest_close_at_ms) || c.latest_close_at_ms <= c.starts_at_ms)) {
+    return problem("latest_close_at");
   }
   if (c.latest_close_at_ms != 0 && c.latest_close_at_ms <= now_) return problem("latest_close_at");
   if (c.starts_at_ms + c.timed_ms + c.extension_ms <= now_) return problem("starts_at");

@@ -46,7 +46,14 @@ class ReferenceModel {
     std::optional<AmountMinor> min_next() const;
   };
 
+  // How often each case of SPEC §4.2 came up (the property test's coverage guards).
+  struct Coverage {
+    std::size_t max_takes_lead = 0, max_falls_short = 0, tie = 0, plain_defended = 0;
+    std::size_t raised_max = 0, reserve_jump = 0, first_max = 0;
+  };
+
   explicit ReferenceModel(EngineLimits limits) : limits_(limits) {}
+  Coverage coverage;
 
   std::vector<Event> apply(const Command& command);
   const Lot* find(std::string_view id) const;

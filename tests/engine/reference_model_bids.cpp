@@ -53,7 +53,10 @@ void ReferenceModel::reserve_rule(Lot& lot) {
   while (rung < reserve)
     rung = lot.next(rung);
   const AmountMinor target = rung <= lot.max ? rung : lot.reach(lot.price, lot.max);
-  if (target > lot.price) move(lot, *UserId::parse(lot.leader), target, true);
+  if (target > lot.price) {
+    ++coverage.reserve_jump;
+    move(lot, *UserId::parse(lot.leader), target, true);
+  }
 }
 
 void ReferenceModel::on(const PlaceBid& c) {
@@ -74,6 +77,7 @@ void ReferenceModel::on(const PlaceBid& c) {
   }
   if (lot->price != 0 && lot->max >= c.amount_minor) {
     // The leader's maximum holds: the bid stands, then the leader's automatic answer.
+    ++coverage.plain_defended;
     const UserId leader = *UserId::parse(lot->leader);
     const AmountMinor answer =
         lot->next(c.amount_minor) <= lot->max ? lot->next(c.amount_minor) : c.amount_minor;
@@ -96,6 +100,7 @@ void ReferenceModel::on(const PlaceMaxBid& c) {
   }
   if (lot->leader == c.bidder.view()) {
     if (c.max_minor <= lot->max) return reject(RejectCode::not_above_own_max);
+    ++coverage.raised_max;
     lot->max = c.max_minor;
     lot->seq = seq_;
     emit(MaxBidAccepted{c.lot, c.bidder, c.max_minor});
@@ -104,6 +109,7 @@ void ReferenceModel::on(const PlaceMaxBid& c) {
   if (c.max_minor < *lot->min_next()) return reject(RejectCode::below_minimum);
   emit(MaxBidAccepted{c.lot, c.bidder, c.max_minor});
   if (lot->price == 0) {
+    ++coverage.first_max;
     lot->max = c.max_minor;
     move(*lot, c.bidder, lot->config.start_price_minor, true);
     return reserve_rule(*lot);
@@ -113,13 +119,16 @@ void ReferenceModel::on(const PlaceMaxBid& c) {
   const AmountMinor challenger = lot->reach(price, c.max_minor);
   const AmountMinor defender = lot->reach(price, lot->max);
   if (challenger > defender) {
+    ++coverage.max_takes_lead;
     if (defender > price) move(*lot, leader, defender, true);
     lot->max = c.max_minor;
     move(*lot, c.bidder, lot->next(defender), true);
   } else if (challenger < defender) {
+    ++coverage.max_falls_short;
     move(*lot, c.bidder, challenger, true);
     move(*lot, leader, lot->next(challenger), true);
   } else {
+    ++coverage.tie;
     move(*lot, c.bidder, challenger, true);
     move(*lot, leader, challenger, true);
   }

@@ -14,6 +14,13 @@ using namespace auction::testing;
 
 namespace {
 
+LotConfig with_rules(LotConfig config) {
+  config.increment_minor = 0;
+  config.increments = {{0, 10}, {5'000, 100}};
+  config.max_bids = false;
+  return config;
+}
+
 std::vector<Command> one_of_each() {
   LotConfig config = lot_config("vase");
   config.deposit_minor = 500;
@@ -31,10 +38,31 @@ std::vector<Command> one_of_each() {
       Command{10, kT0 + 9, Restart{}},
       Command{11, kT0 + 10, CreateLots{{lot_config("a"), config, lot_config("b")}}},
       Command{12, kT0 + 11, ExternalInput{std::string("\x01settlement input\0bytes", 25)}},
+      Command{13, kT0 + 12, PlaceMaxBid{lot_id("vase"), user("ann"), 1'000'000'000'000'000}},
+      Command{14, kT0 + 13, CreateLot{with_rules(config)}},
+      Command{15, kT0 + 14, CreateLots{{lot_config("a"), with_rules(lot_config("b"))}}},
   };
 }
 
 }  // namespace
+
+TEST_CASE("a lot without rules is written as before maximum bids existed (flags 0)") {
+  std::string plain, ruled;
+  encode_record(Command{1, kT0, CreateLot{lot_config("a")}}, plain);
+  encode_record(Command{1, kT0, CreateLot{with_rules(lot_config("a"))}}, ruled);
+  CHECK(plain[2] == 0);
+  CHECK(plain[3] == 0);
+  CHECK(ruled[2] == 1);                                  // the lot-rules flag, little-endian
+  CHECK(ruled.size() == plain.size() + 2 + 2 * 16 + 1);  // band count, two bands, max_bids
+  std::string unknown_flag = plain;
+  unknown_flag[2] = 2;
+  const std::uint64_t checksum = XXH3_64bits(unknown_flag.data(), unknown_flag.size() - 8);
+  std::memcpy(unknown_flag.data() + unknown_flag.size() - 8, &checksum, 8);
+  Command decoded;
+  const Status status = decode_record(unknown_flag, decoded);
+  CHECK(status.code() == Status::Code::corruption);
+  CHECK(status.message() == "unknown flags 2");
+}
 
 TEST_CASE("every command kind round-trips through a record") {
   for (const Command& command : one_of_each()) {

@@ -41,10 +41,10 @@ struct LotState {
   AmountMinor price_minor = 0;  // highest accepted bid; 0 = none yet
   // The leader's maximum (SPEC §4.2): private to the leader; equal to the price for a plain bid.
   AmountMinor leader_max_minor = 0;
-  TimeMs deadline_ms = 0;       // current deadline while timed/extension; 0 = none
-  TimeMs close_cap_ms = 0;      // hard close (latest_close_at, maybe moved by an outage)
-  Seq seq = 0;                  // last sequence number that changed this lot
-  UserId leader;                // empty = none yet
+  TimeMs deadline_ms = 0;   // current deadline while timed/extension; 0 = none
+  TimeMs close_cap_ms = 0;  // hard close (latest_close_at, maybe moved by an outage)
+  Seq seq = 0;              // last sequence number that changed this lot
+  UserId leader;            // empty = none yet
   LotConfig config;
   DurationMs paused_remaining_ms = 0;  // frozen time left while paused
   TimeMs closed_at_ms = 0;

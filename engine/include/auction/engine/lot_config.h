@@ -26,19 +26,19 @@ struct LotConfig {
   LotId id;
   AmountMinor start_price_minor = 0;  // first admissible bid, ≥ 1
   AmountMinor increment_minor = 0;    // minimum raise, ≥ 1
-  AmountMinor reserve_minor = 0;      // ≥ start price; 0 means "same as the start price"
   AmountMinor deposit_minor = 0;      // 0 = no deposit needed to bid
+  DurationMs extension_ms = 0;        // countdown of the extension phase
+  // SPEC §4.1: bands ascending from 0; empty = `increment_minor` at every price. With a table,
+  // `increment_minor` is the table's increment at the start price.
+  std::vector<IncrementBand> increments;
+  bool max_bids = true;           // SPEC §4.2: bidders may leave a maximum
+  AmountMinor reserve_minor = 0;  // ≥ start price; 0 means "same as the start price"
   TimeMs starts_at_ms = 0;
   DurationMs timed_ms = 0;        // length of the timed phase
-  DurationMs extension_ms = 0;    // countdown of the extension phase
   TimeMs latest_close_at_ms = 0;  // hard cap; 0 = none
   UserId seller;
   CurrencyCode currency;
   Title title;
-  // SPEC §4.1: bands ascending from 0; empty = `increment_minor` at every price. With a table,
-  // `increment_minor` is the table's increment at the start price.
-  std::vector<IncrementBand> increments;
-  bool max_bids = true;  // SPEC §4.2: bidders may leave a maximum
 
   friend bool operator==(const LotConfig&, const LotConfig&) = default;
 };
@@ -57,8 +57,13 @@ std::optional<ConfigProblem> validate_lot_config(const LotConfig& config);
 LotConfig with_defaults(LotConfig config);
 
 // SPEC §4: inc(x), the increment that applies at price `price_minor`, and next(x) = x + inc(x).
-// O(bands) with a table, O(1) without. `config` must be valid.
-AmountMinor increment_at(const LotConfig& config, AmountMinor price_minor);
+// O(bands) with a table, O(1) without (inline: it is on every bid's path). `config` must be
+// valid.
+AmountMinor band_increment_at(const LotConfig& config, AmountMinor price_minor);
+inline AmountMinor increment_at(const LotConfig& config, AmountMinor price_minor) {
+  return config.increments.empty() ? config.increment_minor
+                                   : band_increment_at(config, price_minor);
+}
 inline AmountMinor next_price(const LotConfig& config, AmountMinor price_minor) {
   return price_minor + increment_at(config, price_minor);
 }
