@@ -233,6 +233,7 @@ gateway::LotView view_of(const LotState& lot) {
   view.phase = lot.phase;
   view.price_minor = lot.price_minor;
   view.leader = lot.leader;
+  view.leader_max_minor = lot.leader_max_minor;
   if (lot.phase == Phase::timed || lot.phase == Phase::extension)
     view.deadline_ms = lot.deadline_ms;
   if (lot.phase == Phase::paused && lot.close_cap_ms != 0) view.deadline_ms = lot.close_cap_ms;
@@ -251,7 +252,8 @@ void RecentBidCollector::on_event(const Event& event) {
   if (bid == nullptr) return;
   auto& bids = bids_[std::string(bid->lot.view())];
   if (bids.size() == gateway::RecentBids::kCapacity) bids.erase(bids.begin());
-  bids.push_back(gateway::RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor});
+  bids.push_back(
+      gateway::RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor, bid->auto_bid});
 }
 
 void RecentBidCollector::load_into(gateway::LotBoard& board) const {

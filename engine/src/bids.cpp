@@ -56,7 +56,7 @@ void Engine::Impl::restart_countdown(std::uint32_t lot) {
 }
 
 void Engine::Impl::move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor,
-                              bool auto_bid, Emitter& out) {
+                              bool auto_bid, AmountMinor max_minor, Emitter& out) {
   LotState& state = lots[lot];
   state.price_minor = amount_minor;
   state.leader = bidder;
@@ -64,7 +64,8 @@ void Engine::Impl::move_price(std::uint32_t lot, const UserId& bidder, AmountMin
   state.seq = out.seq();
   restart_countdown(lot);  // every price change counts as an accepted bid (SPEC §4.2)
   out.emit(BidAccepted{state.config.id, bidder, amount_minor, state.deadline_ms,
-                       next_price(state.config, amount_minor), state.bid_count, auto_bid});
+                       next_price(state.config, amount_minor), state.bid_count, auto_bid,
+                       max_minor});
 }
 
 void Engine::Impl::apply_reserve_rule(std::uint32_t lot, Emitter& out) {
@@ -77,7 +78,9 @@ void Engine::Impl::apply_reserve_rule(std::uint32_t lot, Emitter& out) {
       at_reserve <= state.leader_max_minor
           ? at_reserve
           : detail::reach(state.config, state.price_minor, state.leader_max_minor);
-  if (price_minor > state.price_minor) move_price(lot, state.leader, price_minor, true, out);
+  if (price_minor > state.price_minor) {
+    move_price(lot, state.leader, price_minor, true, state.leader_max_minor, out);
+  }
 }
 
 void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
@@ -108,12 +111,12 @@ void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
     const AmountMinor defended_minor = next_price(config, bid.amount_minor) <= lot.leader_max_minor
                                            ? next_price(config, bid.amount_minor)
                                            : bid.amount_minor;
-    move_price(*found, bid.bidder, bid.amount_minor, false, out);
-    move_price(*found, leader, defended_minor, true, out);
+    move_price(*found, bid.bidder, bid.amount_minor, false, bid.amount_minor, out);
+    move_price(*found, leader, defended_minor, true, lot.leader_max_minor, out);
     return apply_reserve_rule(*found, out);
   }
   lot.leader_max_minor = bid.amount_minor;
-  move_price(*found, bid.bidder, bid.amount_minor, false, out);
+  move_price(*found, bid.bidder, bid.amount_minor, false, bid.amount_minor, out);
 }
 
 void Engine::Impl::handle(const PlaceMaxBid& bid, Emitter& out) {
@@ -140,24 +143,26 @@ void Engine::Impl::handle(const PlaceMaxBid& bid, Emitter& out) {
   out.emit(MaxBidAccepted{bid.lot, bid.bidder, bid.max_minor});
   if (first) {
     lot.leader_max_minor = bid.max_minor;
-    move_price(*found, bid.bidder, config.start_price_minor, true, out);
+    move_price(*found, bid.bidder, config.start_price_minor, true, bid.max_minor, out);
     return apply_reserve_rule(*found, out);
   }
   const UserId leader = lot.leader;
   const AmountMinor challenger_reach = detail::reach(config, price_minor, bid.max_minor);
   const AmountMinor leader_reach = detail::reach(config, price_minor, lot.leader_max_minor);
   if (challenger_reach > leader_reach) {
-    if (leader_reach > price_minor) move_price(*found, leader, leader_reach, true, out);
+    if (leader_reach > price_minor) {
+      move_price(*found, leader, leader_reach, true, lot.leader_max_minor, out);
+    }
     lot.leader_max_minor = bid.max_minor;
-    move_price(*found, bid.bidder, next_price(config, leader_reach), true, out);
+    move_price(*found, bid.bidder, next_price(config, leader_reach), true, bid.max_minor, out);
   } else {
     // A lower reach moves the leader one rung above it; an equal one leaves the earlier maximum
     // in the lead at that rung (the challenger's bid, then the leader's at the same amount).
-    move_price(*found, bid.bidder, challenger_reach, true, out);
+    move_price(*found, bid.bidder, challenger_reach, true, bid.max_minor, out);
     move_price(
         *found, leader,
         challenger_reach < leader_reach ? next_price(config, challenger_reach) : challenger_reach,
-        true, out);
+        true, lot.leader_max_minor, out);
   }
   apply_reserve_rule(*found, out);
 }

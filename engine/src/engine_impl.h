@@ -81,8 +81,9 @@ struct Engine::Impl {
   std::optional<std::uint32_t> biddable_lot(const LotId& lot_id, const UserId& bidder,
                                             AmountMinor amount_minor, bool max_bid, Emitter& out);
   // The price moves to `amount_minor` with `bidder` leading (one accepted bid).
+  // `max_minor`: the bidder's maximum while it leads with this bid (the event's private field).
   void move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor, bool auto_bid,
-                  Emitter& out);
+                  AmountMinor max_minor, Emitter& out);
   // SPEC §4.2's reserve rule for the leader's maximum.
   void apply_reserve_rule(std::uint32_t lot, Emitter& out);
   void restart_countdown(std::uint32_t lot);

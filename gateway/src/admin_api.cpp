@@ -33,7 +33,7 @@ std::optional<std::int64_t> time_or_null(TimeMs time_ms) {
   return time_ms == 0 ? std::nullopt : std::optional<std::int64_t>(time_ms);
 }
 
-constexpr std::array<std::string_view, 14> kLotFields = {"id",
+constexpr std::array<std::string_view, 16> kLotFields = {"id",
                                                          "title",
                                                          "seller",
                                                          "currency",
@@ -46,7 +46,9 @@ constexpr std::array<std::string_view, 14> kLotFields = {"id",
                                                          "timed_ms",
                                                          "extension_ms",
                                                          "latest_close_at_ms",
-                                                         "latest_close_in_ms"};
+                                                         "latest_close_in_ms",
+                                                         "increments",
+                                                         "max_bids"};
 
 // A lot configuration from JSON: every field for a new lot (`base` null), or the fields to change
 // on top of `base`. `starts_in_ms` is relative to `now_ms`.
@@ -55,6 +57,8 @@ Check lot_config(const Fields& f, const LotConfig* base, TimeMs now_ms, LotConfi
   if (base == nullptr) {
     for (const std::string_view key : {"id", "title", "seller", "currency", "start_price",
                                        "increment", "timed_ms", "extension_ms"}) {
+      // With a table, the increment at the start price is the table's (SPEC §4.1).
+      if (key == "increment" && f.has("increments")) continue;
       if (!f.has(key)) return f.missing(key);
     }
     if (!f.has("starts_at_ms") && !f.has("starts_in_ms")) return f.missing("starts_at_ms");
@@ -103,6 +107,15 @@ Check lot_config(const Fields& f, const LotConfig* base, TimeMs now_ms, LotConfi
   }
   if (f.has("reserve")) {
     if (Check bad = f.amount("reserve", c.reserve_minor)) return bad;
+  }
+  if (f.is_null("increments")) {
+    c.increments.clear();
+  } else if (f.has("increments")) {
+    if (Check bad = f.increments("increments", c.increments)) return bad;
+    if (!f.has("increment")) c.increment_minor = 0;  // the table's at the start price
+  }
+  if (f.has("max_bids")) {
+    if (Check bad = f.boolean("max_bids", c.max_bids)) return bad;
   }
   if (f.has("deposit")) {
     if (Check bad = f.amount("deposit", c.deposit_minor, 0)) return bad;
@@ -181,7 +194,9 @@ void write_lot(JsonWriter& w, const LotView& v, const std::vector<RecentBid>* re
       .field("timed_ms", c.timed_ms)
       .field("extension_ms", c.extension_ms)
       .field("latest_close_at_ms", time_or_null(c.latest_close_at_ms))
+      .field("max_bids", c.max_bids)
       .field("price", amount_or_null(v.price_minor));
+  if (!c.increments.empty()) w.field_raw("increments", increments_json(c));
   if (v.leader.empty()) {
     w.field_null("leader");
   } else {

@@ -130,6 +130,43 @@ class Fields {
   Check amount(std::string_view key, AmountMinor& out, AmountMinor lo = 1) const {
     return integer(key, out, lo, kMaxAmountMinor, "invalid_amount");
   }
+  Check boolean(std::string_view key, bool& out) const {
+    if (object_[key].get(out) != simdjson::SUCCESS) {
+      return problem(400, "bad_request", std::string(key) + " must be true or false",
+                     std::string(key));
+    }
+    return std::nullopt;
+  }
+  // SPEC §4.1: [[from, increment], ...], whole amounts only (a fraction is refused, never
+  // rounded), at most kMaxIncrementBands; the engine judges the order and the first band.
+  Check increments(std::string_view key, std::vector<IncrementBand>& out) const {
+    dom::array bands;
+    const auto bad = [&](const std::string& why) {
+      return problem(422, "invalid_config", std::string(key) + ": " + why, std::string(key));
+    };
+    if (object_[key].get(bands) != simdjson::SUCCESS) {
+      return bad("must be an array of [from, increment] pairs");
+    }
+    out.clear();
+    for (dom::element band : bands) {
+      dom::array pair;
+      if (out.size() == kMaxIncrementBands) {
+        return bad("at most " + std::to_string(kMaxIncrementBands) + " bands");
+      }
+      if (band.get(pair) != simdjson::SUCCESS || pair.size() != 2) {
+        return bad("each band is a pair [from, increment]");
+      }
+      std::int64_t from = 0, step = 0;
+      if (pair.at(0).type() != dom::element_type::INT64 ||
+          pair.at(1).type() != dom::element_type::INT64 ||
+          pair.at(0).get(from) != simdjson::SUCCESS || pair.at(1).get(step) != simdjson::SUCCESS) {
+        return bad("band amounts are whole numbers in minor units");
+      }
+      out.push_back(IncrementBand{from, step});
+    }
+    if (out.empty()) return bad("give at least one band, or leave the field out");
+    return std::nullopt;
+  }
 
  private:
   dom::object object_;

@@ -51,7 +51,7 @@ void BidderDispatcher::handle(const Request& request, const std::optional<Protoc
   // SPEC §4), anything else an `error`, both with the request's id.
   if (!messages_.take()) {
     server_.metrics.messages_rate_limited.fetch_add(1);
-    if (!problem && request.type == RequestType::bid) {
+    if (!problem && is_bid(request.type)) {
       send_text(encode_rejected(request, "rate_limited", board_min_next(request.lot), wall_ms()));
     } else {
       send_text(encode_error("rate_limited", "too many messages",
@@ -64,7 +64,7 @@ void BidderDispatcher::handle(const Request& request, const std::optional<Protoc
     server_.metrics.bad_requests.fetch_add(1);
     return send_text(encode_error(problem->code, problem->message, problem->id, wall_ms()));
   }
-  if (request.type != RequestType::bid) rate_limited_in_row_ = 0;  // "in a row" means in a row
+  if (!is_bid(request.type)) rate_limited_in_row_ = 0;  // "in a row" means in a row
   const TimeMs now_ms = wall_ms();
   switch (request.type) {
     case RequestType::ping:
@@ -84,6 +84,7 @@ void BidderDispatcher::handle(const Request& request, const std::optional<Protoc
       return send_text(
           encode_simple("unsubscribed", request.id, now_ms, "lot", request.lot.view()));
     case RequestType::bid:
+    case RequestType::max_bid:
       return handle_bid(request);
     case RequestType::register_lot:
       return handle_register(request);
@@ -151,7 +152,9 @@ void BidderDispatcher::handle_bid(const Request& request) {
     return reject("rate_limited");
   }
   const std::uint64_t origin = (id_ << kSlotBits) | *slot;
-  PlaceBid bid{request.lot, viewer(), request.amount_minor};
+  CommandBody bid = request.type == RequestType::max_bid
+                        ? CommandBody{PlaceMaxBid{request.lot, viewer(), request.amount_minor}}
+                        : CommandBody{PlaceBid{request.lot, viewer(), request.amount_minor}};
   if (server_.options.io_threads <= 1) return server_.stage(std::move(bid), origin);
   if (!server_.commands.submit(std::move(bid), origin)) {
     release_slot(*slot);
@@ -277,15 +280,24 @@ void BidderDispatcher::on_answer(std::uint32_t slot, Seq seq, std::span<const Ev
   if (slot >= pending_.size() || !pending_[slot].used) return;
   const Pending pending = release_slot(slot);
   if (pending.type == RequestType::register_lot) return on_qualified(pending, events);
+  // The command's answer events: a rejection, or the bid (or maximum) followed by each price it
+  // moved; the last of those says who leads now and at what price (SPEC §4.2).
+  AcceptedBid answer;
+  bool accepted = false;
   for (const Event& event : events) {
-    if (const auto* accepted = std::get_if<BidAccepted>(&event.body)) {
-      server_.metrics.bids_accepted.fetch_add(1);
-      return send_text(encode_accepted(pending.id, accepted->lot, accepted->amount_minor, seq,
-                                       accepted->deadline_ms, accepted->min_next_minor, wall_ms()));
-    }
-    if (const auto* rejected = std::get_if<BidRejected>(&event.body)) {
+    if (const auto* bid = std::get_if<BidAccepted>(&event.body)) {
+      accepted = true;
+      answer.lot = bid->lot;
+      answer.price_minor = bid->amount_minor;
+      answer.leading = bid->bidder == viewer();
+      answer.deadline_ms = bid->deadline_ms;
+      answer.min_next_minor = bid->min_next_minor;
+    } else if (std::holds_alternative<MaxBidAccepted>(event.body)) {
+      accepted = true;
+    } else if (const auto* rejected = std::get_if<BidRejected>(&event.body)) {
       server_.metrics.bids_rejected.fetch_add(1);
       Request echo;
+      echo.type = pending.type;
       echo.id = pending.id;
       echo.lot = rejected->lot;
       echo.amount_valid = true;
@@ -294,6 +306,20 @@ void BidderDispatcher::on_answer(std::uint32_t slot, Seq seq, std::span<const Ev
                                        rejected->min_next_minor, wall_ms()));
     }
   }
+  if (!accepted) return;
+  server_.metrics.bids_accepted.fetch_add(1);
+  answer.lot = pending.lot;
+  answer.max_bid = pending.type == RequestType::max_bid;
+  answer.amount_minor = pending.amount_minor;
+  answer.seq = seq;
+  if (answer.price_minor == 0) {  // a leader raised its maximum: the price did not move
+    if (const auto view = server_.board.find(pending.lot)) {
+      answer.price_minor = view->price_minor;
+      answer.deadline_ms = view->deadline_ms.value_or(0);
+      answer.min_next_minor = view->min_next_minor();
+    }
+  }
+  send_text(encode_accepted(pending.id, answer, wall_ms()));
 }
 
 void BidderDispatcher::on_qualified(const Pending& pending, std::span<const Event> events) {
@@ -318,6 +344,7 @@ void BidderDispatcher::on_refused(std::uint32_t slot) {
   }
   server_.metrics.bids_unavailable.fetch_add(1);
   Request echo;
+  echo.type = pending.type;
   echo.id = pending.id;
   echo.lot = pending.lot;
   echo.amount_valid = true;

@@ -26,8 +26,18 @@ std::optional<std::int64_t> amount_or_null(AmountMinor amount) {
 std::optional<AmountMinor> LotView::min_next_minor() const {
   if (bidding_over()) return std::nullopt;
   const AmountMinor next =
-      price_minor == 0 ? config.start_price_minor : price_minor + config.increment_minor;
+      price_minor == 0 ? config.start_price_minor : next_price(config, price_minor);
   return next > kMaxAmountMinor ? std::nullopt : std::optional<AmountMinor>(next);
+}
+
+std::string increments_json(const LotConfig& config) {
+  std::string json = "[";
+  for (const IncrementBand& band : config.increments) {
+    if (json.size() > 1) json += ',';
+    json +=
+        '[' + std::to_string(band.from_minor) + ',' + std::to_string(band.increment_minor) + ']';
+  }
+  return json + ']';
 }
 
 std::string mask_user(std::string_view user) {
@@ -77,13 +87,21 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
   Entry& entry = found->second;
   LotView& view = entry.view;
 
+  if (const auto* max = std::get_if<MaxBidAccepted>(&event.body)) {
+    // Never sent to anyone: a raise of the leader's own maximum is only remembered for it.
+    if (max->bidder == view.leader) view.leader_max_minor = max->max_minor;
+    view.seq = event.seq;
+    return;
+  }
   if (const auto* bid = std::get_if<BidAccepted>(&event.body)) {
     view.price_minor = bid->amount_minor;
     view.leader = bid->bidder;
+    view.leader_max_minor = bid->leader_max_minor;
     view.bid_count = bid->bid_count;
     view.deadline_ms = bid->deadline_ms;
     view.seq = event.seq;
-    entry.recent_bids.push(RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor});
+    entry.recent_bids.push(
+        RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor, bid->auto_bid});
     const auto fill = [&](bool plain) {
       return [&, plain](JsonWriter& w) {
         header(w, "bid", now_ms, std::nullopt);
@@ -97,6 +115,7 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
             .field("bids", std::int64_t{bid->bid_count})
             .field("reserve_met", view.reserve_met())
             .field("seq", i64(event.seq));
+        if (bid->auto_bid) w.field("auto", true);
       };
     };
     // Frames are built only when someone follows the lot.
@@ -185,10 +204,14 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
         .field("bidder", bid->bidder == viewer ? std::string(bid->bidder.view())
                                                : mask_user(bid->bidder.view()))
         .field("at_ms", bid->ts_ms)
-        .field("auto", false)
+        .field("auto", bid->auto_bid)
         .end_object();
   }
   w.end_array();
+  if (!v.config.increments.empty()) w.field_raw("increments", increments_json(v.config));
+  w.field("max_bids", v.config.max_bids);
+  w.field("your_max", v.your_max_minor(viewer));
+  w.field_null("priority");  // priority purchasers (SPEC §4.3) are not granted yet
   w.end_object();
   return out;
 }

@@ -12,13 +12,14 @@ namespace {
 
 using simdjson::ondemand::json_type;
 
-constexpr std::array<std::pair<std::string_view, RequestType>, 11> kTypes = {{
+constexpr std::array<std::pair<std::string_view, RequestType>, 12> kTypes = {{
     {"login", RequestType::login},
     {"subscribe", RequestType::subscribe},
     {"unsubscribe", RequestType::unsubscribe},
     {"lots", RequestType::lots},
     {"register", RequestType::register_lot},
     {"bid", RequestType::bid},
+    {"max_bid", RequestType::max_bid},
     {"orders", RequestType::orders},
     {"pay", RequestType::pay},
     {"confirm_receipt", RequestType::confirm_receipt},
@@ -33,8 +34,8 @@ constexpr std::size_t kMaxNumberEchoBytes = 19;  // below 2^64: no reader's big-
 // What the fields of a frame were, before the type says which ones matter.
 struct Fields {
   std::optional<std::string_view> type, id, lot, user, token, order, reason;
-  std::optional<std::string_view> amount_token;
-  json_type amount_type = json_type::null;
+  std::optional<std::string_view> amount_token, max_token;  // raw JSON: "amount", "max"
+  json_type amount_type = json_type::null, max_type = json_type::null;
   std::string_view wrongly_typed;  // first field that should have been a string and was not
   std::string_view duplicate;      // first field the frame names twice
 };
@@ -151,10 +152,11 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
       take_string(value, key, *text, fields);
       continue;
     }
-    if (key == "amount") {
-      once(key, fields.amount_token);
-      fields.amount_token = trim_right(value.raw_json_token());
-      if (value.type().get(fields.amount_type) != simdjson::SUCCESS) {
+    if (key == "amount" || key == "max") {
+      const bool max = key == "max";
+      once(key, max ? fields.max_token : fields.amount_token);
+      (max ? fields.max_token : fields.amount_token) = trim_right(value.raw_json_token());
+      if (value.type().get(max ? fields.max_type : fields.amount_type) != simdjson::SUCCESS) {
         return error("bad_request", "not JSON", std::nullopt);
       }
     }
@@ -222,13 +224,18 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
     case RequestType::unsubscribe:
     case RequestType::register_lot:
       return need_lot();
-    case RequestType::bid: {
+    case RequestType::bid:
+    case RequestType::max_bid: {  // the maximum travels in the amount's fields
       if (auto problem = need_lot()) return problem;
-      if (!fields.amount_token) return error("bad_request", "missing field: amount", out.id);
-      if (echoes_as_written(fields.amount_type, *fields.amount_token)) {
-        out.amount_json = std::string(*fields.amount_token);
+      const bool max = out.type == RequestType::max_bid;
+      const auto& token = max ? fields.max_token : fields.amount_token;
+      if (!token) {
+        return error("bad_request", max ? "missing field: max" : "missing field: amount", out.id);
       }
-      const auto amount = parse_amount_token(*fields.amount_token);
+      if (echoes_as_written(max ? fields.max_type : fields.amount_type, *token)) {
+        out.amount_json = std::string(*token);
+      }
+      const auto amount = parse_amount_token(*token);
       out.amount_valid = amount.has_value();
       out.amount_minor = amount.value_or(0);
       return std::nullopt;

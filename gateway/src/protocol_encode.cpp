@@ -38,29 +38,27 @@ std::string encode_rejected(const Request& request, std::string_view code,
   std::string out;
   JsonWriter w(out);
   header(w, "rejected", request.id, ts_ms).field("lot", request.lot.view());
+  const std::string_view name = request.type == RequestType::max_bid ? "max" : "amount";
   if (request.amount_valid) {
-    w.field("amount", request.amount_minor);
+    w.field(name, request.amount_minor);
   } else {
-    w.field_raw("amount", request.amount_json.empty() ? "null" : request.amount_json);
+    w.field_raw(name, request.amount_json.empty() ? "null" : request.amount_json);
   }
   w.field("code", code).field("min_next", min_next_minor).end_object();
   return out;
 }
 
-std::string encode_accepted(const RequestId& id, const LotId& lot, AmountMinor amount_minor,
-                            Seq seq, TimeMs deadline_ms, AmountMinor min_next_minor, TimeMs ts_ms) {
+std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
   header(w, "accepted", id, ts_ms)
-      .field("lot", lot.view())
-      .field("amount", amount_minor)
-      // A plain bid that is accepted leads at its own amount (SPEC §4.2: `leading` and `price`
-      // always present; they differ once a maximum bid can overtake it at once).
-      .field("leading", true)
-      .field("price", amount_minor)
-      .field("seq", static_cast<std::int64_t>(seq))
-      .field("deadline_ms", deadline_ms)
-      .field("min_next", std::optional<std::int64_t>(min_next_minor))
+      .field("lot", bid.lot.view())
+      .field(bid.max_bid ? "max" : "amount", bid.amount_minor)
+      .field("leading", bid.leading)
+      .field("price", bid.price_minor)
+      .field("seq", static_cast<std::int64_t>(bid.seq))
+      .field("deadline_ms", bid.deadline_ms)
+      .field("min_next", bid.min_next_minor)
       .end_object();
   return out;
 }

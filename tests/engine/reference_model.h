@@ -77,7 +77,7 @@ class ReferenceModel {
   // reference_model_bids.cpp: SPEC §4.1–4.2 by the plainest means (the ladder walked rung by rung).
   std::optional<RejectCode> bid_problem(const Lot* lot, const LotId& id, const UserId& bidder,
                                         AmountMinor amount, bool max_bid) const;
-  void move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid);
+  void move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid, AmountMinor max);
   void reserve_rule(Lot& lot);
   void on(const PauseLot& c);
   void on(const ResumeLot& c);

@@ -36,14 +36,15 @@ std::optional<RejectCode> ReferenceModel::bid_problem(const Lot* lot, const LotI
   return std::nullopt;
 }
 
-void ReferenceModel::move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid) {
+void ReferenceModel::move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid,
+                          AmountMinor max) {
   lot.price = amount;
   lot.leader = std::string(bidder.view());
   lot.bids += 1;
   lot.seq = seq_;
   if (lot.phase == Phase::extension) lot.deadline = cap_at(lot.cap, now_ + lot.config.extension_ms);
   emit(BidAccepted{lot.config.id, bidder, amount, lot.deadline, lot.next(amount), lot.bids,
-                   auto_bid});
+                   auto_bid, max});
 }
 
 void ReferenceModel::reserve_rule(Lot& lot) {
@@ -55,7 +56,7 @@ void ReferenceModel::reserve_rule(Lot& lot) {
   const AmountMinor target = rung <= lot.max ? rung : lot.reach(lot.price, lot.max);
   if (target > lot.price) {
     ++coverage.reserve_jump;
-    move(lot, *UserId::parse(lot.leader), target, true);
+    move(lot, *UserId::parse(lot.leader), target, true, lot.max);
   }
 }
 
@@ -81,12 +82,12 @@ void ReferenceModel::on(const PlaceBid& c) {
     const UserId leader = *UserId::parse(lot->leader);
     const AmountMinor answer =
         lot->next(c.amount_minor) <= lot->max ? lot->next(c.amount_minor) : c.amount_minor;
-    move(*lot, c.bidder, c.amount_minor, false);
-    move(*lot, leader, answer, true);
+    move(*lot, c.bidder, c.amount_minor, false, c.amount_minor);
+    move(*lot, leader, answer, true, lot->max);
     return reserve_rule(*lot);
   }
   lot->max = c.amount_minor;
-  move(*lot, c.bidder, c.amount_minor, false);
+  move(*lot, c.bidder, c.amount_minor, false, c.amount_minor);
 }
 
 void ReferenceModel::on(const PlaceMaxBid& c) {
@@ -111,7 +112,7 @@ void ReferenceModel::on(const PlaceMaxBid& c) {
   if (lot->price == 0) {
     ++coverage.first_max;
     lot->max = c.max_minor;
-    move(*lot, c.bidder, lot->config.start_price_minor, true);
+    move(*lot, c.bidder, lot->config.start_price_minor, true, c.max_minor);
     return reserve_rule(*lot);
   }
   const UserId leader = *UserId::parse(lot->leader);
@@ -120,17 +121,17 @@ void ReferenceModel::on(const PlaceMaxBid& c) {
   const AmountMinor defender = lot->reach(price, lot->max);
   if (challenger > defender) {
     ++coverage.max_takes_lead;
-    if (defender > price) move(*lot, leader, defender, true);
+    if (defender > price) move(*lot, leader, defender, true, lot->max);
     lot->max = c.max_minor;
-    move(*lot, c.bidder, lot->next(defender), true);
+    move(*lot, c.bidder, lot->next(defender), true, c.max_minor);
   } else if (challenger < defender) {
     ++coverage.max_falls_short;
-    move(*lot, c.bidder, challenger, true);
-    move(*lot, leader, lot->next(challenger), true);
+    move(*lot, c.bidder, challenger, true, c.max_minor);
+    move(*lot, leader, lot->next(challenger), true, lot->max);
   } else {
     ++coverage.tie;
-    move(*lot, c.bidder, challenger, true);
-    move(*lot, leader, challenger, true);
+    move(*lot, c.bidder, challenger, true, c.max_minor);
+    move(*lot, leader, challenger, true, lot->max);
   }
   reserve_rule(*lot);
 }

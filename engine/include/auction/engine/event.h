@@ -71,6 +71,9 @@ struct BidAccepted {
   AmountMinor min_next_minor = 0;  // lowest admissible next bid
   std::uint32_t bid_count = 0;     // accepted bids on the lot so far, this one included
   bool auto_bid = false;           // bid by the engine for a maximum (SPEC §4.2)
+  // The maximum of `bidder` while it leads with this bid (its amount for a plain bid). Private
+  // to `bidder` (SPEC §4.2): shown to nobody else, in no export.
+  AmountMinor leader_max_minor = 0;
   friend bool operator==(const BidAccepted&, const BidAccepted&) = default;
 };
 

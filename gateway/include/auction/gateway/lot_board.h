@@ -42,6 +42,7 @@ struct RecentBid {
   TimeMs ts_ms = 0;
   UserId bidder;
   AmountMinor amount_minor = 0;
+  bool auto_bid = false;  // bid by the engine for a maximum (SPEC §4.2)
 };
 
 // The last few accepted bids of a lot, in a fixed ring (no allocation per bid).
@@ -72,6 +73,8 @@ struct LotView {
   Phase phase = Phase::scheduled;
   AmountMinor price_minor = 0;
   UserId leader;
+  // The leader's maximum (its price for a plain bid): shown to the leader only, as `your_max`.
+  AmountMinor leader_max_minor = 0;
   std::optional<TimeMs> deadline_ms;
   std::uint32_t bid_count = 0;
   Seq seq = 0;
@@ -81,12 +84,22 @@ struct LotView {
 
   bool bidding_over() const { return phase == Phase::closed || phase == Phase::cancelled; }
   std::optional<AmountMinor> min_next_minor() const;
+  // SPEC §7 `your_max`: the viewer's live maximum, when it leads with one above the price.
+  std::optional<AmountMinor> your_max_minor(const UserId& viewer) const {
+    if (viewer.empty() || viewer != leader || bidding_over() || leader_max_minor <= price_minor) {
+      return std::nullopt;
+    }
+    return leader_max_minor;
+  }
   // SPEC §7: before the first bid too, false while a reserve above the start price is unmet.
   bool reserve_met() const {
     return price_minor != 0 ? price_minor >= config.reserve_minor
                             : config.reserve_minor <= config.start_price_minor;
   }
 };
+
+// A lot's increment table as JSON: [[from, increment], ...] (SPEC §4.1, minor units).
+std::string increments_json(const LotConfig& config);
 
 // "alice" → "a***e": enough to tell bidders apart in a feed, not to identify them.
 std::string mask_user(std::string_view user);

@@ -36,12 +36,17 @@ enum class RequestType : std::uint8_t {
   lots,
   register_lot,  // "register"
   bid,
+  max_bid,  // SPEC §4.2: `max` in place of `amount` (kept in Request::amount_minor)
   orders,
   pay,
   confirm_receipt,
   dispute,
   ping,
 };
+
+inline bool is_bid(RequestType type) {
+  return type == RequestType::bid || type == RequestType::max_bid;
+}
 
 inline constexpr std::size_t kMaxRequestIdBytes = 64;
 inline constexpr std::size_t kMaxTokenBytes = 128;
@@ -99,13 +104,24 @@ std::string encode_error(std::string_view code, std::string_view message, const 
 // `registered` {lot} for a lot without deposit.
 std::string encode_simple(std::string_view type, const RequestId& id, TimeMs ts_ms,
                           std::string_view key = {}, std::string_view value = {});
-// `rejected` {lot, amount, code, min_next}: the amount as the request gave it (an invalid one
-// echoed as written when every JSON reader takes it back, else null).
+// `rejected` {lot, amount (`max` for a maximum bid), code, min_next}: the amount as the request
+// gave it (an invalid one echoed as written when every JSON reader takes it back, else null).
 std::string encode_rejected(const Request& request, std::string_view code,
                             std::optional<AmountMinor> min_next_minor, TimeMs ts_ms);
-// `accepted` {lot, amount, leading, price, seq, deadline_ms, min_next}.
-std::string encode_accepted(const RequestId& id, const LotId& lot, AmountMinor amount_minor,
-                            Seq seq, TimeMs deadline_ms, AmountMinor min_next_minor, TimeMs ts_ms);
+// What a bid or a maximum bid came to (SPEC §4.2): it may be accepted and not lead, when a
+// maximum answered it at once.
+struct AcceptedBid {
+  LotId lot;
+  bool max_bid = false;
+  AmountMinor amount_minor = 0;  // the bid's amount, or the maximum (its owner's answer only)
+  AmountMinor price_minor = 0;   // the lot's price after the command
+  bool leading = true;
+  Seq seq = 0;
+  TimeMs deadline_ms = 0;
+  std::optional<AmountMinor> min_next_minor;
+};
+// `accepted` {lot, amount | max, leading, price, seq, deadline_ms, min_next}.
+std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs ts_ms);
 // `registered` {lot, deposit}: the deposit is held and the bidder qualified.
 std::string encode_registered(const RequestId& id, const LotId& lot, AmountMinor deposit_minor,
                               TimeMs ts_ms);
