@@ -52,6 +52,25 @@ std::optional<std::string> value_text(std::string_view field, const toml::node& 
     text = std::to_string(node.as_integer()->get());
     return std::nullopt;
   }
+  if (field == "max_bids") {
+    if (!node.is_boolean()) return "must be true or false, not " + text_of(node);
+    text = node.as_boolean()->get() ? "true" : "false";
+    return std::nullopt;
+  }
+  if (field == "increments") {  // [[0, 500], [10000, 1000]] → the flag's "0:500,10000:1000"
+    const auto* bands = node.as_array();
+    if (bands == nullptr) return "must be an array of [from, increment] pairs";
+    for (const toml::node& band : *bands) {
+      const auto* pair = band.as_array();
+      if (pair == nullptr || pair->size() != 2 || !(*pair)[0].is_integer() ||
+          !(*pair)[1].is_integer()) {
+        return "each band is [from, increment], whole minor units, e.g. [10000, 1000]";
+      }
+      text += (text.empty() ? "" : ",") + std::to_string((*pair)[0].as_integer()->get()) + ":" +
+              std::to_string((*pair)[1].as_integer()->get());
+    }
+    return std::nullopt;
+  }
   if (const auto* date_time = node.as_date_time()) {
     const toml::date_time& dt = date_time->get();
     const auto ms =
@@ -175,7 +194,9 @@ std::optional<std::string> parse_catalogue(const std::string& path, CatalogueFil
     }
     for (const std::string_view required : kLotFieldNames) {
       const bool optional = required == "reserve" || required == "deposit" ||
-                            required == "latest_close_at" || required == "starts_at";
+                            required == "latest_close_at" || required == "starts_at" ||
+                            required == "increments" || required == "max_bids" ||
+                            (required == "increment" && input.has("increments"));
       if (!optional && !input.has(required)) {
         return where(path, lot_line) + lot_name(i, lot.id) + "missing field \"" +
                std::string(required) + "\"";

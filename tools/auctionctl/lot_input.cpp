@@ -19,6 +19,49 @@ bool is_lot_field(std::string_view name) {
          std::end(kLotFieldNames);
 }
 
+std::optional<std::string> increments_json(std::string_view text, std::string& json) {
+  constexpr std::size_t kMaxBands = 32;  // SPEC §4.1
+  json = "[";
+  std::int64_t previous_from = -1;
+  std::size_t bands = 0;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view band = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    const auto colon = band.find(':');
+    if (colon == std::string_view::npos) {
+      return "bad band "
+             " + std::string(band) + "
+             ": write FROM:INCREMENT, e.g. 10000:1000";
+    }
+    const auto from = parse_amount(band.substr(0, colon), 0);
+    if (!from.value)
+      return "band "
+             " + std::string(band) + "
+             ": " +
+             from.error;
+    const auto step = parse_amount(band.substr(colon + 1), 1);
+    if (!step.value)
+      return "band "
+             " + std::string(band) + "
+             ": " +
+             step.error;
+    if (bands == 0 && *from.value != 0) return std::string("the first band starts at 0");
+    if (*from.value <= previous_from) {
+      return "band "
+             " + std::string(band) + "
+             ": bands must start at ascending amounts";
+    }
+    if (++bands > kMaxBands) return "at most " + std::to_string(kMaxBands) + " bands";
+    previous_from = *from.value;
+    json += (bands == 1 ? "[" : ",[") + std::to_string(*from.value) + "," +
+            std::to_string(*step.value) + "]";
+  }
+  if (bands == 0) return std::string("give at least one band, e.g. 0:500,10000:1000");
+  json += "]";
+  return std::nullopt;
+}
+
 std::optional<std::string> LotInput::add(std::string_view field, std::string_view text) {
   const std::string name(field);
   fields_[name] = std::string(text);
@@ -41,6 +84,13 @@ std::optional<std::string> LotInput::add(std::string_view field, std::string_vie
     const auto amount = parse_amount(text, field == "deposit" ? 0 : 1);
     if (!amount.value) return amount.error;
     json_[name] = std::to_string(*amount.value);
+  } else if (field == "increments") {
+    std::string json;
+    if (auto bad = increments_json(text, json)) return bad;
+    json_[name] = json;
+  } else if (field == "max_bids") {
+    if (text != "true" && text != "false") return std::string("max_bids is true or false");
+    json_[name] = std::string(text);
   } else if (field == "timed" || field == "extension") {
     const auto duration = parse_duration(text);
     if (!duration.value) return duration.error;

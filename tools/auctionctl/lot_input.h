@@ -15,10 +15,13 @@ namespace auctionctl {
 
 // The lot fields people use, in the order tables and errors list them.
 inline constexpr std::string_view kLotFieldNames[] = {
-    "id",      "title",   "seller",    "currency", "start_price", "increment",
-    "reserve", "deposit", "starts_at", "timed",    "extension",   "latest_close_at"};
+    "id",      "title",     "seller", "currency",  "start_price",     "increment",  "reserve",
+    "deposit", "starts_at", "timed",  "extension", "latest_close_at", "increments", "max_bids"};
 
 bool is_lot_field(std::string_view name);
+// SPEC §4.1 as people write a table: "0:500,10000:1000" (band start:increment, minor units).
+// The API's JSON ([[0,500],[10000,1000]]), or an error sentence naming what is wrong.
+std::optional<std::string> increments_json(std::string_view text, std::string& json);
 // SPEC §1: 1-32 characters of [A-Za-z0-9_-] (lot and user ids).
 bool valid_id(std::string_view text);
 

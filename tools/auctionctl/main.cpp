@@ -46,7 +46,9 @@ void add_lot_flags(CLI::App& command, LotFlags& flags, bool create) {
       {"seller", "--seller", "user id of the seller", true},
       {"currency", "--currency", "ISO 4217 code, e.g. EUR", true},
       {"start_price", "--start-price", "first admissible bid, minor units (10000 = 100.00)", true},
-      {"increment", "--increment", "minimum raise, minor units", true},
+      {"increment", "--increment", "minimum raise, minor units (or --increments)", false},
+      {"increments", "--increments",
+       "increment table: FROM:INCREMENT,... in minor units, e.g. 0:500,10000:1000", false},
       {"reserve", "--reserve", "lowest selling price, minor units (default: the start price)",
        false},
       {"deposit", "--deposit", "deposit a bidder must hold, minor units (default 0 = none)", false},
@@ -66,6 +68,9 @@ void add_lot_flags(CLI::App& command, LotFlags& flags, bool create) {
         flag.help);
     if (create && flag.required) option->required();
   }
+  command.add_flag_callback(
+      "--no-max-bids", [&flags] { flags.values["max_bids"] = "false"; },
+      "bidders may not leave a maximum (proxy) bid on this lot");
 }
 
 // The lots of a reply as a table (list, import, create).
@@ -95,6 +100,30 @@ void print_lot_table(dom::array lots, const std::string& phase = {}) {
   table.print();
 }
 
+// "1.00" for one increment, or the table: "5.00 from 0.00, 10.00 from 100.00".
+std::string increments_text(dom::element lot) {
+  dom::array bands;
+  if (lot["increments"].get(bands) != simdjson::SUCCESS) return amount(lot, "increment");
+  const std::string currency = text(lot, "currency", "");
+  std::string out;
+  for (const dom::element band : bands) {
+    dom::array pair;
+    if (band.get(pair) != simdjson::SUCCESS || pair.size() != 2) continue;
+    std::int64_t from = 0, step = 0;
+    if (pair.at(0).get(from) != simdjson::SUCCESS || pair.at(1).get(step) != simdjson::SUCCESS) {
+      continue;
+    }
+    out += (out.empty() ? "" : ", ") + money(step, currency) + " from " + money(from, currency);
+  }
+  return out;
+}
+
+std::string max_bids_text(dom::element lot) {
+  bool allowed = true;  // absent from older servers: allowed
+  if (lot["max_bids"].get(allowed) != simdjson::SUCCESS) allowed = true;
+  return allowed ? "allowed" : "not allowed";
+}
+
 void print_lot(dom::element lot) {
   const std::int64_t now_ms = wall_ms();
   const auto deadline = number(lot, "deadline_ms");
@@ -112,7 +141,8 @@ void print_lot(dom::element lot) {
       {"reserve", amount(lot, "reserve") +
                       (lot["reserve_met"].get_bool().value_unsafe() ? " (met)" : " (not met)")},
       {"start price", amount(lot, "start_price")},
-      {"increment", amount(lot, "increment")},
+      {"increment", increments_text(lot)},
+      {"maximum bids", max_bids_text(lot)},
       {"deposit", number(lot, "deposit").value_or(0) == 0 ? "none" : amount(lot, "deposit")},
       {"starts at", when(lot, "starts_at_ms")},
       {"timed phase", duration_text(number(lot, "timed_ms").value_or(0))},
@@ -298,6 +328,9 @@ int run(int argc, char** argv) {
     action = [&] {
       int code = 0;
       if (!create_flags.values.count("starts_at")) create_flags.values["starts_at"] = "now";
+      if (!create_flags.values.count("increment") && !create_flags.values.count("increments")) {
+        return fail(kBadInput, "give --increment, or --increments for a table");
+      }
       const auto json = lot_json(create_flags, code);
       if (!json) return code;
       Reply reply;
