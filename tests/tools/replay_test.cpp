@@ -515,16 +515,20 @@ TEST_CASE("replay CLI: export as CSV and JSON Lines parses back to the events") 
     REQUIRE(rows[i + 1].size() == rows[0].size());
     CHECK(csv_row(rows[0], rows[i + 1]) == expected[i]);
   }
-  // The lot's currency (its amounts' unit) and the time as ISO 8601 ride along, last.
-  REQUIRE(rows[0].size() >= 2);
-  CHECK(rows[0][rows[0].size() - 2] == "currency");
-  CHECK(rows[0].back() == "ts");
+  // The lot's currency (its amounts' unit), the time as ISO 8601 and whether the engine bid for
+  // a maximum ride along, last.
+  REQUIRE(rows[0].size() >= 3);
+  const std::size_t at_currency = rows[0].size() - 3, at_ts = rows[0].size() - 2;
+  CHECK(rows[0][at_currency] == "currency");
+  CHECK(rows[0][at_ts] == "ts");
+  CHECK(rows[0].back() == "auto");
   std::size_t with_currency = 0;
   for (std::size_t i = 1; i < rows.size(); ++i) {
-    const std::string& currency = rows[i][rows[0].size() - 2];
+    const std::string& currency = rows[i][at_currency];
     CHECK_MESSAGE((currency.empty() || currency == "EUR" || currency == "CNY"), currency);
     with_currency += !currency.empty();
-    CHECK_MESSAGE((rows[i].back().size() == 24 && rows[i].back().back() == 'Z'), rows[i].back());
+    CHECK_MESSAGE((rows[i][at_ts].size() == 24 && rows[i][at_ts].back() == 'Z'), rows[i][at_ts]);
+    CHECK_MESSAGE((rows[i].back() == "true" || rows[i].back() == "false"), rows[i].back());
   }
   CHECK(with_currency > 0);
 

@@ -23,6 +23,7 @@ struct EventRow {
   UserId winner;
   std::optional<AmountMinor> price;
   CurrencyCode currency;  // the lot's: its amounts are in this currency's minor unit
+  bool auto_bid = false;  // bid by the engine for a maximum (SPEC §4.2)
 };
 
 // The lot's phase and deadline as they stand after the command.
@@ -40,6 +41,7 @@ struct RowFiller {
   void operator()(const BidAccepted& e) const {
     row.lot = e.lot, row.event = "bid", row.bidder = e.bidder, row.amount = e.amount_minor;
     row.accepted = true;
+    row.auto_bid = e.auto_bid;
     lot_now(engine, e.lot, row);
     row.deadline_ms = e.deadline_ms;
   }
@@ -103,6 +105,7 @@ void write_row(RowWriter& w, const EventRow& row) {
   // Added columns go last: readers that take the first ones by position keep working.
   w.optional_text(row.currency.view());
   w.text(auctionctl::iso_utc(row.ts_ms));
+  w.boolean(row.auto_bid);
   w.end_row();
 }
 
@@ -134,7 +137,7 @@ Status export_events(const DataDir& dir, const ExportFilter& filter, Format form
   report = {};
   RowWriter w(format, out,
               {"lot", "seq", "ts_ms", "bidder", "amount", "accepted", "code", "phase",
-               "deadline_ms", "event", "outcome", "winner", "price", "currency", "ts"});
+               "deadline_ms", "event", "outcome", "winner", "price", "currency", "ts", "auto"});
   Engine engine(dir.limits);
   ReplayOptions options;
   options.from_seq = filter.from_seq;

@@ -63,11 +63,15 @@ class Collector {
     r_.bids.back().deadline_ms = e.deadline_ms;
     r_.final_price_minor = e.amount_minor;
     ++r_.accepted;
+    r_.auto_bids += e.auto_bid;
     if (r_.bids.back().phase == Phase::extension) ++r_.extensions;
   }
   void on(const Event& event, const BidRejected& e, const Engine& engine) {
     if (e.lot != lot_) return;
     add_bid(event, e.bidder, e.amount_minor, false, e.code, engine);
+  }
+  void on(const Event&, const MaxBidAccepted& e, const Engine&) {
+    if (e.lot == lot_) ++r_.max_bids;  // counted, never shown: a maximum is its bidder's
   }
   template <typename Other>
   void on(const Event&, const Other&, const Engine&) {}
@@ -268,6 +272,8 @@ std::string report_text(const LotReport& r) {
   text += line("accepted", std::to_string(r.accepted));
   text += line("distinct bidders", std::to_string(r.distinct_bidders));
   text += line("extensions", std::to_string(r.extensions));
+  text += line("maximum bids", std::to_string(r.max_bids) + " (" + std::to_string(r.auto_bids) +
+                                   " automatic bids)");
   text += line("start price", money(r.config.start_price_minor, currency));
   text += line("reserve", r.config.reserve_minor <= r.config.start_price_minor
                               ? "none above the start price"
@@ -303,6 +309,8 @@ std::string report_json(const LotReport& r) {
       ",\"bids\":" + std::to_string(r.bids.size()) + ",\"accepted\":" + std::to_string(r.accepted) +
       ",\"distinct_bidders\":" + std::to_string(r.distinct_bidders) +
       ",\"extensions\":" + std::to_string(r.extensions) +
+      ",\"max_bids\":" + std::to_string(r.max_bids) +
+      ",\"auto_bids\":" + std::to_string(r.auto_bids) +
       ",\"start_price\":" + std::to_string(r.config.start_price_minor) + ",\"final_price\":" +
       (r.final_price_minor != 0 ? std::to_string(r.final_price_minor) : "null") +
       ",\"bids_in_countdown\":" + std::to_string(r.bids_in_countdown) +
