@@ -47,7 +47,9 @@ const currencyLot = (id, title, currency, start, increment) => ({
 const created = await fetch(adminUrl + "/v1/lots", {
   method: "POST", headers: { authorization: "Bearer " + adminToken, "content-type": "application/json" },
   body: JSON.stringify({ lots: [currencyLot("teabowl", "Raku tea bowl", "JPY", 10000, 500),
-                                currencyLot("pearls", "Pearl necklace", "BHD", 12345, 5)] }) });
+                                currencyLot("pearls", "Pearl necklace", "BHD", 12345, 5),
+                                Object.assign(currencyLot("proxy", "Proxy lot", "EUR", 1000, 100),
+                                              { increments: [[0, 100], [2000, 250]] })] }) });
 if (created.status !== 201) throw new Error("creating the JPY and BHD lots: " + created.status);
 
 const browser = await chromium.launch({
@@ -104,7 +106,7 @@ try {
   await alice.screenshot({ path: join(shots, "alice-extension.png") });
 
   // A stale bid gets clear feedback with the next valid amount.
-  await alice.evaluate(() => { state.snap.min_next = state.snap.min_next - state.snap.increment; });
+  await alice.evaluate(() => { state.snap.min_next = state.snap.min_next - state.snap.increment; feedback("", ""); });
   await alice.click("#bid");
   await alice.waitForSelector("#feedback.bad", { timeout: 5000 });
   check((await alice.textContent("#feedback")).includes("Next valid bid"), "a rejected bid explains and offers the next amount");
@@ -175,6 +177,40 @@ try {
   await alice.waitForSelector("#price:has-text('12.355')", { timeout: 5000 });
   const dinar = await alice.evaluate(() => state.snap.price);
   check(dinar === 12355, "two increments above 12.345 BHD is 12355 minor units: " + dinar);
+
+  // A duel of maximum bids (SPEC §4.1-4.2) on a lot with an increment table (1.00 to 20.00,
+  // then 2.50): alice leaves a maximum; bob's bid is answered at once; bob's higher maximum
+  // takes the lead. Nobody's page shows another's maximum.
+  for (const page of [alice, bob]) {
+    await page.click("li[data-lot=proxy]");
+    await page.waitForSelector("#title:has-text('Proxy lot')", { timeout: 5000 });
+  }
+  check(!(await alice.isHidden("#max-row")), "the lot offers a maximum bid field");
+  check((await alice.textContent("#increment-now")).includes("€1.00"), "the increment that applies now: " +
+        await alice.textContent("#increment-now"));
+  await alice.fill("#max", "26");
+  await alice.press("#max", "Enter");
+  await alice.waitForSelector("#leader:has-text('your maximum €26.00')", { timeout: 5000 });
+  check((await alice.textContent("#price")) === "€10.00", "a first maximum bids the start price");
+  await bob.waitForSelector("#price:has-text('€10.00')", { timeout: 5000 });
+  await bob.click("#bid");  // €11.00: alice's maximum answers with €12.00
+  await bob.waitForSelector("#price:has-text('€12.00')", { timeout: 5000 });
+  await bob.waitForSelector("#feedback.bad", { timeout: 5000 });
+  check((await bob.textContent("#feedback")).includes("maximum answered"),
+        "bob's accepted bid is overtaken by alice's maximum: " + await bob.textContent("#feedback"));
+  check((await bob.textContent("#leader")) === "a***e", "bob's page shows alice (masked) leading");
+  await bob.fill("#max", "31");
+  await bob.click("#set-max");
+  await bob.waitForSelector("#leader:has-text('your maximum €31.00')", { timeout: 5000 });
+  check((await bob.textContent("#price")) === "€27.50",
+        "bob leads one rung (2.50 in this band) above alice's reach: " + await bob.textContent("#price"));
+  await alice.waitForSelector("#feedback:has-text('Outbid by an automatic bid')", { timeout: 5000 });
+  check((await alice.title()).startsWith("Outbid"), "alice's tab title says she was outbid");
+  check((await alice.textContent("#increment-now")).includes("€2.50"), "the increment now comes from the table's second band");
+  const aliceBody = await alice.textContent("body");
+  check(!aliceBody.includes("€31.00"), "alice's page never shows bob's maximum");
+  check(!(await bob.textContent("body")).includes("€26.00"), "bob's page never shows alice's maximum");
+  await bob.screenshot({ path: join(shots, "bob-maximum.png") });
 
   // On a phone: one column, nothing wider than the screen, the Bid button in view; Enter logs
   // in; the token is a password field; lots open from the keyboard; an automated accessibility
