@@ -28,15 +28,7 @@ std::pair<int, std::string> webhook(const ShardNode& node, const std::string& bo
 // `account`'s balance as `node` shows it (-1: not readable now).
 std::int64_t balance(const ShardNode& node, const std::string& user, const std::string& account) {
   const auto [status, body] = node.admin("GET", "/v1/balances?user=" + user);
-  if (status != 200) return -1;
-  simdjson::dom::parser parser;
-  simdjson::dom::element root = parser.parse(body);
-  for (simdjson::dom::element entry : root["accounts"].get_array()) {
-    if (std::string_view(entry["account"].get_string()) == account) {
-      return entry["balance"].get_int64();
-    }
-  }
-  return 0;
+  return status == 200 ? balance_in(body, account) : -1;
 }
 
 // Waits until every running node shows `expected` for the account.

@@ -48,6 +48,18 @@ inline TimeMs wall_ms() {
       .count();
 }
 
+// One account's balance in a /v1/balances answer, 0 when it is not listed.
+inline std::int64_t balance_in(const std::string& body, const std::string& account) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root = parser.parse(body);
+  for (simdjson::dom::element entry : root["accounts"].get_array()) {
+    if (std::string_view(entry["account"].get_string()) == account) {
+      return entry["balance"].get_int64();
+    }
+  }
+  return 0;
+}
+
 class Settle {
  public:
   explicit Settle(Auctiond& server) : server_(server) {
@@ -77,14 +89,7 @@ class Settle {
   std::int64_t balance(const std::string& user, const std::string& account) const {
     const auto [status, body] = admin("GET", "/v1/balances?user=" + user);
     REQUIRE(status == 200);
-    simdjson::dom::parser parser;
-    simdjson::dom::element root = parser.parse(body);
-    for (simdjson::dom::element entry : root["accounts"].get_array()) {
-      if (std::string_view(entry["account"].get_string()) == account) {
-        return entry["balance"].get_int64();
-      }
-    }
-    return 0;
+    return balance_in(body, account);
   }
   void create_lot(const std::string& id, std::int64_t deposit, std::int64_t timed_ms,
                   std::int64_t extension_ms) const {

@@ -12,6 +12,7 @@
 #include "auction/persistence/journal.h"
 #include "auction/persistence/record_codec.h"
 #include "auction/persistence/settler.h"
+#include "engine_journal.h"
 #include "temp_dir.h"
 
 namespace auction::testing {
@@ -21,27 +22,10 @@ using namespace persistence;
 using namespace settlement;
 using namespace std::chrono_literals;
 
-class Journaled {
- public:
-  explicit Journaled(const std::string& directory) {
-    REQUIRE(Journal::open({directory, std::size_t{64} << 20}, journal).is_ok());
-  }
-  Seq append(TimeMs ts_ms, CommandBody body) {
-    std::string record;
-    encode_record(Command{++seq, ts_ms, std::move(body)}, record);
-    const std::string_view view = record;
-    const Digest256 after = chain.add(view);
-    REQUIRE(journal->write(JournalBatch{{&view, 1}, seq, after, {}}).is_ok());
-    REQUIRE(journal->sync().is_ok());
-    return seq;
-  }
-  Seq input(TimeMs ts_ms, const InputBody& body) {
-    return append(ts_ms, ExternalInput{encode_external_input(body)});
-  }
-  std::unique_ptr<Journal> journal;
-  ChainDigest chain;
-  Seq seq = 0;
-};
+// A settlement input journaled as the next command, as a shard's leader journals it.
+Seq journal_input(EngineJournal& engine, TimeMs ts_ms, const InputBody& body) {
+  return engine.append(ts_ms, ExternalInput{encode_external_input(body)});
+}
 
 // A replica's settler: its own store, its answers by seq, what it proposed.
 struct Replica final : SettlementListener {
@@ -61,6 +45,7 @@ struct Replica final : SettlementListener {
         std::make_unique<Settler>(journal, nullptr, *store, clock, EngineLimits{}, options, this);
     REQUIRE(settler->start().is_ok());
   }
+  ~Replica() override { settler->stop(); }  // its thread calls back into this object
   void on_orders(std::span<const Order>) override {}
   void on_journal_answers(std::span<const std::pair<Seq, Answer>> given) override {
     std::lock_guard lock(mutex);
@@ -93,7 +78,7 @@ struct Replica final : SettlementListener {
 
 TEST_CASE("settler: inputs in the journal are applied at their seq, alike on every replica") {
   TempDir dir;
-  Journaled engine(dir.path() + "/journal");
+  EngineJournal engine(dir.path() + "/journal");
   LotConfig lot = lot_config("lot1");
   lot.deposit_minor = 100;
   engine.append(kT0, CreateLot{lot});
@@ -109,14 +94,14 @@ TEST_CASE("settler: inputs in the journal are applied at their seq, alike on eve
   CHECK(a.store->accounts("").empty());
 
   const CurrencyCode eur = *CurrencyCode::parse("EUR");
-  const Seq credit =
-      engine.input(kT0 + 1, Credit{user("alice"), eur, 1'000, "wire-1", CreditSource::webhook});
-  const Seq hold = engine.input(kT0 + 2, Register{user("alice"), lot_id("lot1")});
+  const Seq credit = journal_input(
+      engine, kT0 + 1, Credit{user("alice"), eur, 1'000, "wire-1", CreditSource::webhook});
+  const Seq hold = journal_input(engine, kT0 + 2, Register{user("alice"), lot_id("lot1")});
   engine.append(kT0 + 3, QualifyBidder{lot_id("lot1"), user("alice")});
-  const Seq again =
-      engine.input(kT0 + 4, Credit{user("alice"), eur, 1'000, "wire-1", CreditSource::webhook});
-  const Seq poor = engine.input(kT0 + 5, Register{user("bob"), lot_id("lot1")});
-  const Seq configure = engine.input(kT0 + 6, Configure{config});
+  const Seq again = journal_input(
+      engine, kT0 + 4, Credit{user("alice"), eur, 1'000, "wire-1", CreditSource::webhook});
+  const Seq poor = journal_input(engine, kT0 + 5, Register{user("bob"), lot_id("lot1")});
+  const Seq configure = journal_input(engine, kT0 + 6, Configure{config});
   engine.append(kT0 + 2'000, PlaceBid{lot_id("lot1"), user("alice"), 100});
   engine.append(kT0 + 20'000, Tick{});  // sold to alice at 100
 
@@ -154,7 +139,7 @@ TEST_CASE("settler: inputs in the journal are applied at their seq, alike on eve
 
 TEST_CASE("settler: a journal record that is no settlement input stops it, named") {
   TempDir dir;
-  Journaled engine(dir.path() + "/journal");
+  EngineJournal engine(dir.path() + "/journal");
   engine.append(kT0, ExternalInput{"not an input"});
   std::unique_ptr<SettlementStore> store;
   REQUIRE(SettlementStore::open(dir.path() + "/settlement", false, store).is_ok());

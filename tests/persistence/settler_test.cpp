@@ -11,6 +11,7 @@
 #include "auction/persistence/journal.h"
 #include "auction/persistence/record_codec.h"
 #include "auction/persistence/settler.h"
+#include "engine_journal.h"
 #include "temp_dir.h"
 
 namespace auction::testing {
@@ -19,25 +20,6 @@ namespace {
 using namespace persistence;
 using namespace settlement;
 using namespace std::chrono_literals;
-
-// Appends engine commands to a real journal, one durable commit each.
-class EngineJournal {
- public:
-  explicit EngineJournal(const std::string& directory) {
-    REQUIRE(Journal::open({directory, std::size_t{64} << 20}, journal).is_ok());
-  }
-  void append(TimeMs ts_ms, CommandBody body) {
-    std::string record;
-    encode_record(Command{++seq, ts_ms, std::move(body)}, record);
-    const std::string_view view = record;
-    const Digest256 after = chain.add(view);
-    REQUIRE(journal->write(JournalBatch{{&view, 1}, seq, after, {}}).is_ok());
-    REQUIRE(journal->sync().is_ok());
-  }
-  std::unique_ptr<Journal> journal;
-  ChainDigest chain;
-  Seq seq = 0;
-};
 
 LotConfig deposit_lot() {
   LotConfig config = lot_config("lot1");
