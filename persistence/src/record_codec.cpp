@@ -216,6 +216,10 @@ Status decode_record(std::string_view bytes, Command& out,
   if (!decode_payload(static_cast<Kind>(kind), (flags & kFlagLotRules) != 0, in, out.body)) {
     return corrupt("malformed payload for command kind " + std::to_string(kind));
   }
+  // One encoding per command: the flag is set exactly where a config has rules (fuzz_record).
+  if (((flags & kFlagLotRules) != 0) != needs_rules(out.body)) {
+    return corrupt("lot rules flag does not match the lot configs");
+  }
   RecordedOutcome recorded;
   if (version >= 2 && (!in.integer(recorded.event_count) || !in.integer(recorded.events_digest))) {
     return corrupt("truncated outcome");

@@ -62,6 +62,14 @@ TEST_CASE("a lot without rules is written as before maximum bids existed (flags 
   const Status status = decode_record(unknown_flag, decoded);
   CHECK(status.code() == Status::Code::corruption);
   CHECK(status.message() == "unknown flags 2");
+  // The rules flag on a record without rules would decode to a record that encodes otherwise.
+  std::string flagged;
+  encode_record(Command{1, kT0, PlaceBid{lot_id("a"), user("ann"), 100}}, flagged);
+  flagged[2] = 1;
+  const std::uint64_t sum = XXH3_64bits(flagged.data(), flagged.size() - 8);
+  std::memcpy(flagged.data() + flagged.size() - 8, &sum, 8);
+  CHECK(decode_record(flagged, decoded).message() ==
+        "lot rules flag does not match the lot configs");
 }
 
 TEST_CASE("every command kind round-trips through a record") {
