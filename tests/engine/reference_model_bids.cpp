@@ -107,7 +107,9 @@ void ReferenceModel::on(const PlaceMaxBid& c) {
     emit(MaxBidAccepted{c.lot, c.bidder, c.max_minor});
     return reserve_rule(*lot);
   }
-  if (c.max_minor < *lot->min_next()) return reject(RejectCode::below_minimum);
+  // No admissible bid is left (the next rung is past 10^15): no maximum can be admissible.
+  const auto lowest = lot->min_next();
+  if (!lowest || c.max_minor < *lowest) return reject(RejectCode::below_minimum);
   emit(MaxBidAccepted{c.lot, c.bidder, c.max_minor});
   if (lot->price == 0) {
     ++coverage.first_max;

@@ -37,7 +37,7 @@ std::vector<Command> one_of_each() {
       Command{9, kT0 + 8, Tick{}},
       Command{10, kT0 + 9, Restart{}},
       Command{11, kT0 + 10, CreateLots{{lot_config("a"), config, lot_config("b")}}},
-      Command{12, kT0 + 11, ExternalInput{std::string("\x01settlement input\0bytes", 25)}},
+      Command{12, kT0 + 11, ExternalInput{std::string("\x01settlement input\0bytes", 23)}},
       Command{13, kT0 + 12, PlaceMaxBid{lot_id("vase"), user("ann"), 1'000'000'000'000'000}},
       Command{14, kT0 + 13, CreateLot{with_rules(config)}},
       Command{15, kT0 + 14, CreateLots{{lot_config("a"), with_rules(lot_config("b"))}}},

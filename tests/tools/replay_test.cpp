@@ -802,6 +802,7 @@ TEST_CASE("replay CLI: works on a copy and beside a live writer") {
   stop = true;
   writer.join();
   pipeline.stop();
+  journal.reset();  // closed: no file of it changes while it is copied
   TempDir copy;
   std::filesystem::copy(
       data.path(), copy.path(),
