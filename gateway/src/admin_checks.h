@@ -172,6 +172,10 @@ class Fields {
   dom::object object_;
 };
 
+// A lot configuration from JSON: every field for a new lot (`base` null), or the fields to change
+// on top of `base`; relative times from `now_ms` (admin_lot_config.cpp).
+Check lot_config(const Fields& f, const LotConfig* base, TimeMs now_ms, LotConfig& c);
+
 // Parses a JSON body that must be an object.
 inline Check parse_object(dom::parser& parser, std::string_view body, dom::object& out) {
   const auto error = parser.parse(body.data(), body.size()).get(out);
