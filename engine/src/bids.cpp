@@ -1,4 +1,4 @@
-// Bids and maximum bids: SPEC §4, §4.1 and §4.2. See auction/engine/engine.h for the contract.
+// Bids, maximum bids and priority matches: SPEC §4, §4.1, §4.2 and §4.3. See auction/engine/engine.h for the contract.
 #include "auction/engine/assert.h"
 #include "engine_impl.h"
 #include "ladder.h"
@@ -36,7 +36,7 @@ std::optional<std::uint32_t> Engine::Impl::biddable_lot(const LotId& lot_id, con
   }
   // advance() has closed every lot whose deadline fell; this keeps the rule local and explicit.
   if (now_ms >= lot->deadline_ms) return reject(RejectCode::lot_closed);
-  if (max_bid && !lot->config.max_bids) return reject(RejectCode::max_bid_not_allowed);
+  if (max_bid && !allows_max_bids(lot->config)) return reject(RejectCode::max_bid_not_allowed);
   if (lot->config.deposit_minor != 0 && !find_qualification(*found, bidder)) {
     return reject(RejectCode::not_qualified);
   }
@@ -56,7 +56,7 @@ void Engine::Impl::restart_countdown(std::uint32_t lot) {
 }
 
 void Engine::Impl::move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor,
-                              bool auto_bid, AmountMinor max_minor, Emitter& out) {
+                              BidSource source, AmountMinor max_minor, Emitter& out) {
   LotState& state = lots[lot];
   state.price_minor = amount_minor;
   state.leader = bidder;
@@ -64,7 +64,8 @@ void Engine::Impl::move_price(std::uint32_t lot, const UserId& bidder, AmountMin
   state.seq = out.seq();
   restart_countdown(lot);  // every price change counts as an accepted bid (SPEC §4.2)
   out.emit(BidAccepted{state.config.id, bidder, amount_minor, state.deadline_ms,
-                       next_price(state.config, amount_minor), state.bid_count, auto_bid,
+                       next_price(state.config, amount_minor), state.bid_count,
+                       source == BidSource::automatic, source == BidSource::priority_match,
                        max_minor});
 }
 
@@ -79,7 +80,7 @@ void Engine::Impl::apply_reserve_rule(std::uint32_t lot, Emitter& out) {
           ? at_reserve
           : detail::reach(state.config, state.price_minor, state.leader_max_minor);
   if (price_minor > state.price_minor) {
-    move_price(lot, state.leader, price_minor, true, state.leader_max_minor, out);
+    move_price(lot, state.leader, price_minor, BidSource::automatic, state.leader_max_minor, out);
   }
 }
 
@@ -93,6 +94,15 @@ void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
   }
   const LotConfig& config = lot.config;
   const bool first = lot.price_minor == 0;
+  if (!config.priority.empty() && !first && bid.amount_minor == lot.price_minor) {
+    if (!may_match(lot, bid.bidder)) {
+      return reject_bid(bid.lot, bid.bidder, bid.amount_minor, &lot, RejectCode::below_minimum,
+                        out);
+    }
+    lot.leader_max_minor = bid.amount_minor;
+    return move_price(*found, bid.bidder, bid.amount_minor, BidSource::priority_match,
+                      bid.amount_minor, out);
+  }
   const AmountMinor base_minor = first ? config.start_price_minor : lot.price_minor;
   const AmountMinor step_minor = increment_at(config, base_minor);
   const AmountMinor minimum_minor = first ? base_minor : base_minor + step_minor;
@@ -111,12 +121,21 @@ void Engine::Impl::handle(const PlaceBid& bid, Emitter& out) {
     const AmountMinor defended_minor = next_price(config, bid.amount_minor) <= lot.leader_max_minor
                                            ? next_price(config, bid.amount_minor)
                                            : bid.amount_minor;
-    move_price(*found, bid.bidder, bid.amount_minor, false, bid.amount_minor, out);
-    move_price(*found, leader, defended_minor, true, lot.leader_max_minor, out);
+    move_price(*found, bid.bidder, bid.amount_minor, BidSource::plain, bid.amount_minor, out);
+    move_price(*found, leader, defended_minor, BidSource::automatic, lot.leader_max_minor, out);
     return apply_reserve_rule(*found, out);
   }
   lot.leader_max_minor = bid.amount_minor;
-  move_price(*found, bid.bidder, bid.amount_minor, false, bid.amount_minor, out);
+  move_price(*found, bid.bidder, bid.amount_minor, BidSource::plain, bid.amount_minor, out);
+}
+
+bool Engine::Impl::may_match(const LotState& lot, const UserId& bidder) const {
+  // A match needs a right, and a leader without one of an equal or better (lower) rank; between
+  // equal ranks the earlier bid stays in the lead.
+  const std::uint32_t rank = priority_rank(lot.config, bidder);
+  if (rank == 0) return false;
+  const std::uint32_t leader_rank = priority_rank(lot.config, lot.leader);
+  return leader_rank == 0 || leader_rank > rank;
 }
 
 void Engine::Impl::handle(const PlaceMaxBid& bid, Emitter& out) {
@@ -143,7 +162,8 @@ void Engine::Impl::handle(const PlaceMaxBid& bid, Emitter& out) {
   out.emit(MaxBidAccepted{bid.lot, bid.bidder, bid.max_minor});
   if (first) {
     lot.leader_max_minor = bid.max_minor;
-    move_price(*found, bid.bidder, config.start_price_minor, true, bid.max_minor, out);
+    move_price(*found, bid.bidder, config.start_price_minor, BidSource::automatic, bid.max_minor,
+               out);
     return apply_reserve_rule(*found, out);
   }
   const UserId leader = lot.leader;
@@ -151,18 +171,19 @@ void Engine::Impl::handle(const PlaceMaxBid& bid, Emitter& out) {
   const AmountMinor leader_reach = detail::reach(config, price_minor, lot.leader_max_minor);
   if (challenger_reach > leader_reach) {
     if (leader_reach > price_minor) {
-      move_price(*found, leader, leader_reach, true, lot.leader_max_minor, out);
+      move_price(*found, leader, leader_reach, BidSource::automatic, lot.leader_max_minor, out);
     }
     lot.leader_max_minor = bid.max_minor;
-    move_price(*found, bid.bidder, next_price(config, leader_reach), true, bid.max_minor, out);
+    move_price(*found, bid.bidder, next_price(config, leader_reach), BidSource::automatic,
+               bid.max_minor, out);
   } else {
     // A lower reach moves the leader one rung above it; an equal one leaves the earlier maximum
     // in the lead at that rung (the challenger's bid, then the leader's at the same amount).
-    move_price(*found, bid.bidder, challenger_reach, true, bid.max_minor, out);
+    move_price(*found, bid.bidder, challenger_reach, BidSource::automatic, bid.max_minor, out);
     move_price(
         *found, leader,
         challenger_reach < leader_reach ? next_price(config, challenger_reach) : challenger_reach,
-        true, lot.leader_max_minor, out);
+        BidSource::automatic, lot.leader_max_minor, out);
   }
   apply_reserve_rule(*found, out);
 }

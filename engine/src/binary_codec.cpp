@@ -44,8 +44,17 @@ bool decode_lot_config(ByteReader& in, LotConfig& config) {
 }
 
 bool has_rules(const LotConfig& config) {
-  return !config.increments.empty() || !config.max_bids;
+  return !config.increments.empty() || !config.max_bids || !config.priority.empty();
 }
+
+namespace {
+
+// The rules' flags byte: bit 0 is max_bids; bit 1 says that priority grants follow (a byte that
+// predates grants is 0 or 1, so older records read as before).
+constexpr std::uint8_t kRulesMaxBids = 1;
+constexpr std::uint8_t kRulesPriority = 2;
+
+}  // namespace
 
 void encode_lot_rules(ByteWriter& out, const LotConfig& config) {
   AUCTION_ASSERT(config.increments.size() <= 0xFFFF);
@@ -54,12 +63,21 @@ void encode_lot_rules(ByteWriter& out, const LotConfig& config) {
     out.integer(band.from_minor);
     out.integer(band.increment_minor);
   }
-  out.integer(static_cast<std::uint8_t>(config.max_bids));
+  const bool grants = !config.priority.empty();
+  out.integer(static_cast<std::uint8_t>((config.max_bids ? kRulesMaxBids : 0) |
+                                        (grants ? kRulesPriority : 0)));
+  if (!grants) return;
+  AUCTION_ASSERT(config.priority.size() <= 0xFF);
+  out.integer(static_cast<std::uint8_t>(config.priority.size()));
+  for (const PriorityGrant& grant : config.priority) {
+    out.text(grant.bidder.view());
+    out.integer(grant.rank);
+  }
 }
 
 bool decode_lot_rules(ByteReader& in, LotConfig& config) {
   std::uint16_t bands = 0;
-  std::uint8_t max_bids = 0;
+  std::uint8_t flags = 0;
   // Any table decodes up to its byte count's range; validation judges it (a refused command
   // with a bad table is journaled too).
   if (!in.integer(bands) || bands > in.remaining() / 16) return false;
@@ -67,8 +85,17 @@ bool decode_lot_rules(ByteReader& in, LotConfig& config) {
   for (IncrementBand& band : config.increments) {
     if (!in.integer(band.from_minor) || !in.integer(band.increment_minor)) return false;
   }
-  if (!in.integer(max_bids) || max_bids > 1) return false;
-  config.max_bids = max_bids == 1;
+  if (!in.integer(flags) || flags > (kRulesMaxBids | kRulesPriority)) return false;
+  config.max_bids = (flags & kRulesMaxBids) != 0;
+  config.priority.clear();
+  if ((flags & kRulesPriority) == 0) return true;
+  std::uint8_t grants = 0;
+  // One encoding per config: the flag is set only where grants follow.
+  if (!in.integer(grants) || grants == 0 || grants > in.remaining() / 6) return false;
+  config.priority.resize(grants);
+  for (PriorityGrant& grant : config.priority) {
+    if (!in.id(grant.bidder, false) || !in.integer(grant.rank)) return false;
+  }
   return true;
 }
 

@@ -43,6 +43,10 @@ struct CommandText {
     return "max bid " + str(c.bidder.view()) + " up to " + num(c.max_minor) + " on " +
            str(c.lot.view());
   }
+  std::string operator()(const GrantPriority& c) const {
+    return "grant " + str(c.bidder.view()) + " priority rank " + num(c.rank) + " on " +
+           str(c.lot.view());
+  }
   std::string operator()(const ExternalInput& c) const {
     return "external input (" + num(static_cast<std::int64_t>(c.payload.size())) + " bytes)";
   }
@@ -59,7 +63,7 @@ struct EventText {
     return "accepted " + str(e.bidder.view()) + " " + num(e.amount_minor) + " on " +
            str(e.lot.view()) + " deadline=" + num(e.deadline_ms) +
            " min_next=" + num(e.min_next_minor) + " bids=" + num(e.bid_count) +
-           (e.auto_bid ? " auto" : "");
+           (e.auto_bid ? " auto" : "") + (e.priority_match ? " match" : "");
   }
   std::string operator()(const MaxBidAccepted& e) const {
     return "max bid of " + str(e.bidder.view()) + " on " + str(e.lot.view()) + " accepted";

@@ -193,7 +193,8 @@ void Engine::Impl::close_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out) {
   out.emit(LotClosed{state.config.id, state.outcome,
                      state.outcome == Outcome::sold ? state.leader : UserId{}, state.price_minor,
                      state.reserve_met(), state.bid_count, at_ms, state.config.seller,
-                     state.config.currency, state.config.title});
+                     state.config.currency, state.config.title,
+                     state.outcome == Outcome::sold ? priority_rank(state.config, state.leader) : 0});
 }
 
 // SPEC §3 outage rule: the lot gets restart + max(extension, 1 min) in the extension phase; a hard
@@ -297,7 +298,7 @@ void Engine::Impl::handle(const CreateLots& command, Emitter& out) {
 }
 
 void Engine::Impl::handle(const EditLot& command, Emitter& out) {
-  const LotConfig config = with_defaults(command.config);
+  LotConfig config = with_defaults(command.config);
   const auto lot = find_lot(config.id);
   if (!lot) {
     out.emit(CommandRejected{config.id, CommandError::unknown_lot, {}, "no such lot"});
@@ -310,6 +311,7 @@ void Engine::Impl::handle(const EditLot& command, Emitter& out) {
                              "a lot can be edited only while it is scheduled"});
     return;
   }
+  config.priority = lots[*lot].config.priority;  // granted one by one, kept by an edit (§4.3)
   if (!check_new_config(config, out)) return;
   LotState& state = lots[*lot];
   state.config = config;
@@ -317,6 +319,40 @@ void Engine::Impl::handle(const EditLot& command, Emitter& out) {
   state.seq = out.seq();
   sync_timer(*lot);
   out.emit(LotConfigured{config, false});
+}
+
+void Engine::Impl::handle(const GrantPriority& command, Emitter& out) {
+  const auto lot = find_lot(command.lot);
+  if (!lot) {
+    out.emit(CommandRejected{command.lot, CommandError::unknown_lot, {}, "no such lot"});
+    return;
+  }
+  if (lots[*lot].phase != Phase::scheduled) {
+    out.emit(CommandRejected{command.lot,
+                             CommandError::lot_not_editable,
+                             {},
+                             "priority rights are granted only while the lot is scheduled"});
+    return;
+  }
+  LotConfig config = lots[*lot].config;
+  auto& grants = config.priority;
+  const auto held = std::find_if(grants.begin(), grants.end(), [&](const PriorityGrant& grant) {
+    return grant.bidder == command.bidder;
+  });
+  if (held != grants.end()) {
+    held->rank = command.rank;
+  } else {
+    grants.push_back(PriorityGrant{command.bidder, command.rank});
+  }
+  if (const auto problem = validate_lot_config(config)) {
+    out.emit(CommandRejected{command.lot, CommandError::invalid_config, problem->field,
+                             problem->message});
+    return;
+  }
+  LotState& state = lots[*lot];
+  state.config = std::move(config);
+  state.seq = out.seq();
+  out.emit(LotConfigured{state.config, false});
 }
 
 // The lot an admin command names, or nothing once the command has been refused because the lot

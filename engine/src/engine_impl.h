@@ -64,6 +64,7 @@ struct Engine::Impl {
   void handle(const CreateLot& command, Emitter& out);
   void handle(const EditLot& command, Emitter& out);
   void handle(const QualifyBidder& command, Emitter& out);
+  void handle(const GrantPriority& command, Emitter& out);
   void handle(const PlaceBid& command, Emitter& out);
   void handle(const PlaceMaxBid& command, Emitter& out);
   void handle(const PauseLot& command, Emitter& out);
@@ -82,8 +83,11 @@ struct Engine::Impl {
                                             AmountMinor amount_minor, bool max_bid, Emitter& out);
   // The price moves to `amount_minor` with `bidder` leading (one accepted bid).
   // `max_minor`: the bidder's maximum while it leads with this bid (the event's private field).
-  void move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor, bool auto_bid,
-                  AmountMinor max_minor, Emitter& out);
+  enum class BidSource : std::uint8_t { plain, automatic, priority_match };
+  void move_price(std::uint32_t lot, const UserId& bidder, AmountMinor amount_minor,
+                  BidSource source, AmountMinor max_minor, Emitter& out);
+  // SPEC §4.3: whether `bidder` may match the price `lot` stands at.
+  bool may_match(const LotState& lot, const UserId& bidder) const;
   // SPEC §4.2's reserve rule for the leader's maximum.
   void apply_reserve_rule(std::uint32_t lot, Emitter& out);
   void restart_countdown(std::uint32_t lot);

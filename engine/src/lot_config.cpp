@@ -26,7 +26,36 @@ AmountMinor band_increment_at(const LotConfig& config, AmountMinor price_minor) 
   return config.increment_minor;
 }
 
+std::uint32_t priority_rank(const LotConfig& config, const UserId& bidder) {
+  for (const PriorityGrant& grant : config.priority) {
+    if (grant.bidder == bidder) return grant.rank;
+  }
+  return 0;
+}
+
 namespace {
+
+std::optional<ConfigProblem> priority_problem(const LotConfig& config) {
+  const auto& grants = config.priority;
+  if (grants.size() > kMaxPriorityGrants) {
+    return problem("priority", "a lot has at most 16 priority purchasers");
+  }
+  for (std::size_t i = 0; i < grants.size(); ++i) {
+    if (grants[i].bidder.empty()) return problem("priority", "a priority right names a bidder");
+    if (grants[i].rank < 1 || grants[i].rank > kMaxPriorityRank) {
+      return problem("rank", "a priority rank is an integer from 1 to 99");
+    }
+    if (grants[i].bidder == config.seller) {
+      return problem("priority", "the seller cannot hold a priority right on its own lot");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (grants[j].bidder == grants[i].bidder) {
+        return problem("priority", "a bidder holds at most one priority right per lot");
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 std::optional<ConfigProblem> table_problem(const LotConfig& config) {
   const auto& bands = config.increments;
@@ -98,7 +127,7 @@ std::optional<ConfigProblem> validate_lot_config(const LotConfig& config) {
       return problem("latest_close_at", "latest close must be after the start");
     }
   }
-  return std::nullopt;
+  return priority_problem(config);
 }
 
 }  // namespace auction

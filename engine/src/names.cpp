@@ -105,6 +105,7 @@ std::string_view command_name(const CommandBody& body) {
     std::string_view operator()(const Restart&) const { return "restart"; }
     std::string_view operator()(const ExternalInput&) const { return "external_input"; }
     std::string_view operator()(const PlaceMaxBid&) const { return "max_bid"; }
+    std::string_view operator()(const GrantPriority&) const { return "grant_priority"; }
     std::string_view operator()(const CreateLots&) const { return "create_lots"; }
   };
   return std::visit(Namer{}, body);

@@ -23,7 +23,9 @@ struct EventEncoder {
     w.integer(e.deadline_ms);
     w.integer(e.min_next_minor);
     w.integer(e.bid_count);
-    if (e.auto_bid) w.integer(std::uint8_t{1});  // absent before maximum bids: old digests hold
+    // Absent for plain bids (as before maximum bids and matches existed): old digests hold.
+    if (e.auto_bid) w.integer(std::uint8_t{1});
+    if (e.priority_match) w.integer(std::uint8_t{2});
   }
   void operator()(const MaxBidAccepted& e) const {
     w.text(e.lot.view());
@@ -53,6 +55,7 @@ struct EventEncoder {
     w.text(e.seller.view());
     w.text(e.currency.view());
     w.text(e.title.view());
+    if (e.winner_priority_rank != 0) w.integer(e.winner_priority_rank);  // as above
   }
   void operator()(const LotConfigured& e) const {
     encode_lot_config(w, e.config);

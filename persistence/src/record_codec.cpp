@@ -24,6 +24,7 @@ enum class Kind : std::uint8_t {
   create_lots = 10,
   external_input = 11,
   max_bid = 12,
+  grant_priority = 13,
 };
 
 // Header flags. A record without them is byte for byte what earlier versions wrote.
@@ -53,6 +54,12 @@ struct Encoder {
     out.text(c.bidder.view());
     out.integer(c.max_minor);
     return Kind::max_bid;
+  }
+  Kind operator()(const GrantPriority& c) const {
+    out.text(c.lot.view());
+    out.text(c.bidder.view());
+    out.integer(c.rank);
+    return Kind::grant_priority;
   }
   Kind operator()(const QualifyBidder& c) const {
     out.text(c.lot.view());
@@ -151,6 +158,12 @@ bool decode_payload(Kind kind, bool rules, ByteReader& in, CommandBody& body) {
       body = c;
       return true;
     }
+    case Kind::grant_priority: {
+      GrantPriority c;
+      if (!in.id(c.lot, true) || !in.id(c.bidder, true) || !in.integer(c.rank)) return false;
+      body = c;
+      return true;
+    }
     case Kind::external_input: {
       std::string_view payload;
       if (!in.text(payload) || payload.size() > kMaxExternalInputBytes) return false;
@@ -208,7 +221,7 @@ Status decode_record(std::string_view bytes, Command& out,
   if (version < 1 || version > kRecordFormatVersion) {
     return corrupt("unknown record format version " + std::to_string(version));
   }
-  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::max_bid)) {
+  if (kind < 1 || kind > static_cast<std::uint8_t>(Kind::grant_priority)) {
     return corrupt("unknown command kind " + std::to_string(kind));
   }
   if ((flags & ~kFlagLotRules) != 0) return corrupt("unknown flags " + std::to_string(flags));

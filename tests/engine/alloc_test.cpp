@@ -142,3 +142,44 @@ TEST_CASE("maximum bids and increment tables allocate nothing") {
   CHECK(sink.rejected > 1'000);
   CHECK(sink.closed == kLots);
 }
+
+TEST_CASE("priority matches allocate nothing") {
+  constexpr int kLots = 100;
+  Engine engine(EngineLimits{kLots, 1'000});
+  CountingSink sink;
+  Seq seq = 0;
+  TimeMs now_ms = kT0;
+  std::vector<LotId> ids;
+  const UserId bidders[] = {user("alice"), user("tenant"), user("coowner"), user("bob")};
+  for (int i = 0; i < kLots; ++i) {
+    LotConfig config = lot_config("lot" + std::to_string(i));
+    config.timed_ms = 2'000;
+    config.extension_ms = 500;
+    ids.push_back(config.id);
+    engine.apply(Command{++seq, now_ms, CreateLot{config}}, sink);
+    engine.apply(Command{++seq, now_ms, GrantPriority{config.id, bidders[1], 1}}, sink);
+    engine.apply(Command{++seq, now_ms, GrantPriority{config.id, bidders[2], 2}}, sink);
+  }
+  engine.apply(Command{++seq, now_ms + 1'000, Tick{}}, sink);
+  now_ms += 1'000;
+
+  g_allocations = 0;
+  g_counting = true;
+  for (int round = 0; round < 20'000; ++round) {
+    now_ms += 1;
+    const int lot = round % kLots;
+    const LotState& state = *engine.find_lot(ids[lot]);
+    const UserId& bidder = bidders[(round / kLots) % 4];
+    // Matches (accepted and refused) at the price, raises above it.
+    const AmountMinor amount =
+        state.price_minor == 0 ? 100 : state.price_minor + (round % 3 == 0 ? 10 : 0);
+    engine.apply(Command{++seq, now_ms, PlaceBid{ids[lot], bidder, amount}}, sink);
+  }
+  engine.apply(Command{++seq, now_ms + 1'000'000, Tick{}}, sink);
+  g_counting = false;
+
+  CHECK(g_allocations == 0);
+  CHECK(sink.accepted > 5'000);
+  CHECK(sink.rejected > 1'000);
+  CHECK(sink.closed == kLots);
+}

@@ -68,6 +68,8 @@ class CommandGenerator {
       body = Restart{};
     } else if (roll < 872) {
       body = random_catalogue();
+    } else if (roll < 950) {
+      body = random_grant();
     }
     return Command{++seq_, now_, std::move(body)};
   }
@@ -208,6 +210,18 @@ class CommandGenerator {
     return bid;
   }
 
+  // A priority right (SPEC §4.3): ranks 1-3 so that equal and better ranks meet; now and then a
+  // bad rank or the seller.
+  GrantPriority random_grant() {
+    // Mostly the newest lot: grants are taken only while a lot is scheduled.
+    const LotId lot = created_ > 0 && chance(75) ? lot_name(created_ - 1) : pick_lot();
+    GrantPriority grant{lot, pick_bidder(), static_cast<std::uint32_t>(uniform(1, 3))};
+    const int roll = uniform(0, 99);
+    if (roll < 4) grant.rank = roll < 2 ? 0 : 100;
+    if (roll >= 4 && roll < 7) grant.bidder = *UserId::parse("seller");
+    return grant;
+  }
+
   // A few lots at once; now and then one is defective or named twice (all or nothing).
   CreateLots random_catalogue() {
     CreateLots catalogue;
@@ -221,6 +235,18 @@ class CommandGenerator {
   PlaceBid random_bid(const ReferenceModel& model) {
     PlaceBid bid{pick_lot(), pick_bidder(), 0};
     const ReferenceModel::Lot* lot = model.find(bid.lot.view());
+    if (lot != nullptr && lot->price != 0 && !lot->config.priority.empty() &&
+        chance(lot->rank(lot->leader) != 0 ? 70 : 35)) {
+      // A priority purchaser (or, now and then, anyone) matching the price; more often where a
+      // purchaser leads, so that ranks meet.
+      const auto& grants = lot->config.priority;
+      if (chance(85)) bid.bidder = grants[uniform(0, static_cast<int>(grants.size()) - 1)].bidder;
+      for (const PriorityGrant& grant : grants) {  // half the time a better rank, if any
+        if (grant.rank < lot->rank(lot->leader) && chance(50)) bid.bidder = grant.bidder;
+      }
+      bid.amount_minor = lot->price;
+      return bid;
+    }
     const AmountMinor base = lot && lot->min_next() ? *lot->min_next() : uniform64(1, 1'000);
     const AmountMinor increment = lot ? lot->inc(lot->price == 0 ? base : lot->price) : 10;
     const int roll = uniform(0, 99);
@@ -283,6 +309,8 @@ struct RunStats {
   std::size_t by_error[16] = {};
   std::size_t created = 0;
   std::size_t auto_bids = 0;
+  std::size_t matches = 0;
+  std::size_t priority_wins = 0;
   ReferenceModel::Coverage rules;
 };
 
@@ -310,7 +338,13 @@ void run_episode(std::uint64_t seed, int episode, RunStats& stats) {
     }
     for (const Event& event : actual) {
       stats.accepted += std::holds_alternative<BidAccepted>(event.body);
-      if (const auto* a = std::get_if<BidAccepted>(&event.body)) stats.auto_bids += a->auto_bid;
+      if (const auto* a = std::get_if<BidAccepted>(&event.body)) {
+        stats.auto_bids += a->auto_bid;
+        stats.matches += a->priority_match;
+      }
+      if (const auto* c = std::get_if<LotClosed>(&event.body)) {
+        stats.priority_wins += c->winner_priority_rank != 0;
+      }
       stats.rejected += std::holds_alternative<BidRejected>(event.body);
       if (const auto* r = std::get_if<BidRejected>(&event.body)) {
         stats.by_code[static_cast<int>(r->code)] += 1;
@@ -339,6 +373,9 @@ void run_episode(std::uint64_t seed, int episode, RunStats& stats) {
   stats.rules.raised_max += c.raised_max;
   stats.rules.reserve_jump += c.reserve_jump;
   stats.rules.first_max += c.first_max;
+  stats.rules.match += c.match;
+  stats.rules.match_over_rank += c.match_over_rank;
+  stats.rules.match_refused += c.match_refused;
   CHECK(restored.state_digest() == continuous.state_digest());
   CHECK(restored.snapshot() == continuous.snapshot());
 }
@@ -381,10 +418,17 @@ TEST_CASE("engine equals the reference model over random command streams") {
                              << r.plain_defended << " plain bids answered by a maximum, "
                              << r.raised_max << " raised, " << r.reserve_jump << " reserve jumps, "
                              << stats.auto_bids << " automatic bids");
-    for (const std::size_t count : {r.first_max, r.max_takes_lead, r.max_falls_short, r.tie,
-                                    r.plain_defended, r.raised_max, r.reserve_jump}) {
+    MESSAGE("priority: " << r.match << " matches of a leader without a right, "
+                         << r.match_over_rank << " of a worse-ranked one, " << r.match_refused
+                         << " refused (equal or better leader), " << stats.matches
+                         << " matches seen, " << stats.priority_wins << " lots won by a right");
+    for (const std::size_t count :
+         {r.first_max, r.max_takes_lead, r.max_falls_short, r.tie, r.plain_defended, r.raised_max,
+          r.reserve_jump, r.match, r.match_refused, stats.priority_wins}) {
       CHECK(count > 50);
     }
+    // The rarest case (two ranks on one scheduled lot, the worse one leading): ~40 a run.
+    CHECK(r.match_over_rank > 10);
     // The generator must actually exercise the rules, or this test proves little.
     CHECK(stats.accepted > 10'000);
     CHECK(stats.rejected > 10'000);

@@ -113,7 +113,8 @@ void ReferenceModel::close(Lot& lot, TimeMs at) {
   lot.remaining = 0;
   phase_event(lot);
   emit(LotClosed{lot.config.id, lot.outcome, met ? *UserId::parse(lot.leader) : UserId{}, lot.price,
-                 met, lot.bids, at, lot.config.seller, lot.config.currency, lot.config.title});
+                 met, lot.bids, at, lot.config.seller, lot.config.currency, lot.config.title,
+                 met ? lot.rank(lot.leader) : 0});
 }
 
 void ReferenceModel::phase_event(Lot& lot) {
@@ -126,6 +127,19 @@ void ReferenceModel::phase_event(Lot& lot) {
 
 void ReferenceModel::admin_reject(const LotId& lot, CommandError error, std::string_view field) {
   emit(CommandRejected{lot, error, field, {}});
+}
+
+// SPEC §4.3's grants: at most 16 per lot, ranks 1..99, never the seller, one per bidder.
+std::optional<std::string_view> ReferenceModel::grant_problem(const LotConfig& c) {
+  if (c.priority.size() > 16) return "priority";
+  std::set<std::string> seen;
+  for (const PriorityGrant& grant : c.priority) {
+    if (grant.bidder.empty()) return "priority";
+    if (grant.rank < 1 || grant.rank > 99) return "rank";
+    if (grant.bidder == c.seller) return "priority";
+    if (!seen.insert(std::string(grant.bidder.view())).second) return "priority";
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string_view> ReferenceModel::config_problem(const LotConfig& c) const {
@@ -160,6 +174,7 @@ std::optional<std::string_view> ReferenceModel::config_problem(const LotConfig& 
       (!time_ok(c.latest_close_at_ms) || c.latest_close_at_ms <= c.starts_at_ms)) {
     return problem("latest_close_at");
   }
+  if (const auto field = grant_problem(c)) return field;
   if (c.latest_close_at_ms != 0 && c.latest_close_at_ms <= now_) return problem("latest_close_at");
   if (c.starts_at_ms + c.timed_ms + c.extension_ms <= now_) return problem("starts_at");
   return std::nullopt;
@@ -215,6 +230,7 @@ void ReferenceModel::on(const EditLot& command) {
   Lot* lot = find_mutable(c.id.view());
   if (lot == nullptr) return admin_reject(c.id, CommandError::unknown_lot);
   if (lot->phase != Phase::scheduled) return admin_reject(c.id, CommandError::lot_not_editable);
+  c.priority = lot->config.priority;  // only GrantPriority changes the grants
   if (const auto field = config_problem(c)) {
     return admin_reject(c.id, CommandError::invalid_config, *field);
   }
@@ -222,6 +238,27 @@ void ReferenceModel::on(const EditLot& command) {
   lot->cap = c.latest_close_at_ms;
   lot->seq = seq_;
   emit(LotConfigured{c, false});
+}
+
+void ReferenceModel::on(const GrantPriority& c) {
+  Lot* lot = find_mutable(c.lot.view());
+  if (lot == nullptr) return admin_reject(c.lot, CommandError::unknown_lot);
+  if (lot->phase != Phase::scheduled) return admin_reject(c.lot, CommandError::lot_not_editable);
+  LotConfig config = lot->config;
+  bool held = false;
+  for (PriorityGrant& grant : config.priority) {
+    if (grant.bidder == c.bidder) {
+      grant.rank = c.rank;
+      held = true;
+    }
+  }
+  if (!held) config.priority.push_back(PriorityGrant{c.bidder, c.rank});
+  if (const auto field = grant_problem(config)) {
+    return admin_reject(c.lot, CommandError::invalid_config, *field);
+  }
+  lot->config = config;
+  lot->seq = seq_;
+  emit(LotConfigured{config, false});
 }
 
 void ReferenceModel::on(const QualifyBidder& c) {

@@ -43,6 +43,7 @@ class ReferenceModel {
     AmountMinor inc(AmountMinor x) const;
     AmountMinor next(AmountMinor x) const { return x + inc(x); }
     AmountMinor reach(AmountMinor from, AmountMinor limit) const;
+    std::uint32_t rank(std::string_view bidder) const;  // its priority right; 0 = none
     std::optional<AmountMinor> min_next() const;
   };
 
@@ -50,6 +51,8 @@ class ReferenceModel {
   struct Coverage {
     std::size_t max_takes_lead = 0, max_falls_short = 0, tie = 0, plain_defended = 0;
     std::size_t raised_max = 0, reserve_jump = 0, first_max = 0;
+    // SPEC §4.3: matches of a leader without a right, of a worse-ranked one; refused matches.
+    std::size_t match = 0, match_over_rank = 0, match_refused = 0;
   };
 
   explicit ReferenceModel(EngineLimits limits) : limits_(limits) {}
@@ -67,17 +70,20 @@ class ReferenceModel {
   void close(Lot& lot, TimeMs at);
   void phase_event(Lot& lot);
   std::optional<std::string_view> config_problem(const LotConfig& c) const;  // the field
+  static std::optional<std::string_view> grant_problem(const LotConfig& c);
   void admin_reject(const LotId& lot, CommandError error, std::string_view field = {});
 
   void on(const CreateLot& c);
   void on(const EditLot& c);
   void on(const QualifyBidder& c);
+  void on(const GrantPriority& c);
   void on(const PlaceBid& c);
   void on(const PlaceMaxBid& c);
   // reference_model_bids.cpp: SPEC §4.1–4.2 by the plainest means (the ladder walked rung by rung).
   std::optional<RejectCode> bid_problem(const Lot* lot, const LotId& id, const UserId& bidder,
                                         AmountMinor amount, bool max_bid) const;
-  void move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid, AmountMinor max);
+  void move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid, AmountMinor max,
+            bool match = false);
   void reserve_rule(Lot& lot);
   void on(const PauseLot& c);
   void on(const ResumeLot& c);

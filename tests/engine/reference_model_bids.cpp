@@ -13,6 +13,13 @@ AmountMinor ReferenceModel::Lot::inc(AmountMinor x) const {
   return step;
 }
 
+std::uint32_t ReferenceModel::Lot::rank(std::string_view bidder) const {
+  for (const PriorityGrant& grant : config.priority) {
+    if (grant.bidder.view() == bidder) return grant.rank;
+  }
+  return 0;
+}
+
 AmountMinor ReferenceModel::Lot::reach(AmountMinor from, AmountMinor limit) const {
   AmountMinor rung = from;
   while (next(rung) <= limit)
@@ -28,7 +35,9 @@ std::optional<RejectCode> ReferenceModel::bid_problem(const Lot* lot, const LotI
   if (lot->phase == Phase::scheduled) return RejectCode::lot_not_open;
   if (lot->phase == Phase::paused) return RejectCode::lot_paused;
   if (lot->over() || now_ >= lot->deadline) return RejectCode::lot_closed;
-  if (max_bid && !lot->config.max_bids) return RejectCode::max_bid_not_allowed;
+  if (max_bid && (!lot->config.max_bids || !lot->config.priority.empty())) {
+    return RejectCode::max_bid_not_allowed;
+  }
   if (lot->config.deposit_minor > 0 &&
       !qualified_.contains({std::string(id.view()), std::string(bidder.view())})) {
     return RejectCode::not_qualified;
@@ -37,14 +46,14 @@ std::optional<RejectCode> ReferenceModel::bid_problem(const Lot* lot, const LotI
 }
 
 void ReferenceModel::move(Lot& lot, const UserId& bidder, AmountMinor amount, bool auto_bid,
-                          AmountMinor max) {
+                          AmountMinor max, bool match) {
   lot.price = amount;
   lot.leader = std::string(bidder.view());
   lot.bids += 1;
   lot.seq = seq_;
   if (lot.phase == Phase::extension) lot.deadline = cap_at(lot.cap, now_ + lot.config.extension_ms);
   emit(BidAccepted{lot.config.id, bidder, amount, lot.deadline, lot.next(amount), lot.bids,
-                   auto_bid, max});
+                   auto_bid, match, max});
 }
 
 void ReferenceModel::reserve_rule(Lot& lot) {
@@ -70,6 +79,18 @@ void ReferenceModel::on(const PlaceBid& c) {
     return reject(*code);
   }
   if (lot->leader == c.bidder.view()) return reject(RejectCode::already_leading);
+  if (lot->price != 0 && c.amount_minor == lot->price && lot->rank(c.bidder.view()) != 0) {
+    // SPEC §4.3: a priority purchaser matches the price unless the leader's rank is as good.
+    const std::uint32_t mine = lot->rank(c.bidder.view());
+    const std::uint32_t leaders = lot->rank(lot->leader);
+    if (leaders != 0 && leaders <= mine) {
+      ++coverage.match_refused;
+      return reject(RejectCode::below_minimum);
+    }
+    ++(leaders == 0 ? coverage.match : coverage.match_over_rank);
+    lot->max = c.amount_minor;
+    return move(*lot, c.bidder, c.amount_minor, false, c.amount_minor, true);
+  }
   const AmountMinor reference = lot->price == 0 ? lot->config.start_price_minor : lot->price;
   const AmountMinor minimum = lot->price == 0 ? reference : lot->next(reference);
   if (c.amount_minor < minimum) return reject(RejectCode::below_minimum);

@@ -21,6 +21,12 @@ LotConfig with_rules(LotConfig config) {
   return config;
 }
 
+// A config as it stands after two priority grants (SPEC §4.3): its rules carry them.
+LotConfig with_grants(LotConfig config) {
+  config.priority = {PriorityGrant{user("tenant"), 1}, PriorityGrant{user("coowner"), 2}};
+  return config;
+}
+
 std::vector<Command> one_of_each() {
   LotConfig config = lot_config("vase");
   config.deposit_minor = 500;
@@ -41,6 +47,9 @@ std::vector<Command> one_of_each() {
       Command{13, kT0 + 12, PlaceMaxBid{lot_id("vase"), user("ann"), 1'000'000'000'000'000}},
       Command{14, kT0 + 13, CreateLot{with_rules(config)}},
       Command{15, kT0 + 14, CreateLots{{lot_config("a"), with_rules(lot_config("b"))}}},
+      Command{16, kT0 + 15, GrantPriority{lot_id("vase"), user("tenant"), 2}},
+      Command{17, kT0 + 16, GrantPriority{lot_id("vase"), user("tenant"), 4'000'000'000}},
+      Command{18, kT0 + 17, EditLot{with_grants(config)}},
   };
 }
 

@@ -63,6 +63,16 @@ struct PlaceMaxBid {
   friend bool operator==(const PlaceMaxBid&, const PlaceMaxBid&) = default;
 };
 
+// Grants `bidder` a priority right of `rank` on a scheduled lot (SPEC §4.3), or changes the rank
+// of the right it holds. Refused once the lot has opened (lot_not_editable), for the lot's
+// seller, a rank outside 1..99 or a 17th purchaser (invalid_config).
+struct GrantPriority {
+  LotId lot;
+  UserId bidder;
+  std::uint32_t rank = 0;
+  friend bool operator==(const GrantPriority&, const GrantPriority&) = default;
+};
+
 struct PauseLot {
   LotId lot;
   friend bool operator==(const PauseLot&, const PauseLot&) = default;
@@ -98,7 +108,8 @@ struct ExternalInput {
 inline constexpr std::size_t kMaxExternalInputBytes = 4'096;
 
 using CommandBody = std::variant<CreateLot, EditLot, QualifyBidder, PlaceBid, PauseLot, ResumeLot,
-                                 CancelLot, Tick, Restart, CreateLots, ExternalInput, PlaceMaxBid>;
+                                 CancelLot, Tick, Restart, CreateLots, ExternalInput, PlaceMaxBid,
+                                 GrantPriority>;
 
 struct Command {
   Seq seq = 0;

@@ -2,7 +2,7 @@
 //
 // Contract: every command yields exactly one answer event (BidAccepted / BidRejected for a bid,
 // MaxBidAccepted / BidRejected for a maximum bid, then the BidAccepted of each price it moved;
-// LotConfigured, BidderQualified, PhaseChanged or CommandRejected for the others; Tick and
+// LotConfigured (also for a GrantPriority), BidderQualified, PhaseChanged or CommandRejected for the others; Tick and
 // Restart answer with nothing of their own; a catalogue (CreateLots) answers with one
 // LotConfigured per lot, or one CommandRejected), preceded by the clock events (PhaseChanged,
 // LotClosed) its timestamp made due. Every event carries the sequence number and timestamp of the
@@ -71,6 +71,7 @@ struct BidAccepted {
   AmountMinor min_next_minor = 0;  // lowest admissible next bid
   std::uint32_t bid_count = 0;     // accepted bids on the lot so far, this one included
   bool auto_bid = false;           // bid by the engine for a maximum (SPEC §4.2)
+  bool priority_match = false;     // a priority purchaser matched the price (SPEC §4.3)
   // The maximum of `bidder` while it leads with this bid (its amount for a plain bid). Private
   // to `bidder` (SPEC §4.2): shown to nobody else, in no export.
   AmountMinor leader_max_minor = 0;
@@ -116,6 +117,8 @@ struct LotClosed {
   UserId seller;
   CurrencyCode currency;
   Title title;
+  // The winner's priority right on the lot (SPEC §4.3), 0 when it holds none: it bought under it.
+  std::uint32_t winner_priority_rank = 0;
   friend bool operator==(const LotClosed&, const LotClosed&) = default;
 };
 

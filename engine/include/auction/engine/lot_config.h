@@ -21,6 +21,16 @@ struct IncrementBand {
 };
 inline constexpr std::size_t kMaxIncrementBands = 32;
 
+// A priority purchaser's right on a lot (SPEC §4.3): it may match the best bid's price. Rank 1 is
+// the first order; between two purchasers the lower rank wins.
+struct PriorityGrant {
+  UserId bidder;
+  std::uint32_t rank = 0;  // 1..kMaxPriorityRank
+  friend bool operator==(const PriorityGrant&, const PriorityGrant&) = default;
+};
+inline constexpr std::size_t kMaxPriorityGrants = 16;  // per lot
+inline constexpr std::uint32_t kMaxPriorityRank = 99;
+
 // The fields a bid reads come first, beside the id, so that a bid touches few cache lines.
 struct LotConfig {
   LotId id;
@@ -39,6 +49,9 @@ struct LotConfig {
   UserId seller;
   CurrencyCode currency;
   Title title;
+  // SPEC §4.3: granted one by one (GrantPriority) while the lot is scheduled; an edit keeps them.
+  // Off the bid path's cache lines: only lots with grants read it.
+  std::vector<PriorityGrant> priority;
 
   friend bool operator==(const LotConfig&, const LotConfig&) = default;
 };
@@ -67,5 +80,12 @@ inline AmountMinor increment_at(const LotConfig& config, AmountMinor price_minor
 inline AmountMinor next_price(const LotConfig& config, AmountMinor price_minor) {
   return price_minor + increment_at(config, price_minor);
 }
+
+// SPEC §4.3: lots with priority purchasers refuse maximum bids, whatever `max_bids` says.
+inline bool allows_max_bids(const LotConfig& config) {
+  return config.max_bids && config.priority.empty();
+}
+// The rank of `bidder`'s priority right on the lot; 0 when it holds none.
+std::uint32_t priority_rank(const LotConfig& config, const UserId& bidder);
 
 }  // namespace auction
