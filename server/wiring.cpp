@@ -252,8 +252,8 @@ void RecentBidCollector::on_event(const Event& event) {
   if (bid == nullptr) return;
   auto& bids = bids_[std::string(bid->lot.view())];
   if (bids.size() == gateway::RecentBids::kCapacity) bids.erase(bids.begin());
-  bids.push_back(
-      gateway::RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor, bid->auto_bid});
+  bids.push_back(gateway::RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor,
+                                    bid->auto_bid, bid->priority_match});
 }
 
 void RecentBidCollector::load_into(gateway::LotBoard& board) const {

@@ -1,4 +1,5 @@
-// Bids, maximum bids and priority matches: SPEC §4, §4.1, §4.2 and §4.3. See auction/engine/engine.h for the contract.
+// Bids, maximum bids and priority matches: SPEC §4, §4.1, §4.2 and §4.3. See
+// auction/engine/engine.h for the contract.
 #include "auction/engine/assert.h"
 #include "engine_impl.h"
 #include "ladder.h"

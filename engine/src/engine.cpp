@@ -190,11 +190,11 @@ void Engine::Impl::close_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out) {
   state.paused_remaining_ms = 0;
   timers.erase(lot);
   announce_phase(lot, out);
-  out.emit(LotClosed{state.config.id, state.outcome,
-                     state.outcome == Outcome::sold ? state.leader : UserId{}, state.price_minor,
-                     state.reserve_met(), state.bid_count, at_ms, state.config.seller,
-                     state.config.currency, state.config.title,
-                     state.outcome == Outcome::sold ? priority_rank(state.config, state.leader) : 0});
+  out.emit(LotClosed{
+      state.config.id, state.outcome, state.outcome == Outcome::sold ? state.leader : UserId{},
+      state.price_minor, state.reserve_met(), state.bid_count, at_ms, state.config.seller,
+      state.config.currency, state.config.title,
+      state.outcome == Outcome::sold ? priority_rank(state.config, state.leader) : 0});
 }
 
 // SPEC §3 outage rule: the lot gets restart + max(extension, 1 min) in the extension phase; a hard

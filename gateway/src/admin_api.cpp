@@ -75,9 +75,17 @@ void write_lot(JsonWriter& w, const LotView& v, const std::vector<RecentBid>* re
       .field("timed_ms", c.timed_ms)
       .field("extension_ms", c.extension_ms)
       .field("latest_close_at_ms", time_or_null(c.latest_close_at_ms))
-      .field("max_bids", c.max_bids)
+      .field("max_bids", allows_max_bids(c))  // false on lots with priority purchasers
       .field("price", amount_or_null(v.price_minor));
   if (!c.increments.empty()) w.field_raw("increments", increments_json(c));
+  w.begin_array("priority");  // SPEC §4.3's grants, in the order they were given
+  for (const PriorityGrant& grant : c.priority) {
+    w.begin_object()
+        .field("bidder", grant.bidder.view())
+        .field("rank", std::int64_t{grant.rank})
+        .end_object();
+  }
+  w.end_array();
   if (v.leader.empty()) {
     w.field_null("leader");
   } else {
@@ -272,6 +280,7 @@ AdminReply AdminApi::lot_request(const AdminRequest& request, const LotId& lot,
   }
   if (request.method != "POST") return respond(problem(405, "method_not_allowed", "use POST"));
   if (action == "qualify") return qualify(lot, request.body);
+  if (action == "priority") return grant_priority(lot, request.body);
   std::optional<CommandBody> command;
   if (action == "pause") command = PauseLot{lot};
   if (action == "resume") command = ResumeLot{lot};
@@ -381,6 +390,36 @@ AdminReply AdminApi::qualify(const LotId& lot, std::string_view body) {
                          }};
 }
 
+// SPEC §4.3: `{bidder, rank}` grants a priority right on a scheduled lot (journaled). The bidder
+// must be a user with the bidder role; the engine judges the rest (rank, seller, limit, phase).
+AdminReply AdminApi::grant_priority(const LotId& lot, std::string_view body) {
+  dom::parser parser;
+  dom::object object;
+  if (Check bad = parse_object(parser, body, object)) return respond(*bad);
+  const Fields f(object);
+  if (Check bad = f.only({"bidder", "rank"})) return respond(*bad);
+  if (!f.has("bidder")) return respond(*f.missing("bidder"));
+  UserId bidder;
+  std::int64_t rank = 0;
+  if (Check bad = f.id("bidder", bidder)) return respond(*bad);
+  if (Check bad = f.integer("rank", rank, 1, kMaxPriorityRank, "invalid_config")) {
+    return respond(*bad);
+  }
+  const auto users = backend_.users();
+  const auto user = std::find_if(users.begin(), users.end(),
+                                 [&](const UserInfo& info) { return info.user == bidder; });
+  if (user == users.end() || user->revoked || user->role != "bidder") {
+    return respond(problem(422, "invalid_config",
+                           "bidder must be an existing user with the bidder role", "bidder"));
+  }
+  return DeferredCommand{GrantPriority{lot, bidder, static_cast<std::uint32_t>(rank)},
+                         [this, lot](const CommandResult& result) {
+                           if (result.refused) return unavailable();
+                           if (auto p = refusal(result)) return respond(*p);
+                           return lot_response(board_, lot);
+                         }};
+}
+
 AdminResponse AdminApi::confirmation(const LotId& lot) const {
   const auto view = board_.find(lot);
   if (!view) return respond(problem(404, "unknown_lot", "no such lot"));
@@ -396,6 +435,8 @@ AdminResponse AdminApi::confirmation(const LotId& lot) const {
   if (!digest) {
     return respond(problem(500, "internal", "the journal holds no digest for the close"));
   }
+  // SPEC §4.3: a winner who holds a priority right on the lot bought under it.
+  const std::uint32_t rank = priority_rank(view->config, view->winner);
   AdminResponse response;
   JsonWriter(response.body)
       .begin_object()
@@ -408,6 +449,7 @@ AdminResponse AdminApi::confirmation(const LotId& lot) const {
       .field("closed_at_ms", view->closed_at_ms)
       .field("seq", view->seq)
       .field("journal_digest", *digest)
+      .field("priority_rank", rank == 0 ? std::nullopt : std::optional<std::int64_t>(rank))
       .end_object();
   return response;
 }

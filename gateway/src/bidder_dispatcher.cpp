@@ -290,6 +290,7 @@ void BidderDispatcher::on_answer(std::uint32_t slot, Seq seq, std::span<const Ev
       answer.lot = bid->lot;
       answer.price_minor = bid->amount_minor;
       answer.leading = bid->bidder == viewer();
+      answer.priority_match = bid->priority_match;
       answer.deadline_ms = bid->deadline_ms;
       answer.min_next_minor = bid->min_next_minor;
     } else if (std::holds_alternative<MaxBidAccepted>(event.body)) {

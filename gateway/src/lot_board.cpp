@@ -100,8 +100,8 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
     view.bid_count = bid->bid_count;
     view.deadline_ms = bid->deadline_ms;
     view.seq = event.seq;
-    entry.recent_bids.push(
-        RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor, bid->auto_bid});
+    entry.recent_bids.push(RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor,
+                                     bid->auto_bid, bid->priority_match});
     const auto fill = [&](bool plain) {
       return [&, plain](JsonWriter& w) {
         header(w, "bid", now_ms, std::nullopt);
@@ -116,6 +116,7 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
             .field("reserve_met", view.reserve_met())
             .field("seq", i64(event.seq));
         if (bid->auto_bid) w.field("auto", true);
+        if (bid->priority_match) w.field("match", true);
       };
     };
     // Frames are built only when someone follows the lot.
@@ -205,13 +206,16 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
                                                : mask_user(bid->bidder.view()))
         .field("at_ms", bid->ts_ms)
         .field("auto", bid->auto_bid)
+        .field("match", bid->priority_match)
         .end_object();
   }
   w.end_array();
   if (!v.config.increments.empty()) w.field_raw("increments", increments_json(v.config));
-  w.field("max_bids", v.config.max_bids);
+  w.field("max_bids", allows_max_bids(v.config));
   w.field("your_max", v.your_max_minor(viewer));
-  w.field_null("priority");  // priority purchasers (SPEC §4.3) are not granted yet
+  // The viewer's own right only: who else holds one is the auctioneer's business.
+  const std::uint32_t rank = viewer.empty() ? 0 : priority_rank(v.config, viewer);
+  w.field("priority", rank == 0 ? std::nullopt : std::optional<std::int64_t>(rank));
   w.end_object();
   return out;
 }

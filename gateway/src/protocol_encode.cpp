@@ -58,8 +58,9 @@ std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs 
       .field("price", bid.price_minor)
       .field("seq", static_cast<std::int64_t>(bid.seq))
       .field("deadline_ms", bid.deadline_ms)
-      .field("min_next", bid.min_next_minor)
-      .end_object();
+      .field("min_next", bid.min_next_minor);
+  if (bid.priority_match) w.field("match", true);
+  w.end_object();
   return out;
 }
 

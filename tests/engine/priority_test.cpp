@@ -189,8 +189,8 @@ TEST_SUITE("priority grants") {
     REQUIRE(restored.restore(sale.h.engine.snapshot()).is_ok());
     CHECK(restored.state_digest() == sale.h.engine.state_digest());
     RecordingSink sink;
-    restored.apply(Command{sale.h.seq + 1, kStart + 2, PlaceBid{lot_id("lot1"), user("tenant"), 100}},
-                   sink);
+    restored.apply(
+        Command{sale.h.seq + 1, kStart + 2, PlaceBid{lot_id("lot1"), user("tenant"), 100}}, sink);
     REQUIRE(sink.events.size() == 1);
     const auto* match = std::get_if<BidAccepted>(&sink.events[0].body);
     REQUIRE(match != nullptr);

@@ -418,8 +418,8 @@ TEST_CASE("engine equals the reference model over random command streams") {
                              << r.plain_defended << " plain bids answered by a maximum, "
                              << r.raised_max << " raised, " << r.reserve_jump << " reserve jumps, "
                              << stats.auto_bids << " automatic bids");
-    MESSAGE("priority: " << r.match << " matches of a leader without a right, "
-                         << r.match_over_rank << " of a worse-ranked one, " << r.match_refused
+    MESSAGE("priority: " << r.match << " matches of a leader without a right, " << r.match_over_rank
+                         << " of a worse-ranked one, " << r.match_refused
                          << " refused (equal or better leader), " << stats.matches
                          << " matches seen, " << stats.priority_wins << " lots won by a right");
     for (const std::size_t count :

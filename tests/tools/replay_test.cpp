@@ -515,13 +515,14 @@ TEST_CASE("replay CLI: export as CSV and JSON Lines parses back to the events") 
     REQUIRE(rows[i + 1].size() == rows[0].size());
     CHECK(csv_row(rows[0], rows[i + 1]) == expected[i]);
   }
-  // The lot's currency (its amounts' unit), the time as ISO 8601 and whether the engine bid for
-  // a maximum ride along, last.
-  REQUIRE(rows[0].size() >= 3);
-  const std::size_t at_currency = rows[0].size() - 3, at_ts = rows[0].size() - 2;
+  // The lot's currency (its amounts' unit), the time as ISO 8601, whether the engine bid for
+  // a maximum and whether a priority purchaser matched ride along, last.
+  REQUIRE(rows[0].size() >= 4);
+  const std::size_t at_currency = rows[0].size() - 4, at_ts = rows[0].size() - 3;
   CHECK(rows[0][at_currency] == "currency");
   CHECK(rows[0][at_ts] == "ts");
-  CHECK(rows[0].back() == "auto");
+  CHECK(rows[0][rows[0].size() - 2] == "auto");
+  CHECK(rows[0].back() == "match");
   std::size_t with_currency = 0;
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const std::string& currency = rows[i][at_currency];

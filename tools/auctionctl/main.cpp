@@ -18,6 +18,7 @@
 #include "money.h"
 #include "output.h"
 #include "session.h"
+#include "users.h"
 #include "values.h"
 
 namespace auctionctl {
@@ -124,6 +125,18 @@ std::string max_bids_text(dom::element lot) {
   return allowed ? "allowed" : "not allowed";
 }
 
+// SPEC §4.3's grants as "tenant (rank 1), coowner (rank 2)".
+std::string priority_text(dom::element lot) {
+  dom::array grants;
+  if (lot["priority"].get(grants) != simdjson::SUCCESS || grants.size() == 0) return "none";
+  std::string out;
+  for (const dom::element grant : grants) {
+    out += (out.empty() ? "" : ", ") + text(grant, "bidder") + " (rank " +
+           std::to_string(number(grant, "rank").value_or(0)) + ")";
+  }
+  return out;
+}
+
 void print_lot(dom::element lot) {
   const std::int64_t now_ms = wall_ms();
   const auto deadline = number(lot, "deadline_ms");
@@ -143,6 +156,7 @@ void print_lot(dom::element lot) {
       {"start price", amount(lot, "start_price")},
       {"increment", increments_text(lot)},
       {"maximum bids", max_bids_text(lot)},
+      {"priority purchasers", priority_text(lot)},
       {"deposit", number(lot, "deposit").value_or(0) == 0 ? "none" : amount(lot, "deposit")},
       {"starts at", when(lot, "starts_at_ms")},
       {"timed phase", duration_text(number(lot, "timed_ms").value_or(0))},
@@ -213,7 +227,7 @@ int run(int argc, char** argv) {
 
   Session session(options);
   std::function<int()> action;
-  std::string user, role = "bidder", lot;
+  std::string lot;
   const auto command = [&](CLI::App& parent, const char* name, const char* help) {
     CLI::App* sub = parent.add_subcommand(name, help);
     sub->fallthrough();
@@ -237,86 +251,8 @@ int run(int argc, char** argv) {
         };
       });
 
-  // users
-  CLI::App* users = command(app, "users", "bidders and sellers: tokens, revocation, waivers");
-  users->require_subcommand(1);
-  const auto print_token = [&](const Reply& reply) {
-    return print_reply(session, reply, [&] {
-      print_fields({{"user", text(reply.root, "user")},
-                    {"role", text(reply.root, "role")},
-                    {"token", text(reply.root, "token")}});
-      std::printf("The token is shown only now: auctiond keeps just its hash.\n");
-    });
-  };
-  CLI::App* users_add = command(*users, "add", "add a user and print a new login token");
-  users_add->add_option("name", user, "user id")->required();
-  users_add->add_option("--role", role, "bidder or seller")
-      ->check(CLI::IsMember({"bidder", "seller"}));
-  users_add->callback([&] {
-    action = [&] {
-      Reply reply;
-      const std::string body =
-          "{\"user\":" + json_string(user) + ",\"role\":" + json_string(role) + "}";
-      const auto explain = [&](const std::string& code, const std::string& message,
-                               const std::string&, std::optional<std::size_t>) {
-        return message + " (" + code + ")" +
-               (code == "user_exists" ? "; a new token: auctionctl users token " + user : "");
-      };
-      if (int code = session.call("POST", "/v1/users", body, reply, explain)) return code;
-      return print_token(reply);
-    };
-  });
-  CLI::App* users_token = command(*users, "token", "issue a new token (the old one stops working)");
-  users_token->add_option("name", user, "user id")->required();
-  users_token->callback([&] {
-    action = [&] {
-      Reply reply;
-      if (int code = session.call("POST", "/v1/users/" + user + "/token", "", reply)) return code;
-      return print_token(reply);
-    };
-  });
-  CLI::App* users_revoke =
-      command(*users, "revoke", "revoke a user's token and close their live sessions");
-  users_revoke->add_option("name", user, "user id")->required();
-  users_revoke->callback([&] {
-    action = [&] {
-      Reply reply;
-      if (int code = session.call("POST", "/v1/users/" + user + "/revoke", "", reply)) return code;
-      return print_reply(session, reply,
-                         [&] { std::printf("revoked %s (live sessions closed)\n", user.c_str()); });
-    };
-  });
-  command(*users, "list", "list users")->callback([&] {
-    action = [&] {
-      Reply reply;
-      if (int code = session.call("GET", "/v1/users", "", reply)) return code;
-      return print_reply(session, reply, [&] {
-        Table table({"USER", "ROLE", "STATUS"});
-        for (const dom::element entry : reply.root["users"].get_array()) {
-          table.add({text(entry, "user"), text(entry, "role"),
-                     entry["revoked"].get_bool().value_unsafe() ? "revoked" : "active"});
-        }
-        table.print();
-      });
-    };
-  });
-  CLI::App* users_qualify =
-      command(*users, "qualify", "let a bidder bid on a deposit lot without a deposit (waiver)");
-  users_qualify->add_option("name", user, "bidder's user id")->required();
-  users_qualify->add_option("--lot", lot, "the lot")->required();
-  users_qualify->callback([&] {
-    action = [&] {
-      Reply reply;
-      if (int code = session.call("POST", target_of_lot(lot, "qualify"),
-                                  "{\"bidder\":" + json_string(user) + "}", reply)) {
-        return code;
-      }
-      return print_reply(session, reply, [&] {
-        std::printf("qualified %s for lot %s (deposit waived), seq %lld\n", user.c_str(),
-                    lot.c_str(), static_cast<long long>(number(reply.root, "seq").value_or(0)));
-      });
-    };
-  });
+  UserArgs user_args;
+  add_user_commands(app, session, user_args, action);
 
   // lots
   CLI::App* lots = command(app, "lots", "create, import, edit, list, show, pause, resume, cancel");
@@ -456,6 +392,10 @@ int run(int argc, char** argv) {
              {"  closed at", when(c, "closed_at_ms")},
              {"  sequence", std::to_string(number(c, "seq").value_or(0))},
              {"  journal digest", text(c, "journal_digest")}});
+        if (const auto rank = number(c, "priority_rank")) {
+          std::printf("The winner bought under a priority right (rank %lld, SPEC 4.3).\n",
+                      static_cast<long long>(*rank));
+        }
         std::printf(
             "The digest is the journal's SHA-256 chain up to the close: anyone with the "
             "journal can recompute it.\n");
@@ -479,7 +419,7 @@ int run(int argc, char** argv) {
     return fail(kBadInput, (unknown.empty() ? std::string(e.what()) : unknown) + " (see --help)");
   }
   std::vector<const std::string*> ids;
-  for (const std::string* id : {&user, &lot, &edit_flags.id}) {
+  for (const std::string* id : {&user_args.user, &user_args.lot, &lot, &edit_flags.id}) {
     if (!id->empty()) ids.push_back(id);
   }
   for (const std::string* id : money_args.ids())

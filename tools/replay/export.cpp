@@ -24,6 +24,7 @@ struct EventRow {
   std::optional<AmountMinor> price;
   CurrencyCode currency;  // the lot's: its amounts are in this currency's minor unit
   bool auto_bid = false;  // bid by the engine for a maximum (SPEC §4.2)
+  bool match = false;     // a priority purchaser matched the price (SPEC §4.3)
 };
 
 // The lot's phase and deadline as they stand after the command.
@@ -42,6 +43,7 @@ struct RowFiller {
     row.lot = e.lot, row.event = "bid", row.bidder = e.bidder, row.amount = e.amount_minor;
     row.accepted = true;
     row.auto_bid = e.auto_bid;
+    row.match = e.priority_match;
     lot_now(engine, e.lot, row);
     row.deadline_ms = e.deadline_ms;
   }
@@ -106,6 +108,7 @@ void write_row(RowWriter& w, const EventRow& row) {
   w.optional_text(row.currency.view());
   w.text(auctionctl::iso_utc(row.ts_ms));
   w.boolean(row.auto_bid);
+  w.boolean(row.match);
   w.end_row();
 }
 
@@ -135,9 +138,10 @@ Status no_settlement(const DataDir& dir) {
 Status export_events(const DataDir& dir, const ExportFilter& filter, Format format, std::FILE* out,
                      Progress* progress, ExportReport& report) {
   report = {};
-  RowWriter w(format, out,
-              {"lot", "seq", "ts_ms", "bidder", "amount", "accepted", "code", "phase",
-               "deadline_ms", "event", "outcome", "winner", "price", "currency", "ts", "auto"});
+  RowWriter w(
+      format, out,
+      {"lot", "seq", "ts_ms", "bidder", "amount", "accepted", "code", "phase", "deadline_ms",
+       "event", "outcome", "winner", "price", "currency", "ts", "auto", "match"});
   Engine engine(dir.limits);
   ReplayOptions options;
   options.from_seq = filter.from_seq;

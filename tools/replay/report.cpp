@@ -64,6 +64,7 @@ class Collector {
     r_.final_price_minor = e.amount_minor;
     ++r_.accepted;
     r_.auto_bids += e.auto_bid;
+    r_.priority_matches += e.priority_match;
     if (r_.bids.back().phase == Phase::extension) ++r_.extensions;
   }
   void on(const Event& event, const BidRejected& e, const Engine& engine) {
@@ -123,6 +124,9 @@ std::string outcome_text(const LotReport& r) {
   if (!r.close) return std::string(phase_name(r.phase)) + " (not closed)";
   std::string text(outcome_name(r.close->outcome));
   if (r.close->outcome == Outcome::sold) text += " to " + std::string(r.close->winner.view());
+  if (r.close->winner_priority_rank != 0) {
+    text += " under a priority right (rank " + std::to_string(r.close->winner_priority_rank) + ")";
+  }
   if (r.close->outcome == Outcome::unsold && r.close->price_minor != 0)
     text += " (reserve not met)";
   return text;
@@ -274,6 +278,7 @@ std::string report_text(const LotReport& r) {
   text += line("extensions", std::to_string(r.extensions));
   text += line("maximum bids", std::to_string(r.max_bids) + " (" + std::to_string(r.auto_bids) +
                                    " automatic bids)");
+  text += line("priority matches", std::to_string(r.priority_matches));
   text += line("start price", money(r.config.start_price_minor, currency));
   text += line("reserve", r.config.reserve_minor <= r.config.start_price_minor
                               ? "none above the start price"
@@ -311,6 +316,7 @@ std::string report_json(const LotReport& r) {
       ",\"extensions\":" + std::to_string(r.extensions) +
       ",\"max_bids\":" + std::to_string(r.max_bids) +
       ",\"auto_bids\":" + std::to_string(r.auto_bids) +
+      ",\"priority_matches\":" + std::to_string(r.priority_matches) +
       ",\"start_price\":" + std::to_string(r.config.start_price_minor) + ",\"final_price\":" +
       (r.final_price_minor != 0 ? std::to_string(r.final_price_minor) : "null") +
       ",\"bids_in_countdown\":" + std::to_string(r.bids_in_countdown) +

@@ -43,6 +43,7 @@ struct LotReport {
   std::uint64_t distinct_bidders = 0;   // everyone who bid, accepted or not
   std::uint64_t extensions = 0;         // accepted bids in the extension phase
   std::uint64_t auto_bids = 0;          // accepted bids the engine made for a maximum
+  std::uint64_t priority_matches = 0;   // accepted bids that matched the price (SPEC §4.3)
   std::uint64_t max_bids = 0;           // maximum bids accepted
   std::uint64_t bids_in_countdown = 0;  // bids placed in the extension phase
   AmountMinor final_price_minor = 0;    // highest accepted bid; 0 when none

@@ -107,9 +107,9 @@ struct ExternalInput {
 };
 inline constexpr std::size_t kMaxExternalInputBytes = 4'096;
 
-using CommandBody = std::variant<CreateLot, EditLot, QualifyBidder, PlaceBid, PauseLot, ResumeLot,
-                                 CancelLot, Tick, Restart, CreateLots, ExternalInput, PlaceMaxBid,
-                                 GrantPriority>;
+using CommandBody =
+    std::variant<CreateLot, EditLot, QualifyBidder, PlaceBid, PauseLot, ResumeLot, CancelLot, Tick,
+                 Restart, CreateLots, ExternalInput, PlaceMaxBid, GrantPriority>;
 
 struct Command {
   Seq seq = 0;

@@ -2,11 +2,11 @@
 //
 // Contract: every command yields exactly one answer event (BidAccepted / BidRejected for a bid,
 // MaxBidAccepted / BidRejected for a maximum bid, then the BidAccepted of each price it moved;
-// LotConfigured (also for a GrantPriority), BidderQualified, PhaseChanged or CommandRejected for the others; Tick and
-// Restart answer with nothing of their own; a catalogue (CreateLots) answers with one
-// LotConfigured per lot, or one CommandRejected), preceded by the clock events (PhaseChanged,
-// LotClosed) its timestamp made due. Every event carries the sequence number and timestamp of the
-// command that caused it. Events are values: a sink may copy and keep them.
+// LotConfigured (also for a GrantPriority), BidderQualified, PhaseChanged or CommandRejected for
+// the others; Tick and Restart answer with nothing of their own; a catalogue (CreateLots) answers
+// with one LotConfigured per lot, or one CommandRejected), preceded by the clock events
+// (PhaseChanged, LotClosed) its timestamp made due. Every event carries the sequence number and
+// timestamp of the command that caused it. Events are values: a sink may copy and keep them.
 // Threading: the engine calls the sink on its own thread, synchronously, inside apply().
 #pragma once
 

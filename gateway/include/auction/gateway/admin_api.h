@@ -111,6 +111,7 @@ class AdminApi {
   AdminReply create_lots(std::string_view body);
   AdminReply edit_lot(const LotId& lot, std::string_view body);
   AdminReply qualify(const LotId& lot, std::string_view body);
+  AdminReply grant_priority(const LotId& lot, std::string_view body);
   AdminResponse confirmation(const LotId& lot) const;
   AdminResponse status() const;
 

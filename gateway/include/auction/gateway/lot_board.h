@@ -42,7 +42,8 @@ struct RecentBid {
   TimeMs ts_ms = 0;
   UserId bidder;
   AmountMinor amount_minor = 0;
-  bool auto_bid = false;  // bid by the engine for a maximum (SPEC §4.2)
+  bool auto_bid = false;        // bid by the engine for a maximum (SPEC §4.2)
+  bool priority_match = false;  // a priority purchaser matched the price (SPEC §4.3)
 };
 
 // The last few accepted bids of a lot, in a fixed ring (no allocation per bid).

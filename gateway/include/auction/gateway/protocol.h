@@ -116,11 +116,13 @@ struct AcceptedBid {
   AmountMinor amount_minor = 0;  // the bid's amount, or the maximum (its owner's answer only)
   AmountMinor price_minor = 0;   // the lot's price after the command
   bool leading = true;
+  bool priority_match = false;  // the bid matched the price under a priority right (SPEC §4.3)
   Seq seq = 0;
   TimeMs deadline_ms = 0;
   std::optional<AmountMinor> min_next_minor;
 };
-// `accepted` {lot, amount | max, leading, price, seq, deadline_ms, min_next}.
+// `accepted` {lot, amount | max, leading, price, seq, deadline_ms, min_next}, and `match`: true
+// for a priority purchaser's match.
 std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs ts_ms);
 // `registered` {lot, deposit}: the deposit is held and the bidder qualified.
 std::string encode_registered(const RequestId& id, const LotId& lot, AmountMinor deposit_minor,
