@@ -49,8 +49,15 @@ const created = await fetch(adminUrl + "/v1/lots", {
   body: JSON.stringify({ lots: [currencyLot("teabowl", "Raku tea bowl", "JPY", 10000, 500),
                                 currencyLot("pearls", "Pearl necklace", "BHD", 12345, 5),
                                 Object.assign(currencyLot("proxy", "Proxy lot", "EUR", 1000, 100),
-                                              { increments: [[0, 100], [2000, 250]] })] }) });
+                                              { increments: [[0, 100], [2000, 250]] }),
+                                Object.assign(currencyLot("flat", "Flat (judicial sale)", "EUR", 1000, 100),
+                                              { starts_in_ms: 3000 })] }) });
 if (created.status !== 201) throw new Error("creating the JPY and BHD lots: " + created.status);
+// bob holds a priority right on the judicial sale (SPEC §4.3), granted while it is scheduled.
+const granted = await fetch(adminUrl + "/v1/lots/flat/priority", {
+  method: "POST", headers: { authorization: "Bearer " + adminToken, "content-type": "application/json" },
+  body: JSON.stringify({ bidder: "bob", rank: 1 }) });
+if (granted.status !== 200) throw new Error("granting bob's priority right: " + granted.status);
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -211,6 +218,30 @@ try {
   check(!aliceBody.includes("€31.00"), "alice's page never shows bob's maximum");
   check(!(await bob.textContent("body")).includes("€26.00"), "bob's page never shows alice's maximum");
   await bob.screenshot({ path: join(shots, "bob-maximum.png") });
+
+  // A priority match (SPEC §4.3): bob holds a right on the judicial sale; alice bids, bob matches
+  // her price and leads at it. Only bob's page shows a right and a match button.
+  for (const page of [alice, bob]) {
+    await page.click("li[data-lot=flat]");
+    await page.waitForSelector("#title:has-text('Flat (judicial sale)')", { timeout: 5000 });
+    await page.waitForSelector("#phase:has-text('timed')", { timeout: 10000 });
+  }
+  check(await alice.isHidden("#priority-badge") && await alice.isHidden("#match"),
+        "alice holds no right: no badge, no match button");
+  check((await bob.textContent("#priority-badge")) === "Priority right · rank 1", "bob's page shows his right");
+  check(await alice.isHidden("#max-row"), "a lot with priority purchasers offers no maximum bid");
+  await alice.click("#bid");
+  await alice.waitForSelector("#bid:has-text('You lead')", { timeout: 5000 });
+  await bob.waitForSelector("#match:has-text('Match at €10.00')", { timeout: 5000 });
+  await bob.click("#match");
+  await bob.waitForSelector("#leader .you", { timeout: 5000 });
+  check((await bob.textContent("#feedback")).includes("under your priority right"),
+        "bob's match is confirmed: " + await bob.textContent("#feedback"));
+  check((await bob.textContent("#price")) === "€10.00", "a match leaves the price where it was");
+  await alice.waitForSelector("#feedback:has-text('A priority purchaser matched your bid')", { timeout: 5000 });
+  check((await alice.textContent("#feed")).includes("(priority match)"), "alice's activity marks the match");
+  check((await alice.textContent("#bid")) === "Bid €11.00", "alice must bid next(P) to lead again");
+  await bob.screenshot({ path: join(shots, "bob-priority.png") });
 
   // On a phone: one column, nothing wider than the screen, the Bid button in view; Enter logs
   // in; the token is a password field; lots open from the keyboard; an automated accessibility

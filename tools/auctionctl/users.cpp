@@ -16,21 +16,26 @@ CLI::App* subcommand(CLI::App& parent, const char* name, const char* help) {
   return sub;
 }
 
+// A new token, shown once.
+int print_token(Session& session, const Reply& reply) {
+  return print_reply(session, reply, [&] {
+    print_fields({{"user", text(reply.root, "user")},
+                  {"role", text(reply.root, "role")},
+                  {"token", text(reply.root, "token")}});
+    std::printf("The token is shown only now: auctiond keeps just its hash.\n");
+  });
+}
+
 }  // namespace
 
+// The callbacks outlive this function: they capture only what the caller owns (`session`,
+// `args`, `action`), never a local.
 void add_user_commands(CLI::App& app, Session& session, UserArgs& args,
                        std::function<int()>& action) {
   CLI::App* users =
       subcommand(app, "users", "bidders and sellers: tokens, revocation, waivers, priority rights");
   users->require_subcommand(1);
-  const auto print_token = [&](const Reply& reply) {
-    return print_reply(session, reply, [&] {
-      print_fields({{"user", text(reply.root, "user")},
-                    {"role", text(reply.root, "role")},
-                    {"token", text(reply.root, "token")}});
-      std::printf("The token is shown only now: auctiond keeps just its hash.\n");
-    });
-  };
+
   CLI::App* users_add = subcommand(*users, "add", "add a user and print a new login token");
   users_add->add_option("name", args.user, "user id")->required();
   users_add->add_option("--role", args.role, "bidder or seller")
@@ -46,7 +51,7 @@ void add_user_commands(CLI::App& app, Session& session, UserArgs& args,
                (code == "user_exists" ? "; a new token: auctionctl users token " + args.user : "");
       };
       if (int code = session.call("POST", "/v1/users", body, reply, explain)) return code;
-      return print_token(reply);
+      return print_token(session, reply);
     };
   });
   CLI::App* users_token =
@@ -57,7 +62,7 @@ void add_user_commands(CLI::App& app, Session& session, UserArgs& args,
       Reply reply;
       if (int code = session.call("POST", "/v1/users/" + args.user + "/token", "", reply))
         return code;
-      return print_token(reply);
+      return print_token(session, reply);
     };
   });
   CLI::App* users_revoke =
