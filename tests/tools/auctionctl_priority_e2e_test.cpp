@@ -155,3 +155,48 @@ TEST_CASE("bad priority grants: a clear line, the right exit code, nothing grant
   CHECK_MESSAGE(contains(late.err, "only while the lot is scheduled"), describe(late));
   CHECK(grants_of() == 0);
 }
+
+TEST_CASE("a maximum stays private: exports and logs never show it, but its bidder's own export") {
+  Auctiond server;
+  ok(ctl(server, create_args("urn")));
+  auto alice = server.login("alice");
+  auto bob = server.login("bob");
+  const auto max_bid = [](const std::string& max, const std::string& id) {
+    return R"({"type":"max_bid","lot":"urn","max":)" + max + R"(,"id":")" + id + R"("})";
+  };
+  REQUIRE(answer(*alice, max_bid("987654", "a1"), "a1")->str("type") == "accepted");
+  const auto second = answer(*bob, max_bid("876543", "b1"), "b1");
+  REQUIRE(second->str("type") == "accepted");
+  CHECK(second->num("price") == 876'600);  // alice's maximum answers one rung above bob's reach
+
+  const auto replay = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {AUCTION_REPLAY, "--data-dir", server.data_dir});
+    const CommandResult result = run_command(args);
+    REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+    return result.out;
+  };
+  for (const char* format : {"csv", "jsonl"}) {
+    CAPTURE(format);
+    const std::string all = replay({"export", "--format", format});
+    CHECK(contains(all, "876600"));
+    CHECK_FALSE(contains(all, "987654"));
+    CHECK_FALSE(contains(all, "876543"));
+    const std::string alices = replay({"export", "--format", format, "--bidder", "alice"});
+    CHECK(contains(alices, "987654"));
+    CHECK_FALSE(contains(alices, "876543"));
+    CHECK_FALSE(contains(alices, "bob"));
+    const std::string bobs = replay({"export", "--format", format, "--bidder", "bob"});
+    CHECK(contains(bobs, "876543"));
+    CHECK_FALSE(contains(bobs, "987654"));
+  }
+  const std::string report = replay({"report", "--lot", "urn"});
+  CHECK_FALSE(contains(report, "9,876.54"));
+  CHECK_FALSE(contains(report, "8,765.43"));
+  // Nor does anything the server logs, from start to shutdown.
+  REQUIRE(server.stop() == 0);
+  std::string logged;
+  while (const auto line = server.next_line(200ms))
+    logged += *line + "\n";
+  CHECK_FALSE(contains(logged, "987654"));
+  CHECK_FALSE(contains(logged, "876543"));
+}

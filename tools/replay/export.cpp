@@ -39,6 +39,7 @@ void lot_now(const Engine& engine, const LotId& lot, EventRow& row) {
 struct RowFiller {
   EventRow& row;
   const Engine& engine;
+  const std::optional<UserId>& reveal;  // the bidder whose maxima may be shown
   void operator()(const BidAccepted& e) const {
     row.lot = e.lot, row.event = "bid", row.bidder = e.bidder, row.amount = e.amount_minor;
     row.accepted = true;
@@ -74,18 +75,20 @@ struct RowFiller {
   void operator()(const CommandRejected& e) const {
     row.lot = e.lot, row.event = "refused", row.code = command_error_name(e.error);
   }
-  // A maximum is private to its bidder (SPEC §4.2): the row says one was left, not its amount.
+  // A maximum is private to its bidder (SPEC §4.2): the row says one was left, not its amount,
+  // except in that bidder's own export (--bidder).
   void operator()(const MaxBidAccepted& e) const {
     row.lot = e.lot, row.event = "max_bid", row.bidder = e.bidder, row.accepted = true;
+    if (reveal && e.bidder == *reveal) row.amount = e.max_minor;
     lot_now(engine, e.lot, row);
   }
 };
 
-EventRow row_of(const Event& event, const Engine& engine) {
+EventRow row_of(const Event& event, const Engine& engine, const std::optional<UserId>& reveal) {
   EventRow row;
   row.seq = event.seq;
   row.ts_ms = event.ts_ms;
-  std::visit(RowFiller{row, engine}, event.body);
+  std::visit(RowFiller{row, engine, reveal}, event.body);
   if (const LotState* lot = engine.find_lot(row.lot)) row.currency = lot->config.currency;
   return row;
 }
@@ -154,7 +157,9 @@ Status export_events(const DataDir& dir, const ExportFilter& filter, Format form
         if (step.command.ts_ms < filter.from_ms) return true;
         for (const Event& event : step.events) {
           if (filter.lot && lot_of(event) != *filter.lot) continue;
-          write_row(w, row_of(event, step.engine));
+          const EventRow row = row_of(event, step.engine, filter.bidder);
+          if (filter.bidder && row.bidder != *filter.bidder) continue;
+          write_row(w, row);
           ++report.rows;
         }
         return true;

@@ -28,6 +28,9 @@ enum class Format { csv, jsonl };
 
 struct ExportFilter {
   std::optional<LotId> lot;
+  // One bidder's own rows (its bids, maxima, qualifications): what that bidder could see of
+  // itself, so its maxima are shown (in `amount` of its max_bid rows), nobody else's.
+  std::optional<UserId> bidder;
   Seq from_seq = 1, to_seq = ~Seq{0};
   TimeMs from_ms = 0, to_ms = kMaxTimeMs;  // inclusive, on the event's timestamp
 };

@@ -227,7 +227,7 @@ int run_state(const DataDir& dir, const Options& options, const std::string& at,
 struct ExportArgs {
   std::string format = "csv";
   std::string table = "events";
-  std::string lot, from, to, output;
+  std::string lot, bidder, from, to, output;
   Seq from_seq = 1, to_seq = ~Seq{0};
 };
 
@@ -252,6 +252,10 @@ int run_export(const DataDir& dir, const Options& options, const ExportArgs& arg
   if (!args.lot.empty()) {
     filter.lot = LotId::parse(args.lot);
     if (!filter.lot) return fail(kBadInput, "--lot: invalid id \"" + args.lot + "\"");
+  }
+  if (!args.bidder.empty()) {
+    filter.bidder = UserId::parse(args.bidder);
+    if (!filter.bidder) return fail(kBadInput, "--bidder: invalid id \"" + args.bidder + "\"");
   }
   filter.from_seq = std::max<Seq>(args.from_seq, 1);
   filter.to_seq = args.to_seq;
@@ -349,6 +353,8 @@ int run(int argc, char** argv) {
                    "events (default), transfers (the ledger) or orders (settlement)")
       ->check(CLI::IsMember({"events", "transfers", "orders"}));
   export_command->add_option("--lot", export_args.lot, "events of one lot only");
+  export_command->add_option("--bidder", export_args.bidder,
+                             "one bidder's own rows only, its maxima shown (SPEC 4.2)");
   export_command->add_option("--from", export_args.from, "events at or after this time");
   export_command->add_option("--to", export_args.to, "events at or before this time");
   export_command->add_option("--from-seq", export_args.from_seq, "events from this seq on");
