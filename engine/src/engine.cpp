@@ -456,11 +456,11 @@ void Engine::apply(const Command& command, EventSink& sink) {
   impl.last_seq = command.seq;
   impl.now_ms = command.ts_ms;
   Emitter out(sink, command.seq, command.ts_ms);
-  impl.advance(out, std::holds_alternative<Restart>(command.body));
+  if (impl.anything_due()) impl.advance(out, std::holds_alternative<Restart>(command.body));
   std::visit([&](const auto& body) { impl.handle(body, out); }, command.body);
   // A command may make a lot due at once (created or edited to start now): settle it here, so
   // that after apply() no lot is due at now_ms().
-  impl.advance(out, false);
+  if (impl.anything_due()) impl.advance(out, false);
 }
 
 std::optional<TimeMs> Engine::next_deadline_ms() {

@@ -53,6 +53,8 @@ struct Engine::Impl {
   void sync_timer(std::uint32_t lot);
   void settle_top();
   void advance(Emitter& out, bool outage);
+  // advance()'s first test, inline: on most commands nothing is due (one comparison, no call).
+  bool anything_due() const { return !timers.empty() && timers.top().key_ms <= now_ms; }
   void fire_timer(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool outage);
   void open_lot(std::uint32_t lot, TimeMs at_ms, Emitter& out, bool announce = true);
   void enter_extension(std::uint32_t lot, TimeMs at_ms, Emitter& out);
