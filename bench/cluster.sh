@@ -29,6 +29,7 @@ load_sale() {
   for i in $(seq 0 999); do
     lots+="${lots:+,}{\"id\":\"open-$i\",\"title\":\"Open lot $i\",\"seller\":\"gallery\",\"currency\":\"EUR\",\"start_price\":1000,\"increment\":50,\"starts_in_ms\":0,\"timed_ms\":0,\"extension_ms\":86400000}"
   done
+  admin "$1" POST /v1/users '{"user":"gallery","role":"seller"}' >/dev/null
   admin "$1" POST /v1/lots "{\"lots\":[$lots]}" >/dev/null
   : >"$work/tokens"
   for i in $(seq 0 49); do

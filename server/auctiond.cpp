@@ -312,6 +312,12 @@ int run(int argc, char** argv) {
       std::printf("auctiond: %u demo bidders' tokens in %s\n", config.demo_bidders,
                   config.demo_tokens_file.c_str());
     }
+    {  // the demo lots' seller: lots made through auctionctl may name it too
+      std::string token;
+      if (Status s = accounts->issue(*UserId::parse("gallery"), Role::seller, token); !s.is_ok()) {
+        return fail(s.message());
+      }
+    }
     std::printf("auctiond: demo bidders (tokens are new each start):\n");
     for (const char* name : {"alice", "bob", "carol"}) {
       std::string token;

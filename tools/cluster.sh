@@ -43,21 +43,26 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 grep -h "leading shard" "$data"/node-*.log | tail -n 1
+ctl 0 users add gallery --role seller >/dev/null 2>&1 || true  # the catalogue's seller
 if ctl 0 lots list --json | grep -q '"lot"'; then
   echo "cluster: the shard already holds lots (remove $data for a fresh catalogue)"
 else
   ctl 0 lots import tools/demo/catalogue.toml
 fi
 
-ctl 0 users add gallery --role seller >/dev/null 2>&1 || true
 token_of() {  # a fresh token for a demo user, made if missing; valid on every node
   { ctl 0 users add "$1" --json 2>/dev/null || ctl 0 users token "$1" --json; } |
     sed -n 's/.*"token": "\(.*\)".*/\1/p'
 }
 echo
 echo "Demo bidders (new tokens each start; they work on every node):"
-for user in alice bob carol; do printf "  user %-6s token %s\n" "$user" "$(token_of "$user")"; done
-echo "A shard does not take money inputs yet (credits, deposits): lot \"clock\" needs a deposit."
+for user in alice bob carol; do
+  printf "  user %-6s token %s\n" "$user" "$(token_of "$user")"
+  # 500 EUR each, once, booked on every node through the shard's journal (SPEC §11).
+  ctl 0 wallets credit "$user" --currency EUR --amount 500.00 --reference "demo-$user" \
+    >/dev/null 2>&1 || true
+done
+echo "Each has 500.00 EUR to hold deposits (lot \"clock\") and pay for what they win."
 echo
 for i in 0 1 2; do
   echo "node-$i: bidder page http://127.0.0.1:$((8080 + i))/   admin http://127.0.0.1:$((8090 + i))" \

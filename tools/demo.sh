@@ -24,12 +24,12 @@ for _ in $(seq 100); do
 done
 
 ctl() { build/release/tools/auctionctl --data-dir "$data" "$@"; }
+ctl users add gallery --role seller >/dev/null 2>&1 || true  # the catalogue's seller
 if ctl lots list --json | grep -q '"lot"'; then
   echo "demo: $data already holds lots (remove it for a fresh catalogue)"
 else
   ctl lots import tools/demo/catalogue.toml
 fi
-ctl users add gallery --role seller >/dev/null 2>&1 || true
 token_of() {  # a fresh token for a demo user, made if missing
   { ctl users add "$1" --json 2>/dev/null || ctl users token "$1" --json; } |
     sed -n 's/.*"token": "\(.*\)".*/\1/p'

@@ -215,19 +215,9 @@ void Engine::Impl::defer_close_after_outage(std::uint32_t lot, Emitter& out) {
 // Admin commands.
 
 bool Engine::Impl::check_new_config(const LotConfig& config, Emitter& out) {
-  if (const auto problem = validate_lot_config(config)) {
+  if (const auto problem = check_new_lot(config, now_ms)) {
     out.emit(
         CommandRejected{config.id, CommandError::invalid_config, problem->field, problem->message});
-    return false;
-  }
-  if (config.latest_close_at_ms != 0 && config.latest_close_at_ms <= now_ms) {
-    out.emit(CommandRejected{config.id, CommandError::invalid_config, "latest_close_at",
-                             "latest close is in the past"});
-    return false;
-  }
-  if (config.starts_at_ms + config.timed_ms + config.extension_ms <= now_ms) {
-    out.emit(CommandRejected{config.id, CommandError::invalid_config, "starts_at",
-                             "the lot would be over before it is created"});
     return false;
   }
   return true;

@@ -9,6 +9,17 @@ std::optional<ConfigProblem> problem(std::string_view field, std::string_view me
 
 }  // namespace
 
+std::optional<ConfigProblem> check_new_lot(const LotConfig& config, TimeMs now_ms) {
+  if (const auto bad = validate_lot_config(config)) return bad;
+  if (config.latest_close_at_ms != 0 && config.latest_close_at_ms <= now_ms) {
+    return problem("latest_close_at", "latest close is in the past");
+  }
+  if (config.starts_at_ms + config.timed_ms + config.extension_ms <= now_ms) {
+    return problem("starts_at", "the lot would be over before it is created");
+  }
+  return std::nullopt;
+}
+
 LotConfig with_defaults(LotConfig config) {
   if (config.reserve_minor == 0) config.reserve_minor = config.start_price_minor;
   if (config.increment_minor == 0 && !config.increments.empty() &&

@@ -90,6 +90,7 @@ try {
   const follower = nodes.find((n) => n !== leader);
   const tokens = {};
   for (const user of ["alice", "bob"]) tokens[user] = (await admin(leader, "POST", "/v1/users", { user })).token;
+  await admin(leader, "POST", "/v1/users", { user: "gallery", role: "seller" });  // the lot's seller
   await admin(leader, "POST", "/v1/lots", { lots: [{ id: "hot", title: "Hot lot", seller: "gallery",
     currency: "EUR", start_price: 1000, increment: 100, starts_in_ms: 0, timed_ms: 0,
     extension_ms: 3600000 }] });

@@ -187,6 +187,7 @@ TEST_SUITE("shard") {
     const int leader = shard.leader();
     REQUIRE(leader >= 0);
     // Extension-only, 1.5 s: its deadline passes while the shard elects a new leader.
+    ensure_seller(*shard.nodes[leader]);
     const auto [status, body] = shard.nodes[leader]->admin(
         "POST", "/v1/lots",
         R"({"lots":[{"id":"brief","title":"Brief lot","seller":"gallery","currency":"EUR",)"

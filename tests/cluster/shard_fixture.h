@@ -220,7 +220,15 @@ inline std::string create_user(const ShardNode& node, const std::string& user) {
   return json_str(body, "token");
 }
 
+// The lots' seller (SPEC §8: an account with the seller role), made on `node` once.
+inline void ensure_seller(const ShardNode& node) {
+  const auto [status, body] =
+      node.admin("POST", "/v1/users", R"({"user":"gallery","role":"seller"})");
+  REQUIRE_MESSAGE((status == 201 || status == 409), body);
+}
+
 inline void create_open_lot(const ShardNode& node, const std::string& id) {
+  ensure_seller(node);
   const auto [status, body] = node.admin(
       "POST", "/v1/lots",
       R"({"lots":[{"id":")" + id +

@@ -82,6 +82,7 @@ TEST_SUITE("shard") {
     const int follower = (leader + 1) % Shard::kNodes;
     const int other = (leader + 2) % Shard::kNodes;
     Bidder alice{"alice", create_user(*shard.nodes[leader], "alice"), nullptr};
+    ensure_seller(*shard.nodes[follower]);
     const auto [created, lot] = shard.nodes[follower]->admin(
         "POST", "/v1/lots",
         R"({"lots":[{"id":"dep","title":"Deposit lot","seller":"gallery","currency":"EUR",)"

@@ -25,6 +25,7 @@
 #include "auction/persistence/chain_digest.h"
 #include "auction/persistence/journal.h"
 #include "auctionctl_support.h"
+#include "catalogue_support.h"
 
 using namespace auction::testing;
 using namespace std::chrono_literals;
@@ -46,25 +47,6 @@ int close_code_when_closed(WsClient& client) {
 
 // ---------------------------------------------------------------------------------------------
 // Files, times, digests.
-
-void write_file(const std::string& path, const std::string& content) {
-  std::ofstream file(path, std::ios::binary);
-  file << content;
-  file.close();
-  REQUIRE_MESSAGE(!file.fail(), ("cannot write " + path));
-}
-
-// The 1-based line of `content` on which `needle` starts.
-int line_of(const std::string& content, const std::string& needle) {
-  const auto at = content.find(needle);
-  REQUIRE_MESSAGE(at != std::string::npos, needle);
-  return 1 + static_cast<int>(std::count(content.begin(),
-                                         content.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-}
-
-int line_count(const std::string& content) {
-  return static_cast<int>(std::count(content.begin(), content.end(), '\n'));
-}
 
 // Unix epoch ms the way auctionctl's JSON spells them: "2026-11-22T10:00:39.836Z".
 std::string iso_utc(std::int64_t ms) {
@@ -103,59 +85,6 @@ std::string recompute_digest(const std::string& data_dir, auction::Seq last) {
   REQUIRE_MESSAGE(scanned.is_ok(), scanned.message());
   REQUIRE(folded == last);
   return persistence::to_hex(chain.value());
-}
-
-// ---------------------------------------------------------------------------------------------
-// Catalogues.
-
-// Sale-wide values (docs/AUCTIONCTL.md, "Catalogue files"); lot i starts at now+1h + i × 2m.
-constexpr const char* kSale = R"(# sale-wide values
-starts_at = "now+1h"
-gap = "2m"
-seller = "gallery"
-currency = "EUR"
-increment = 500
-timed = "5m"
-extension = "30s"
-)";
-
-// One [[lots]] table: its header, its id, then `lines`.
-std::string lot_table(const std::string& id,
-                      const std::string& lines = "title = \"A lot\"\nstart_price = 1000\n") {
-  return "\n[[lots]]\nid = \"" + id + "\"\n" + lines;
-}
-
-// Where a refused catalogue's error must point: a line in [first_line, last_line] (one line for
-// a bad value; the lot's table when the lot as a whole is at fault), naming `mention`.
-struct Refusal {
-  int exit_code;
-  int first_line;
-  int last_line;
-  std::string mention;  // the field or lot at fault; empty: not checked
-};
-
-// Writes `toml` as `file`, imports it, and checks the refusal and that none of `lots` exist.
-void check_catalogue_refused(const Auctiond& server, const TempDir& dir, const std::string& file,
-                             const std::string& toml, const Refusal& expected,
-                             const std::vector<std::string>& lots) {
-  CAPTURE(file);
-  write_file(dir.sub(file), toml);
-  const Run run = ctl(server, {"lots", "import", dir.sub(file)});
-  check_error(run, expected.exit_code);
-  bool names_line = false;
-  for (int line = expected.first_line; line <= expected.last_line; ++line) {
-    names_line = names_line || contains(run.err, file + ":" + std::to_string(line) + ":");
-  }
-  CHECK_MESSAGE(names_line, (describe(run) + "\n  expected " + file + ":LINE: with LINE in [" +
-                             std::to_string(expected.first_line) + ", " +
-                             std::to_string(expected.last_line) + "]"));
-  if (!expected.mention.empty()) {
-    CHECK_MESSAGE(contains(run.err, expected.mention), describe(run));
-  }
-  const std::set<std::string> ids = lot_ids(server);
-  for (const std::string& lot : lots) {
-    CHECK_MESSAGE(ids.count(lot) == 0, (lot + " was created from a refused catalogue"));
-  }
 }
 
 }  // namespace
@@ -369,105 +298,6 @@ TEST_CASE("an unknown lot exits 1, a refused admin token 4, an unreachable serve
   check_error(ctl(server, {"--server", "http://127.0.0.1:1", "lots", "list"}), 3);
   CHECK(server.stop() == 0);
   check_error(ctl(server, {"lots", "list"}), 3);  // admin.url still there, nobody listening
-}
-
-TEST_CASE("lots import creates a staggered catalogue, and --dry-run creates nothing") {
-  Auctiond server;
-  TempDir dir;
-  write_file(dir.sub("sale.toml"),
-             std::string(kSale) + lot_table("cat-a") + lot_table("cat-b") + lot_table("cat-c"));
-  const Message imported = json(ctl(server, {"lots", "import", dir.sub("sale.toml"), "--json"}));
-  CHECK(items(imported.root(), "lots").size() == 3);
-
-  const Message listed = json(ctl(server, {"lots", "list", "--json"}));
-  const std::vector<dom::element> lots = items(listed.root(), "lots");
-  std::map<std::string, std::int64_t> starts;
-  for (const char* id : {"cat-a", "cat-b", "cat-c"}) {
-    const auto lot = find_by(lots, "lot", id);
-    REQUIRE_MESSAGE(lot.has_value(), id);
-    CHECK(text(*lot, "phase") == "scheduled");
-    CHECK(integer(*lot, "increment") == 500);  // sale-wide values apply to every lot
-    starts[id] = integer(*lot, "starts_at_ms");
-  }
-  CHECK(starts["cat-b"] - starts["cat-a"] == 120'000);
-  CHECK(starts["cat-c"] - starts["cat-a"] == 240'000);
-  CHECK(starts["cat-a"] > now_ms() + 3'500'000);  // now+1h
-
-  write_file(dir.sub("rehearsal.toml"),
-             std::string(kSale) + lot_table("dry-a") + lot_table("dry-b"));
-  ok(ctl(server, {"lots", "import", dir.sub("rehearsal.toml"), "--dry-run"}));
-  const std::set<std::string> ids = lot_ids(server);
-  CHECK(ids.count("dry-a") == 0);
-  CHECK(ids.count("dry-b") == 0);
-}
-
-TEST_CASE("catalogue errors stay on one line whatever the TOML holds (fuzzer findings)") {
-  // tests/fuzz/corpus/fuzz_catalogue/regression-newline-in-toml-error.toml: toml++ says
-  // "expected 'inf', saw 'i<line break>'", which used to split auctionctl's error in two.
-  Auctiond server;
-  TempDir dir;
-  write_file(dir.sub("broken.toml"), "start_price =i\n00 05ncrement = 250\n");
-  const Run refused = ctl(server, {"lots", "import", dir.sub("broken.toml"), "--dry-run"});
-  check_error(refused, 2);
-  CHECK_MESSAGE(refused.err.find(dir.sub("broken.toml") + ":1: ") != std::string::npos,
-                describe(refused));
-  CHECK_MESSAGE(refused.err.find("saw 'i\\n'") != std::string::npos, describe(refused));
-  // A table where a value belongs was printed whole, over several lines.
-  write_file(dir.sub("table.toml"), "[seller]\nid = \"x\"\nstart_price = 5000\n");
-  const Run table = ctl(server, {"lots", "import", dir.sub("table.toml"), "--dry-run"});
-  check_error(table, 2);
-  CHECK_MESSAGE(table.err.find("seller: must be a string, not a table") != std::string::npos,
-                describe(table));
-  // regression-id-with-line-break.toml: an id holding a TOML "\n" was quoted as written.
-  write_file(dir.sub("id.toml"), std::string(kSale) + lot_table("ok-1") + lot_table("pr\\nt"));
-  const Run id = ctl(server, {"lots", "import", dir.sub("id.toml"), "--dry-run"});
-  check_error(id, 2);
-  CHECK_MESSAGE(id.err.find("lot 2 \"pr\\nt\": id: bad id \"pr\\nt\"") != std::string::npos,
-                describe(id));
-}
-
-TEST_CASE("lots import refuses a bad catalogue whole, naming the file, line and field") {
-  Auctiond server;
-  TempDir dir;
-
-  const std::string fraction = std::string(kSale) + lot_table("inc-a") +
-                               lot_table("inc-b",
-                                         "title = \"B\"\nstart_price = 1000\n"
-                                         "increment = 5.5\n");
-  const int fraction_line = line_of(fraction, "increment = 5.5");
-  check_catalogue_refused(server, dir, "fraction.toml", fraction,
-                          {2, fraction_line, fraction_line, "increment"}, {"inc-a", "inc-b"});
-
-  const std::string typo = std::string(kSale) + lot_table("typo-a") +
-                           lot_table("typo-b",
-                                     "title = \"B\"\nstart_price = 1000\n"
-                                     "incremnt = 5\n");
-  const int typo_line = line_of(typo, "incremnt = 5");
-  check_catalogue_refused(server, dir, "typo.toml", typo, {2, typo_line, typo_line, "incremnt"},
-                          {"typo-a", "typo-b"});
-
-  const std::string syntax = std::string(kSale) + lot_table("syn-a") +
-                             lot_table("syn-b", "title = \"unterminated\nstart_price = 1000\n");
-  const int syntax_line = line_of(syntax, "title = \"unterminated");
-  // A parser's error need not name a field; the file and line are what matter.
-  check_catalogue_refused(server, dir, "syntax.toml", syntax, {2, syntax_line, syntax_line, ""},
-                          {"syn-a", "syn-b"});
-
-  const std::string untitled =
-      std::string(kSale) + lot_table("mt-a") + lot_table("mt-b", "start_price = 1000\n");
-  check_catalogue_refused(
-      server, dir, "untitled.toml", untitled,
-      {2, line_of(untitled, "[[lots]]\nid = \"mt-b\""), line_count(untitled), "title"},
-      {"mt-a", "mt-b"});
-
-  // Valid here, refused by the server (demo lot "lamp" exists): auctionctl still names the
-  // file and the lot's place in it, and the catalogue's first lot was not created either.
-  const std::string taken = std::string(kSale) + lot_table("dup-a") + lot_table("lamp");
-  check_catalogue_refused(server, dir, "taken.toml", taken,
-                          {1, line_of(taken, "[[lots]]\nid = \"lamp\""), line_count(taken), "lamp"},
-                          {"dup-a"});
-  CHECK(json(ctl(server, {"lots", "show", "lamp", "--json"})).str("title") ==
-        "Art deco table lamp");  // the demo lot is untouched
 }
 
 TEST_CASE("users qualify waives a lot's deposit for that bidder only") {

@@ -7,6 +7,7 @@
 
 #include "../persistence/temp_dir.h"
 #include "auctionctl_support.h"
+#include "catalogue_support.h"
 
 using namespace auction;
 using namespace auction::testing;
@@ -23,13 +24,6 @@ std::string bands(dom::element lot) {
            std::to_string(band.at(1).get_int64().value());
   }
   return out;
-}
-
-void write_text(const std::string& path, const std::string& content) {
-  std::ofstream file(path, std::ios::binary);
-  file << content;
-  file.close();
-  REQUIRE_MESSAGE(!file.fail(), ("cannot write " + path));
 }
 
 }  // namespace
@@ -93,7 +87,7 @@ start_price = 1000
 increments = [[0, 100], [5000, 500]]
 max_bids = false
 )";
-  write_text(dir.sub("sale.toml"), sale);
+  write_file(dir.sub("sale.toml"), sale);
   ok(ctl(server, {"lots", "import", dir.sub("sale.toml")}));
   const Message lot = json(ctl(server, {"lots", "show", "cat-table", "--json"}));
   CHECK(bands(lot.root()) == "0:100,5000:500");
@@ -106,7 +100,7 @@ max_bids = false
     std::string toml = sale;
     toml.replace(toml.find("cat-table"), 9, "cat-bad");
     toml.replace(toml.find("[[0, 100], [5000, 500]]"), 23, bad);
-    write_text(dir.sub("bad.toml"), toml);
+    write_file(dir.sub("bad.toml"), toml);
     const Run run = ctl(server, {"lots", "import", dir.sub("bad.toml")});
     check_error(run, 2);
     CHECK_MESSAGE(contains(run.err, "bad.toml:11:"), describe(run));  // the increments line

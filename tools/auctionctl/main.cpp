@@ -285,25 +285,31 @@ int run(int argc, char** argv) {
   CLI::App* lots_import = command(
       *lots, "import", "create every lot of a TOML catalogue, or none (docs/AUCTIONCTL.md)");
   lots_import->add_option("file", catalogue_path, "catalogue file (TOML)")->required();
-  lots_import->add_flag("--dry-run", dry_run, "check the file only; send nothing");
+  lots_import->add_flag("--dry-run", dry_run,
+                        "the server checks everything (ids, sellers, times) and creates nothing");
   lots_import->callback([&] {
     action = [&] {
       CatalogueFile catalogue;
       if (auto bad = load_catalogue(catalogue_path, catalogue)) return fail(kBadInput, *bad);
-      if (dry_run) {
-        std::printf("%s: %zu lots, all checked; nothing sent (--dry-run)\n", catalogue_path.c_str(),
-                    catalogue.lots.size());
-        return 0;
-      }
       Reply reply;
       const auto explain = [&](const std::string& code, const std::string& message,
                                const std::string& field, std::optional<std::size_t> index) {
-        return catalogue.locate(index, field, message + " (" + code + "); nothing was created");
+        return catalogue.locate(
+            index, field,
+            message + " (" + code + "); nothing " + (dry_run ? "would be created" : "was created"));
       };
-      if (int code = session.call("POST", "/v1/lots", catalogue.body, reply, explain)) return code;
+      const std::string target = dry_run ? "/v1/lots?dry_run=true" : "/v1/lots";
+      if (int code = session.call("POST", target, catalogue.body, reply, explain)) return code;
       return print_reply(session, reply, [&] {
-        std::printf("created %zu lots (seq %lld):\n", catalogue.lots.size(),
-                    static_cast<long long>(number(reply.root, "seq").value_or(0)));
+        if (dry_run) {
+          std::printf(
+              "%s: the server checked %zu lots; the import would create them (nothing "
+              "created, --dry-run):\n",
+              catalogue_path.c_str(), catalogue.lots.size());
+        } else {
+          std::printf("created %zu lots (seq %lld):\n", catalogue.lots.size(),
+                      static_cast<long long>(number(reply.root, "seq").value_or(0)));
+        }
         print_lot_table(reply.root["lots"].get_array());
       });
     };

@@ -65,6 +65,12 @@ struct ConfigProblem {
 // Returns nothing when `config` is valid, otherwise the first problem found.
 std::optional<ConfigProblem> validate_lot_config(const LotConfig& config);
 
+// validate_lot_config() and the rules that depend on the clock (SPEC §2): a lot created at
+// `now_ms` must not have its latest close in the past nor be over before it is created. What the
+// engine checks of a new lot's configuration, for whoever wants to check before sending (a dry
+// run).
+std::optional<ConfigProblem> check_new_lot(const LotConfig& config, TimeMs now_ms);
+
 // `config` with its defaults filled in (reserve = start price when unset; with a table and no
 // increment, the table's increment at the start price).
 LotConfig with_defaults(LotConfig config);

@@ -108,7 +108,9 @@ class AdminApi {
   AdminReply users_request(const AdminRequest& request, const std::vector<std::string_view>& path);
   AdminReply lots_request(const AdminRequest& request, const std::vector<std::string_view>& path);
   AdminReply lot_request(const AdminRequest& request, const LotId& lot, std::string_view action);
-  AdminReply create_lots(std::string_view body);
+  // `dry_run`: every check the engine would make (all or nothing), answered without creating.
+  AdminReply create_lots(std::string_view body, bool dry_run);
+  AdminResponse dry_run_lots(const std::vector<LotConfig>& configs) const;
   AdminReply edit_lot(const LotId& lot, std::string_view body);
   AdminReply qualify(const LotId& lot, std::string_view body);
   AdminReply grant_priority(const LotId& lot, std::string_view body);
