@@ -237,6 +237,7 @@ gateway::LotView view_of(const LotState& lot) {
   if (lot.phase == Phase::timed || lot.phase == Phase::extension)
     view.deadline_ms = lot.deadline_ms;
   if (lot.phase == Phase::paused && lot.close_cap_ms != 0) view.deadline_ms = lot.close_cap_ms;
+  view.paused_remaining_ms = lot.paused_remaining_ms;
   view.bid_count = lot.bid_count;
   view.seq = lot.seq;
   if (lot.bidding_over()) {

@@ -97,6 +97,9 @@ void write_lot(JsonWriter& w, const LotView& v, const std::vector<RecentBid>* re
     w.field("winner", v.winner.view());
   }
   w.field("closed_at_ms", time_or_null(v.closed_at_ms));
+  w.field("paused_remaining_ms", v.phase == Phase::paused
+                                     ? std::optional<std::int64_t>(v.paused_remaining_ms)
+                                     : std::nullopt);
   if (recent_bids != nullptr) {
     w.begin_array("recent_bids");
     for (const RecentBid& bid : *recent_bids) {

@@ -124,6 +124,10 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
       fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), bid->bidder);
     }
   } else if (const auto* phase = std::get_if<PhaseChanged>(&event.body)) {
+    // The countdown freezes at the pause (SPEC §3): what was left of the running deadline.
+    const bool pausing = phase->phase == Phase::paused && view.phase != Phase::paused;
+    if (pausing && view.deadline_ms) view.paused_remaining_ms = *view.deadline_ms - event.ts_ms;
+    if (phase->phase != Phase::paused) view.paused_remaining_ms = 0;
     view.phase = phase->phase;
     view.deadline_ms = phase->deadline_ms;
     view.seq = event.seq;

@@ -224,6 +224,16 @@ TEST_CASE("lots pause, resume and cancel move the phase, and refuse from the wro
   ok(ctl(server, {"lots", "pause", "clock2"}));
   CHECK(phase_of(server, "clock2") == "paused");
   check_error(ctl(server, {"lots", "pause", "clock2"}), 1);  // already paused
+  // The countdown is frozen: the time left at the pause, the same a moment later.
+  const std::int64_t frozen =
+      json(ctl(server, {"lots", "show", "clock2", "--json"})).num("paused_remaining_ms");
+  CHECK(frozen > 9 * 60'000);
+  CHECK(frozen <= 10 * 60'000);
+  std::this_thread::sleep_for(1100ms);
+  CHECK(json(ctl(server, {"lots", "show", "clock2", "--json"})).num("paused_remaining_ms") ==
+        frozen);
+  const Run shown = ok(ctl(server, {"lots", "show", "clock2"}));
+  CHECK_MESSAGE(has_line_with(shown.out, {"time left", "(frozen while paused)"}), describe(shown));
 
   ok(ctl(server, {"lots", "resume", "clock2"}));
   CHECK(phase_of(server, "clock2") == "timed");

@@ -125,6 +125,19 @@ std::string max_bids_text(dom::element lot) {
   return allowed ? "allowed" : "not allowed";
 }
 
+// The countdown: frozen while paused (SPEC §3), running while timed or in extension.
+std::string time_left_text(dom::element lot, std::optional<std::int64_t> deadline,
+                           std::int64_t now_ms) {
+  if (const auto frozen = number(lot, "paused_remaining_ms")) {
+    return elapsed_text(*frozen) + " (frozen while paused)";
+  }
+  const std::string phase = text(lot, "phase");
+  if (deadline && (phase == "timed" || phase == "extension")) {
+    return elapsed_text(std::max<std::int64_t>(0, *deadline - now_ms));
+  }
+  return "-";
+}
+
 // SPEC §4.3's grants as "tenant (rank 1), coowner (rank 2)".
 std::string priority_text(dom::element lot) {
   dom::array grants;
@@ -149,6 +162,7 @@ void print_lot(dom::element lot) {
       {"price", number(lot, "price") ? amount(lot, "price") : "- (no bid yet)"},
       {"leader", text(lot, "leader")},
       {"deadline", deadline ? local_time(*deadline) + in_how_long(*deadline, now_ms) : "-"},
+      {"time left", time_left_text(lot, deadline, now_ms)},
       {"bids", std::to_string(number(lot, "bids").value_or(0))},
       {"min next bid", number(lot, "min_next") ? amount(lot, "min_next") : "-"},
       {"reserve", amount(lot, "reserve") +

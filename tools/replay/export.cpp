@@ -191,6 +191,46 @@ Status export_transfers(const DataDir& dir, Format format, std::FILE* out, Expor
   return w.flush() ? Status::ok() : write_failed();
 }
 
+Status export_lots(const DataDir& dir, Format format, std::FILE* out, Progress* progress,
+                   ExportReport& report) {
+  report = {};
+  RowWriter w(format, out,
+              {"lot", "title", "seller", "currency", "minor_unit", "start_price", "increment",
+               "reserve", "deposit", "phase", "outcome", "winner", "price", "bids", "starts_at_ms",
+               "closed_at_ms", "starts_at", "closed_at"});
+  Engine engine(dir.limits);
+  ReplayOptions options;
+  options.progress = progress;
+  const Status s = replay(
+      dir, options, [](const Step&) { return true; }, engine, report.records);
+  if (!s.is_ok()) return s;
+  for (const LotState& lot : engine.lots()) {
+    const LotConfig& c = lot.config;
+    const bool sold = lot.phase == Phase::closed && lot.outcome == Outcome::sold;
+    w.text(c.id.view());
+    w.text(c.title.view());
+    w.text(c.seller.view());
+    w.text(c.currency.view());
+    w.integer(c.currency.minor_unit_digits());
+    w.integer(c.start_price_minor);
+    w.integer(c.increment_minor);
+    w.integer(c.reserve_minor);
+    w.integer(c.deposit_minor);
+    w.text(phase_name(lot.phase));
+    lot.bidding_over() ? w.text(outcome_name(lot.outcome)) : w.null();
+    w.optional_text(sold ? lot.leader.view() : std::string_view{});
+    lot.price_minor != 0 ? w.integer(lot.price_minor) : w.null();
+    w.integer(std::int64_t{lot.bid_count});
+    w.integer(c.starts_at_ms);
+    lot.closed_at_ms != 0 ? w.integer(lot.closed_at_ms) : w.null();
+    w.text(auctionctl::iso_utc(c.starts_at_ms));
+    lot.closed_at_ms != 0 ? w.text(auctionctl::iso_utc(lot.closed_at_ms)) : w.null();
+    w.end_row();
+    ++report.rows;
+  }
+  return w.flush() ? Status::ok() : write_failed();
+}
+
 Status export_orders(const DataDir& dir, Format format, std::FILE* out, ExportReport& report) {
   report = {};
   if (dir.settlement == nullptr) return no_settlement(dir);

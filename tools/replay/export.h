@@ -49,4 +49,10 @@ Status export_events(const DataDir& dir, const ExportFilter& filter, Format form
 Status export_transfers(const DataDir& dir, Format format, std::FILE* out, ExportReport& report);
 Status export_orders(const DataDir& dir, Format format, std::FILE* out, ExportReport& report);
 
+// One row per lot as it stands at the journal's end (id, title, seller, currency and its minor
+// unit, prices, phase, outcome, winner, price, bids, times): the table that lets an analyst
+// scale each lot's amounts by its own currency.
+Status export_lots(const DataDir& dir, Format format, std::FILE* out, Progress* progress,
+                   ExportReport& report);
+
 }  // namespace auction::replay

@@ -18,6 +18,12 @@ class Collector {
   Collector(const LotId& lot, LotReport& report) : lot_(lot), r_(report) {}
 
   void on_step(const Step& step) {
+    // A Restart's time minus the command before it is the server's downtime (SPEC §3's outage).
+    const bool open = r_.opened_at_ms && !r_.close;
+    if (open && std::holds_alternative<Restart>(step.command.body) && last_ts_ms_ != 0) {
+      r_.downtime.push_back(Interval{last_ts_ms_, step.command.ts_ms});
+    }
+    last_ts_ms_ = step.command.ts_ms;
     for (const Event& event : step.events)
       std::visit([&](const auto& body) { on(event, body, step.engine); }, event.body);
   }
@@ -28,6 +34,9 @@ class Collector {
       bidders.insert(bid.bidder);
     r_.distinct_bidders = bidders.size();
     if (!r_.bids.empty()) r_.first_to_last_bid_ms = r_.bids.back().ts_ms - r_.bids.front().ts_ms;
+    if (paused_since_ms_) {  // still paused at the end of the walk
+      r_.paused.push_back(Interval{*paused_since_ms_, std::max(*paused_since_ms_, last_ts_ms_)});
+    }
   }
   bool seen() const { return seen_; }
   bool closed() const { return r_.close.has_value(); }
@@ -44,6 +53,11 @@ class Collector {
     if (bidding && !r_.opened_at_ms)
       r_.opened_at_ms = std::min(r_.config.starts_at_ms, event.ts_ms);
     if (e.phase == Phase::timed && e.deadline_ms) timed_deadline_ms_ = e.deadline_ms;
+    if (e.phase == Phase::paused && !paused_since_ms_) paused_since_ms_ = event.ts_ms;
+    if (e.phase != Phase::paused && paused_since_ms_) {
+      r_.paused.push_back(Interval{*paused_since_ms_, event.ts_ms});
+      paused_since_ms_.reset();
+    }
     // Extension-only lots have no timed phase to end.
     if (e.phase == Phase::extension && timed_deadline_ms_ && !r_.timed_end_ms) {
       r_.timed_end_ms = std::min(*timed_deadline_ms_, event.ts_ms);
@@ -89,6 +103,8 @@ class Collector {
   LotReport& r_;
   bool seen_ = false;
   std::optional<TimeMs> timed_deadline_ms_;
+  std::optional<TimeMs> paused_since_ms_;
+  TimeMs last_ts_ms_ = 0;
 };
 
 std::string percent(double share) {
@@ -97,28 +113,7 @@ std::string percent(double share) {
   return text;
 }
 
-std::string xml_escape(std::string_view value) {
-  std::string out;
-  for (const char c : value) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+}  // namespace
 
 std::string outcome_text(const LotReport& r) {
   if (!r.close) return std::string(phase_name(r.phase)) + " (not closed)";
@@ -132,104 +127,12 @@ std::string outcome_text(const LotReport& r) {
   return text;
 }
 
-// The chart's coordinate system: time → x, amount → y.
-struct Frame {
-  static constexpr double kWidth = 960, kHeight = 420, kLeft = 90, kRight = 20, kTop = 40,
-                          kBottom = 50;
-  TimeMs t0, t1;
-  AmountMinor y_max;
-  double x(TimeMs t) const {
-    const double span = static_cast<double>(std::max<TimeMs>(t1 - t0, 1));
-    return kLeft + (kWidth - kLeft - kRight) * static_cast<double>(t - t0) / span;
-  }
-  double y(AmountMinor amount) const {
-    return kHeight - kBottom -
-           (kHeight - kTop - kBottom) * static_cast<double>(amount) / static_cast<double>(y_max);
-  }
-};
+namespace {
 
 std::string share_text(double share) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.4f", share);
   return text;
-}
-
-std::string fixed(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f", value);
-  return text;
-}
-
-Frame frame_of(const LotReport& r) {
-  TimeMs t0 = r.opened_at_ms.value_or(r.config.starts_at_ms);
-  TimeMs t1 = r.close ? r.close->closed_at_ms : t0;
-  for (const ReportBid& bid : r.bids) {
-    t0 = std::min(t0, bid.ts_ms);
-    t1 = std::max({t1, bid.ts_ms, bid.deadline_ms});
-  }
-  if (t1 <= t0) t1 = t0 + 1000;
-  const AmountMinor top = std::max(r.final_price_minor, r.config.start_price_minor);
-  return Frame{t0, t1, std::max<AmountMinor>(top + top / 10, 1)};
-}
-
-void svg_axes(std::string& svg, const Frame& f, const LotReport& r) {
-  const std::string currency(r.config.currency.view());
-  svg += "<g id=\"axes\" stroke=\"#444\" font-size=\"12\" font-family=\"sans-serif\">\n";
-  svg += "<line x1=\"" + fixed(Frame::kLeft) + "\" y1=\"" + fixed(f.y(0)) + "\" x2=\"" +
-         fixed(Frame::kWidth - Frame::kRight) + "\" y2=\"" + fixed(f.y(0)) + "\"/>\n";
-  svg += "<line x1=\"" + fixed(Frame::kLeft) + "\" y1=\"" + fixed(Frame::kTop) + "\" x2=\"" +
-         fixed(Frame::kLeft) + "\" y2=\"" + fixed(f.y(0)) + "\"/>\n";
-  for (int i = 0; i <= 4; ++i) {
-    const AmountMinor amount = f.y_max * i / 4;
-    svg += "<text x=\"" + fixed(Frame::kLeft - 6) + "\" y=\"" + fixed(f.y(amount) + 4) +
-           "\" text-anchor=\"end\" stroke=\"none\">" + xml_escape(money(amount, currency)) +
-           "</text>\n";
-    const TimeMs t = f.t0 + (f.t1 - f.t0) * i / 4;
-    svg += "<text x=\"" + fixed(f.x(t)) + "\" y=\"" + fixed(f.y(0) + 18) +
-           "\" text-anchor=\"middle\" stroke=\"none\">+" + fixed((t - f.t0) / 1000.0) +
-           " s</text>\n";
-  }
-  svg += "<text x=\"" + fixed(Frame::kLeft) + "\" y=\"" + fixed(Frame::kHeight - 8) +
-         "\" stroke=\"none\">time since " + xml_escape(iso_utc(f.t0)) + "</text>\n</g>\n";
-}
-
-void svg_series(std::string& svg, const Frame& f, const LotReport& r) {
-  if (r.opened_at_ms && r.timed_end_ms) {
-    svg += "<rect id=\"timed-phase\" x=\"" + fixed(f.x(*r.opened_at_ms)) + "\" y=\"" +
-           fixed(Frame::kTop) + "\" width=\"" + fixed(f.x(*r.timed_end_ms) - f.x(*r.opened_at_ms)) +
-           "\" height=\"" + fixed(f.y(0) - Frame::kTop) +
-           "\" fill=\"#dbe9f6\"><title>timed phase</title></rect>\n";
-  }
-  svg += "<g id=\"extensions\" stroke=\"#e08a00\" stroke-dasharray=\"3,3\">\n";
-  for (const ReportBid& bid : r.bids) {
-    if (!bid.accepted || bid.phase != Phase::extension) continue;
-    svg += "<line class=\"extension\" x1=\"" + fixed(f.x(bid.ts_ms)) + "\" y1=\"" +
-           fixed(Frame::kTop) + "\" x2=\"" + fixed(f.x(bid.ts_ms)) + "\" y2=\"" + fixed(f.y(0)) +
-           "\"/>\n";
-  }
-  svg +=
-      "</g>\n<polyline id=\"price\" fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"2\" points=\"";
-  std::optional<AmountMinor> price;
-  for (const ReportBid& bid : r.bids) {
-    if (!bid.accepted) continue;
-    if (price) svg += fixed(f.x(bid.ts_ms)) + "," + fixed(f.y(*price)) + " ";
-    svg += fixed(f.x(bid.ts_ms)) + "," + fixed(f.y(bid.amount_minor)) + " ";
-    price = bid.amount_minor;
-  }
-  if (price) svg += fixed(f.x(f.t1)) + "," + fixed(f.y(*price));
-  svg += "\"/>\n<g id=\"bids\" fill=\"#1f5fa8\">\n";
-  for (const ReportBid& bid : r.bids) {
-    if (!bid.accepted) continue;
-    svg += "<circle cx=\"" + fixed(f.x(bid.ts_ms)) + "\" cy=\"" + fixed(f.y(bid.amount_minor)) +
-           "\" r=\"2.5\"/>\n";
-  }
-  svg += "</g>\n";
-  if (r.close) {
-    svg += "<line id=\"close\" x1=\"" + fixed(f.x(r.close->closed_at_ms)) + "\" y1=\"" +
-           fixed(Frame::kTop) + "\" x2=\"" + fixed(f.x(r.close->closed_at_ms)) + "\" y2=\"" +
-           fixed(f.y(0)) + "\" stroke=\"#b00020\" stroke-width=\"2\"><title>closed " +
-           xml_escape(outcome_text(r)) + "</title></line>\n";
-  }
 }
 
 }  // namespace
@@ -323,21 +226,6 @@ std::string report_json(const LotReport& r) {
       ",\"countdown_share\":" + share_text(r.countdown_share()) +
       ",\"first_to_last_bid_ms\":" + json_or_null(r.first_to_last_bid_ms) + "}";
   return j;
-}
-
-std::string report_svg(const LotReport& r) {
-  const Frame f = frame_of(r);
-  std::string svg =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"420\" "
-      "viewBox=\"0 0 960 420\">\n<title>" +
-      xml_escape(std::string(r.config.id.view()) + ": " + std::string(r.config.title.view())) +
-      "</title>\n<rect width=\"960\" height=\"420\" fill=\"white\"/>\n"
-      "<text x=\"90\" y=\"24\" font-size=\"15\" font-family=\"sans-serif\">" +
-      xml_escape(std::string(r.config.title.view()) + " — " + outcome_text(r)) + "</text>\n";
-  svg_series(svg, f, r);
-  svg_axes(svg, f, r);
-  return svg + "</svg>\n";
 }
 
 }  // namespace auction::replay

@@ -2,9 +2,11 @@
 //
 // Contract: build_lot_report() replays the journal until the lot's close (or the journal's end)
 // and collects the lot's configuration, every bid with its answer and phase, its phase changes
-// and its close. write_svg() draws price over time and marks the timed phase, each extension
-// (an accepted bid in the extension phase, which reset the countdown) and the close; the SVG is
-// standalone, well-formed XML with the series as ids: timed-phase, price, bids, extensions, close.
+// and its close. report_svg() (report_chart.cpp) draws price over time and marks the timed
+// phase, pauses and server downtime, each extension (an accepted bid in the extension phase,
+// which reset the countdown), rejected bids, the start price, the reserve and the close; the SVG
+// is standalone, well-formed XML with the series as ids: timed-phase, paused, downtime, price,
+// bids, rejected, extensions, start-price, reserve, legend, close.
 // Threading: one thread.
 #pragma once
 
@@ -30,6 +32,12 @@ struct ReportBid {
   TimeMs deadline_ms = 0;          // accepted: the deadline it set
 };
 
+// A span of time on the chart: [from_ms, to_ms).
+struct Interval {
+  TimeMs from_ms = 0;
+  TimeMs to_ms = 0;
+};
+
 struct LotReport {
   LotConfig config;
   Phase phase = Phase::scheduled;  // where the lot stands at the end of the walk
@@ -37,6 +45,8 @@ struct LotReport {
   std::optional<TimeMs> timed_end_ms;  // when the timed phase ended (extension began or close)
   std::optional<LotClosed> close;
   std::vector<ReportBid> bids;
+  std::vector<Interval> paused;    // paused by the auctioneer (the countdown frozen)
+  std::vector<Interval> downtime;  // the server was down while the lot was open (SPEC §3)
 
   // Figures.
   std::uint64_t accepted = 0;
@@ -58,6 +68,8 @@ Status build_lot_report(const DataDir& dir, const LotId& lot, Progress* progress
                         LotReport& report);
 
 std::string report_text(const LotReport& report);
+// "sold to alice", "unsold (reserve not met)", "timed (not closed)", ...
+std::string outcome_text(const LotReport& report);
 std::string report_json(const LotReport& report);
 std::string report_svg(const LotReport& report);
 

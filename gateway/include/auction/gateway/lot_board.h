@@ -82,6 +82,8 @@ struct LotView {
   std::optional<Outcome> outcome;
   UserId winner;
   TimeMs closed_at_ms = 0;  // 0 while bidding is not over
+  // While paused: the time the lot had left when it was paused (frozen until resumed), else 0.
+  DurationMs paused_remaining_ms = 0;
 
   bool bidding_over() const { return phase == Phase::closed || phase == Phase::cancelled; }
   std::optional<AmountMinor> min_next_minor() const;
