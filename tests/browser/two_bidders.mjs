@@ -4,6 +4,9 @@
 // phase, the same result on both pages at the close, and the winner's order: paying is refused
 // without funds, and works after the payment provider's (signed webhook) credit. Saves
 // screenshots. Amounts in EUR (2 decimals), JPY (none) and BHD (3) are shown and sent exactly.
+// Then a duel of maximum bids, a priority purchaser's match (SPEC §4.2-4.3), the connection cut
+// mid-duel (the server killed and restarted: the pages reconnect and show the true state), a
+// phone-sized page and an accessibility pass, and the page over https.
 //
 //   node two_bidders.mjs <auctiond binary> <screenshot dir>
 import { chromium } from "playwright-core";
@@ -12,6 +15,7 @@ import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import readline from "node:readline";
 
 const [auctiond, shots] = process.argv.slice(2);
@@ -23,9 +27,13 @@ const check = (ok, what) => { if (ok) { passed++; } else { failed++; console.err
 // A self-signed certificate: the same server also serves the page over https and wss.
 execSync(`openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 ` +
          `-keyout ${data}/key.pem -out ${data}/cert.pem 2>/dev/null`);
-const server = spawn(auctiond, ["--data-dir", join(data, "db"), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--demo",
-                                "--demo-sprint-ms", "4000", "--tls-cert", join(data, "cert.pem"),
-                                "--tls-key", join(data, "key.pem")]);
+// A fixed port, so that a restarted server is found where the pages look for it.
+const port = await new Promise((resolve) => {
+  const probe = createServer().listen(0, "127.0.0.1", () => { const p = probe.address().port; probe.close(() => resolve(p)); });
+});
+const serverArgs = ["--data-dir", join(data, "db"), "--listen", `127.0.0.1:${port}`, "--admin-listen", "127.0.0.1:0",
+                    "--tls-cert", join(data, "cert.pem"), "--tls-key", join(data, "key.pem")];
+let server = spawn(auctiond, [...serverArgs, "--demo", "--demo-sprint-ms", "4000"]);
 const banner = await new Promise((resolve, reject) => {
   const info = { tokens: {} };
   const timer = setTimeout(() => reject(new Error("auctiond did not start")), 20000);
@@ -242,6 +250,36 @@ try {
   check((await alice.textContent("#feed")).includes("(priority match)"), "alice's activity marks the match");
   check((await alice.textContent("#bid")) === "Bid €11.00", "alice must bid next(P) to lead again");
   await bob.screenshot({ path: join(shots, "bob-priority.png") });
+
+  // The connection cut in the middle of the duel (the server killed, then started again on its
+  // data directory): both pages say they are reconnecting and take no bid; back online they show
+  // the true price and leader, and the next bid goes through.
+  await alice.click("#bid");  // €11.00
+  await alice.waitForSelector("#bid:has-text('You lead')", { timeout: 5000 });
+  server.kill("SIGKILL");
+  await new Promise((resolve) => server.once("exit", resolve));
+  for (const page of [alice, bob]) {
+    await page.waitForSelector("#offline:has-text('reconnecting')", { timeout: 5000 });
+  }
+  check(await bob.isDisabled("#bid") && await bob.isDisabled("#match"), "offline, bob's page takes no bid");
+  await bob.screenshot({ path: join(shots, "bob-reconnecting.png") });
+  server = spawn(auctiond, serverArgs);  // no --demo: the tokens the pages hold stay valid
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("auctiond did not restart")), 20000);
+    readline.createInterface({ input: server.stdout }).on("line", (line) => {
+      if (/listening/.test(line)) { clearTimeout(timer); resolve(); }
+    });
+  });
+  for (const page of [alice, bob]) {
+    await page.waitForSelector("#offline", { state: "hidden", timeout: 15000 });
+    await page.waitForSelector("#price:has-text('€11.00')", { timeout: 5000 });
+  }
+  check((await alice.textContent("#leader")).includes("You lead"), "back online, alice still leads");
+  check((await bob.textContent("#leader")).startsWith("a***e"), "back online, bob's page shows alice leading");
+  await bob.click("#bid");  // €12.00
+  await bob.waitForSelector("#leader .you", { timeout: 5000 });
+  check((await bob.textContent("#price")) === "€12.00", "after the reconnect bob's bid goes through");
+  await alice.waitForSelector("#feedback:has-text('You have been outbid')", { timeout: 5000 });
 
   // On a phone: one column, nothing wider than the screen, the Bid button in view; Enter logs
   // in; the token is a password field; lots open from the keyboard; an automated accessibility
