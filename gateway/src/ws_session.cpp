@@ -1,6 +1,7 @@
 // WsSession: a bidder's WebSocket connection (plain or TLS) — reading frames, the write queue
 // with its limit, and closing. What a frame asks for is BidderDispatcher's.
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
@@ -15,11 +16,18 @@ namespace {
 
 namespace websocket = beast::websocket;
 
+// How long a client may pause while the rest of its oversized message is being discarded: one
+// that announced more than it sends gets its 1009 after this.
+constexpr std::chrono::milliseconds kDiscardPatience{1'000};
+
 template <class NextLayer>
 class WsSession : public BidderDispatcher {
  public:
   WsSession(Server::Impl& server, NextLayer&& stream)
-      : BidderDispatcher(server), ws_(std::move(stream)), limits_(server.options.limits) {
+      : BidderDispatcher(server),
+        ws_(std::move(stream)),
+        limits_(server.options.limits),
+        discard_timer_(ws_.get_executor()) {
     server_.metrics.connections_open.fetch_add(1);
   }
   ~WsSession() override { server_.metrics.connections_open.fetch_sub(1); }
@@ -31,7 +39,9 @@ class WsSession : public BidderDispatcher {
     timeouts.idle_timeout = limits_.idle_timeout;
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
-    ws_.read_message_max(limits_.max_frame_bytes);
+    // The limit is ours (on_read_some): Beast failing the stream itself would close with unread
+    // data, which resets the connection before the client reads the 1009.
+    ws_.read_message_max(0);
     ws_.text(true);
     ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared()));
   }
@@ -69,21 +79,43 @@ class WsSession : public BidderDispatcher {
     do_read();
   }
 
+  // Reads at most a frame's limit at a time: a message is whole once is_message_done().
   void do_read() {
     if (closing_) return;
-    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared()));
+    ws_.async_read_some(buffer_, limits_.max_frame_bytes + 1,
+                        beast::bind_front_handler(&WsSession::on_read_some, shared()));
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec == websocket::error::message_too_big) {
-      // Beast has already failed the connection with close code 1009 and torn it down
-      // gracefully; closing the socket here as well would turn that into a reset.
-      server_.metrics.closed_too_big.fetch_add(1);
-      closing_ = true;
-      server_.board.unsubscribe_all(this);
-      return;
-    }
+  void on_read_some(beast::error_code ec, std::size_t bytes) {
     if (ec) return finish();
+    message_bytes_ += bytes;
+    if (message_bytes_ > limits_.max_frame_bytes) {
+      // Too big: the rest is read and dropped (bounded), then 1009 in a proper closing
+      // handshake the client can read.
+      buffer_.consume(buffer_.size());
+      if (message_bytes_ > limits_.max_frame_bytes + limits_.max_discard_bytes ||
+          ws_.is_message_done()) {
+        return close_too_big();
+      }
+      discard_timer_.expires_after(kDiscardPatience);  // renewed while the client keeps sending
+      discard_timer_.async_wait([self = shared()](beast::error_code timer_ec) {
+        if (!timer_ec) self->close_too_big();
+      });
+      return do_read();
+    }
+    if (!ws_.is_message_done()) return do_read();
+    message_bytes_ = 0;
+    on_message();
+  }
+
+  void close_too_big() {
+    if (closing_) return;
+    discard_timer_.cancel();
+    server_.metrics.closed_too_big.fetch_add(1);
+    close(websocket::close_code::too_big, "message too big");
+  }
+
+  void on_message() {
     server_.metrics.frames_in.fetch_add(1);
     const auto data = buffer_.cdata();
     const std::string_view text(static_cast<const char*>(data.data()), data.size());
@@ -136,6 +168,7 @@ class WsSession : public BidderDispatcher {
 
   void finish() {
     closing_ = true;
+    discard_timer_.cancel();
     server_.board.unsubscribe_all(this);
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -144,6 +177,8 @@ class WsSession : public BidderDispatcher {
   websocket::stream<NextLayer> ws_;
   const ServerLimits& limits_;
   beast::flat_buffer buffer_;
+  std::size_t message_bytes_ = 0;  // of the message being read
+  asio::steady_timer discard_timer_;
   PaddedFrame frame_;
   std::deque<Frame> outbound_;
   std::size_t outbound_bytes_ = 0;

@@ -440,3 +440,35 @@ TEST_CASE("abuse: bids at 10× the rate limit are rate_limited — no accepted b
   for (const auto& bid : accepted)
     CHECK(journaled.contains(bid));
 }
+
+TEST_CASE(
+    "an oversized frame of any size, up to 16 MiB sent whole, gets a close 1009 it can read") {
+  Auctiond server;
+  for (const std::size_t size :
+       {std::size_t{64} << 10, std::size_t{1} << 20, std::size_t{4} << 20, std::size_t{16} << 20}) {
+    CAPTURE(size);
+    RawSocket socket(server.port);
+    socket.upgrade();
+    socket.raw_frame(0x1, std::string(size, 'x'));  // the whole frame, as a careless client would
+    CHECK(socket.close_code_within(10s) == 1009);
+  }
+  auto client = server.login("bob");  // the server is unharmed
+  client->send(R"({"type":"ping","id":"after"})");
+  CHECK(client->receive(5s).value_or("").find("pong") != std::string::npos);
+}
+
+TEST_CASE("an oversized message from a WebSocket library is closed with 1009 it reports") {
+  Auctiond server;
+  for (const std::size_t size : {std::size_t{4} << 20, std::size_t{16} << 20}) {
+    CAPTURE(size);
+    auto client = server.login("bob");
+    client->send(std::string(size, 'x'));
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(client->receive(30s).has_value());  // the close, not a message
+    MESSAGE("closed after " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - t0)
+                                   .count()
+                            << " ms");
+    CHECK_MESSAGE(client->close_code() == 1009, client->last_error());
+  }
+}

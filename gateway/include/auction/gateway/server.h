@@ -35,6 +35,10 @@ namespace auction::gateway {
 
 struct ServerLimits {
   std::size_t max_frame_bytes = 4'096;
+  // A message above max_frame_bytes is read and discarded up to this many bytes, so that the
+  // client can read the close 1009 that follows (closing with its data unread would reset the
+  // connection: 1006). Past it the connection is closed at once.
+  std::size_t max_discard_bytes = std::size_t{64} << 20;
   double bids_per_second = 20.0;  // per connection, sustained
   double bid_burst = 40.0;        // per connection, bucket size
   // All messages, bids included, per connection: beyond it `error` rate_limited (a flood of
