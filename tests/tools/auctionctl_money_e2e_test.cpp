@@ -92,19 +92,6 @@ void create_quick_lot(const Auctiond& server, const std::string& id) {
 // ---------------------------------------------------------------------------------------------
 // Bidders over WebSocket.
 
-// The answer to `request`: the message echoing `id` (order notices may come first).
-std::unique_ptr<Message> answer_to(WsClient& client, const std::string& request,
-                                   const std::string& id) {
-  client.send(request);
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto message = std::make_unique<Message>(client.receive(10s));
-    if (message->str("id") == id) return message;
-  }
-  FAIL("no answer to " << request);
-  return nullptr;
-}
-
 std::unique_ptr<Message> ask_settlement(WsClient& client, const std::string& type,
                                         const std::string& order, const std::string& id,
                                         const std::string& extra = {}) {

@@ -13,21 +13,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The answer to `request`: the message echoing `id` (events may come first).
-std::unique_ptr<Message> answer(WsClient& client, const std::string& request,
-                                const std::string& id) {
-  client.send(request);
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto message = std::make_unique<Message>(client.receive(10s));
-    if (message->str("id") == id) return message;
-  }
-  FAIL("no answer to " << request);
-  return nullptr;
-}
-
 std::unique_ptr<Message> snapshot(WsClient& client, const std::string& lot, const std::string& id) {
-  return answer(client, R"({"type":"subscribe","lot":")" + lot + R"(","id":")" + id + R"("})", id);
+  return answer_to(client, R"({"type":"subscribe","lot":")" + lot + R"(","id":")" + id + R"("})",
+                   id);
 }
 
 // A lot that opens two seconds from now, so that grants can be given first.
@@ -72,21 +60,22 @@ TEST_CASE("priority purchasers: a match at the price, from the grant to the conf
   auto watcher = server.login("alice");  // reads nothing but events until the end
   snapshot(*watcher, "flat", "s-watcher");
 
-  CHECK(answer(*alice, bid_request("flat", 1000, "a1"), "a1")->str("type") == "accepted");
-  const auto match = answer(*bob, bid_request("flat", 1000, "b1"), "b1");  // rank 2 matches
+  CHECK(answer_to(*alice, bid_request("flat", 1000, "a1"), "a1")->str("type") == "accepted");
+  const auto match = answer_to(*bob, bid_request("flat", 1000, "b1"), "b1");  // rank 2 matches
   REQUIRE_MESSAGE(match->str("type") == "accepted", match->text());
   CHECK(boolean(match->root(), "match") == "true");
   CHECK(boolean(match->root(), "leading") == "true");
   CHECK(match->num("price") == 1000);
-  const auto better = answer(*carol, bid_request("flat", 1000, "c1"), "c1");  // rank 1
+  const auto better = answer_to(*carol, bid_request("flat", 1000, "c1"), "c1");  // rank 1
   REQUIRE_MESSAGE(better->str("type") == "accepted", better->text());
   CHECK(boolean(better->root(), "match") == "true");
-  const auto worse = answer(*bob, bid_request("flat", 1000, "b2"), "b2");
+  const auto worse = answer_to(*bob, bid_request("flat", 1000, "b2"), "b2");
   CHECK(worse->str("type") == "rejected");
   CHECK(worse->str("code") == "below_minimum");
   CHECK(worse->num("min_next") == 1100);
-  CHECK(answer(*alice, bid_request("flat", 1000, "a2"), "a2")->str("code") == "below_minimum");
-  const auto max = answer(*alice, R"({"type":"max_bid","lot":"flat","max":5000,"id":"a3"})", "a3");
+  CHECK(answer_to(*alice, bid_request("flat", 1000, "a2"), "a2")->str("code") == "below_minimum");
+  const auto max =
+      answer_to(*alice, R"({"type":"max_bid","lot":"flat","max":5000,"id":"a3"})", "a3");
   CHECK(max->str("code") == "max_bid_not_allowed");
   // The watcher's events mark both matches.
   std::size_t marked = 0;
@@ -164,8 +153,8 @@ TEST_CASE("a maximum stays private: exports and logs never show it, but its bidd
   const auto max_bid = [](const std::string& max, const std::string& id) {
     return R"({"type":"max_bid","lot":"urn","max":)" + max + R"(,"id":")" + id + R"("})";
   };
-  REQUIRE(answer(*alice, max_bid("987654", "a1"), "a1")->str("type") == "accepted");
-  const auto second = answer(*bob, max_bid("876543", "b1"), "b1");
+  REQUIRE(answer_to(*alice, max_bid("987654", "a1"), "a1")->str("type") == "accepted");
+  const auto second = answer_to(*bob, max_bid("876543", "b1"), "b1");
   REQUIRE(second->str("type") == "accepted");
   CHECK(second->num("price") == 876'600);  // alice's maximum answers one rung above bob's reach
 

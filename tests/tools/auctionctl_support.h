@@ -211,6 +211,19 @@ inline std::string bid_request(const std::string& lot, std::int64_t amount, cons
          R"(,"id":")" + id + R"("})";
 }
 
+// The answer to `request`: the message echoing `id` (events and order notices may come first).
+inline std::unique_ptr<Message> answer_to(WsClient& client, const std::string& request,
+                                          const std::string& id) {
+  client.send(request);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto message = std::make_unique<Message>(client.receive(10s));
+    if (message->str("id") == id) return message;
+  }
+  FAIL("no answer to " << request);
+  return nullptr;
+}
+
 inline std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
