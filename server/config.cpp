@@ -40,6 +40,7 @@ void apply_file(const std::string& path, Config& config) {
   l.messages_per_second = table["limits"]["messages_per_second"].value_or(l.messages_per_second);
   l.message_burst = table["limits"]["message_burst"].value_or(l.message_burst);
   l.max_outbound_bytes = table["limits"]["max_outbound_bytes"].value_or(l.max_outbound_bytes);
+  l.resync_after_frames = table["limits"]["resync_after_frames"].value_or(l.resync_after_frames);
   l.max_connections = table["limits"]["max_connections"].value_or(l.max_connections);
   const auto settlement = table["settlement"];
   config.payment_window = settlement["payment_window"].value_or(config.payment_window);
@@ -66,6 +67,7 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
   CLI::App app{"auctiond: the real-time auction server (WebSocket bidders, durable journal)"};
   std::string config_file;
   std::int64_t handshake_ms = config.limits.handshake_timeout.count();
+  std::int64_t not_reading_ms = config.limits.not_reading_timeout.count();
   std::int64_t idle_ms = config.limits.idle_timeout.count();
   app.add_option("--config", config_file, "TOML file with any of the options below")
       ->check(CLI::ExistingFile);
@@ -99,9 +101,15 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
   app.add_option("--message-burst", config.limits.message_burst, "message burst per connection");
   app.add_option("--max-outbound-bytes", config.limits.max_outbound_bytes,
                  "unsent bytes per connection before it is dropped as not reading");
+  app.add_option("--resync-after-frames", config.limits.resync_after_frames,
+                 "unsent frames after which a subscriber gets a fresh snapshot, not the backlog")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   app.add_option("--max-connections", config.limits.max_connections, "open connections");
   app.add_option("--abuse-rejections", config.limits.abuse_rejections,
                  "rate-limited bids in a row before the connection is closed (1008)");
+  app.add_option("--not-reading-timeout-ms", not_reading_ms,
+                 "a subscriber behind this long without catching up is closed (1008)")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{3'600'000}));
   app.add_option("--handshake-timeout-ms", handshake_ms, "time to complete a handshake")
       ->check(CLI::Range(std::int64_t{100}, std::int64_t{3'600'000}));
   app.add_option("--tls-cert", config.tls_cert, "PEM certificate chain: serve https/wss too")
@@ -147,6 +155,7 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
   }
   if (!nats_urls.empty()) config.cluster.nats_urls = split_list(nats_urls);
   config.limits.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+  config.limits.not_reading_timeout = std::chrono::milliseconds(not_reading_ms);
   config.limits.idle_timeout = std::chrono::milliseconds(idle_ms);
   return std::nullopt;
 }

@@ -17,10 +17,8 @@ void Wiring::attach(Pipeline* pipeline, Settler* settler, gateway::Server* serve
 void Wiring::on_durable(std::span<const CommandOutcome> outcomes) {
   answers_.clear();
   // The board first: an admin answer reads the lot's state after its command.
-  for (const CommandOutcome& outcome : outcomes) {
-    for (const Event& event : outcome.events)
-      board_.publish(event, outcome.ts_ms);
-  }
+  for (const CommandOutcome& outcome : outcomes)
+    board_.publish(outcome.events, outcome.ts_ms);
   cluster::CommandServer* forwarded = command_server_.load();
   for (const CommandOutcome& outcome : outcomes) {
     if (outcome.origin == 0) continue;  // the pipeline's own ticks, start-up demo lots
@@ -93,8 +91,8 @@ void Wiring::lead(Pipeline* pipeline, cluster::CommandServer* commands) {
 }
 
 void Wiring::on_replicated(std::span<const Event> events, Seq applied_seq) {
-  for (const Event& event : events)
-    board_.publish(event, event.ts_ms);
+  // Whole commands at once (see LotBoard::publish); their time is the stream's, not a clock's.
+  if (!events.empty()) board_.publish(events, events.back().ts_ms);
   replica_.applied(events, applied_seq);
   if (settler_ != nullptr) settler_->notify(applied_seq);
 }

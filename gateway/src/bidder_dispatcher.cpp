@@ -17,6 +17,7 @@ bool TokenBucket::take() {
 BidderDispatcher::BidderDispatcher(Server::Impl& server)
     : server_(server),
       limits_(server.options.limits),
+      backlog_(limits_.resync_after_frames, limits_.not_reading_timeout),
       bids_(limits_.bids_per_second, limits_.bid_burst),
       messages_(limits_.messages_per_second, limits_.message_burst) {}
 
@@ -26,6 +27,33 @@ BidderDispatcher::~BidderDispatcher() {
 
 void BidderDispatcher::deliver(const Frame& frame) {
   post([this, frame] { send(frame); });
+}
+
+bool BidderDispatcher::wants_event(const LotId& lot) {
+  switch (backlog_.on_event(lot, Backlog::Clock::now())) {
+    case Backlog::Verdict::deliver:
+      return true;
+    case Backlog::Verdict::skip:
+      return false;
+    case Backlog::Verdict::not_reading:
+      if (!not_reading_.exchange(true)) {
+        post([this] {
+          server_.metrics.closed_slow_reader.fetch_add(1);
+          close_policy("not reading");
+        });
+      }
+      return false;
+  }
+  return false;
+}
+
+void BidderDispatcher::queue_changed(std::size_t frames) {
+  backlog_.queued(frames);
+  if (frames != 0) return;
+  for (const LotId& lot : backlog_.due_resyncs()) {
+    server_.metrics.resyncs.fetch_add(1);
+    server_.board.resync(lot, shared_from_this(), wall_ms());
+  }
 }
 
 UserId BidderDispatcher::viewer() const {

@@ -22,6 +22,7 @@
 
 #include "auction/gateway/lot_board.h"
 #include "auction/gateway/protocol.h"
+#include "backlog.h"
 #include "server_impl.h"
 
 namespace auction::gateway {
@@ -46,6 +47,8 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   // Any thread.
   void deliver(const Frame& frame) override;
   UserId viewer() const override;
+  bool wants_event(const LotId& lot) override;  // under the board's lock
+  void resynced(const LotId& lot) override { backlog_.resynced(lot); }
   void answer(std::uint32_t slot, Seq seq, std::vector<Event> events);
   void refuse(std::uint32_t slot);
   void close_revoked();  // 1008 "token revoked"
@@ -60,6 +63,10 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   // Joins the session registry: answers find the session by the id in their origin.
   void registered_as(std::uint64_t id) { id_ = id; }
   void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
+
+  // The transport's queue of unsent frames after each change (session executor): a subscriber
+  // that fell behind asks for its resync snapshots once the queue is empty (SPEC §7).
+  void queue_changed(std::size_t frames);
 
   // The transport's hooks, on the session's executor.
   virtual void send(const Frame& frame) = 0;
@@ -96,6 +103,8 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   void on_refused(std::uint32_t slot);
 
   const ServerLimits& limits_;
+  Backlog backlog_;
+  std::atomic<bool> not_reading_{false};  // the close for not reading is on its way
   std::uint64_t id_ = 0;
   mutable std::mutex user_mutex_;
   UserId user_;

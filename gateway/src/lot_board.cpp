@@ -50,7 +50,9 @@ void LotBoard::fan_out(Entry& entry, const Frame& masked, const Frame& plain,
   auto& subscribers = entry.subscribers;
   for (std::size_t i = 0; i < subscribers.size();) {
     if (auto who = subscribers[i].lock()) {
-      who->deliver(plain && !plain_for.empty() && who->viewer() == plain_for ? plain : masked);
+      if (who->wants_event(entry.view.config.id)) {  // else: behind, resynced later (SPEC §7)
+        who->deliver(plain && !plain_for.empty() && who->viewer() == plain_for ? plain : masked);
+      }
       ++i;
     } else {
       subscribers[i] = std::move(subscribers.back());  // a closed session: drop it
@@ -60,8 +62,13 @@ void LotBoard::fan_out(Entry& entry, const Frame& masked, const Frame& plain,
   }
 }
 
-void LotBoard::publish(const Event& event, TimeMs now_ms) {
+void LotBoard::publish(std::span<const Event> events, TimeMs now_ms) {
   std::lock_guard lock(mutex_);
+  for (const Event& event : events)
+    publish_locked(event, now_ms);
+}
+
+void LotBoard::publish_locked(const Event& event, TimeMs now_ms) {
   const auto frame_of = [&](auto&& fill) {
     auto text = std::make_shared<std::string>();
     JsonWriter w(*text);
@@ -170,8 +177,8 @@ void LotBoard::publish(const Event& event, TimeMs now_ms) {
 }
 
 std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
-                                      const std::optional<std::string>& request_id,
-                                      TimeMs now_ms) const {
+                                      const std::optional<std::string>& request_id, TimeMs now_ms,
+                                      bool resync) const {
   const LotView& v = entry.view;
   std::string out;
   JsonWriter w(out);
@@ -220,6 +227,7 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
   // The viewer's own right only: who else holds one is the auctioneer's business.
   const std::uint32_t rank = viewer.empty() ? 0 : priority_rank(v.config, viewer);
   w.field("priority", rank == 0 ? std::nullopt : std::optional<std::int64_t>(rank));
+  if (resync) w.field("resync", true);  // in place of the events this subscriber skipped
   w.end_object();
   return out;
 }
@@ -272,6 +280,19 @@ void LotBoard::unsubscribe(const LotId& lot, const Subscriber* who) {
     return !locked || locked.get() == who;
   });
   subscriber_count_ -= before - subscribers.size();
+}
+
+void LotBoard::resync(const LotId& lot, const std::shared_ptr<Subscriber>& who, TimeMs now_ms) {
+  std::lock_guard lock(mutex_);
+  who->resynced(lot);
+  const auto found = lots_.find(lot.view());
+  if (found == lots_.end()) return;
+  const auto& subscribers = found->second.subscribers;
+  const bool follows = std::any_of(subscribers.begin(), subscribers.end(),
+                                   [&](const auto& s) { return s.lock() == who; });
+  if (!follows) return;  // unsubscribed meanwhile: nothing to catch up on
+  who->deliver(std::make_shared<const std::string>(
+      snapshot_locked(found->second, who->viewer(), std::nullopt, now_ms, true)));
 }
 
 void LotBoard::unsubscribe_all(const Subscriber* who) {

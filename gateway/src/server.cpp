@@ -118,6 +118,9 @@ std::string Server::Impl::metrics_text() const {
        metrics.closed_abuse.load());
   line("auction_closed_slow_reader_total", "Connections closed for not reading (1008).",
        metrics.closed_slow_reader.load());
+  line("auction_resyncs_total",
+       "Fresh snapshots sent to subscribers that fell behind, in place of their backlog.",
+       metrics.resyncs.load());
   line("auction_subscriptions", "Lot subscriptions now.", board.subscriber_count(), "gauge");
   if (status.metrics_text) out += status.metrics_text();
   return out;

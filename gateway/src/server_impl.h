@@ -60,6 +60,7 @@ struct Metrics {
   std::atomic<std::uint64_t> bids_in{0}, bids_accepted{0}, bids_rejected{0}, bids_rate_limited{0};
   std::atomic<std::uint64_t> bids_unavailable{0}, messages_rate_limited{0};
   std::atomic<std::uint64_t> closed_too_big{0}, closed_abuse{0}, closed_slow_reader{0};
+  std::atomic<std::uint64_t> resyncs{0};  // resync snapshots sent in place of a backlog
 };
 
 class BidderDispatcher;

@@ -18,7 +18,10 @@ namespace websocket = beast::websocket;
 
 // How long a client may pause while the rest of its oversized message is being discarded: one
 // that announced more than it sends gets its 1009 after this.
-constexpr std::chrono::milliseconds kDiscardPatience{1'000};
+constexpr std::chrono::milliseconds kDiscardPatience{250};
+// How long a close may wait for the frames queued before it (a client that does not read may
+// never let them out): then the socket is closed.
+constexpr std::chrono::milliseconds kCloseDeadline{2'000};
 
 template <class NextLayer>
 class WsSession : public BidderDispatcher {
@@ -27,7 +30,7 @@ class WsSession : public BidderDispatcher {
       : BidderDispatcher(server),
         ws_(std::move(stream)),
         limits_(server.options.limits),
-        discard_timer_(ws_.get_executor()) {
+        timer_(ws_.get_executor()) {
     server_.metrics.connections_open.fetch_add(1);
   }
   ~WsSession() override { server_.metrics.connections_open.fetch_sub(1); }
@@ -66,6 +69,7 @@ class WsSession : public BidderDispatcher {
     }
     outbound_bytes_ += frame->size();
     outbound_.push_back(frame);
+    queue_changed(outbound_.size());
     if (!writing_) do_write();
   }
 
@@ -97,8 +101,8 @@ class WsSession : public BidderDispatcher {
           ws_.is_message_done()) {
         return close_too_big();
       }
-      discard_timer_.expires_after(kDiscardPatience);  // renewed while the client keeps sending
-      discard_timer_.async_wait([self = shared()](beast::error_code timer_ec) {
+      timer_.expires_after(kDiscardPatience);  // renewed while the client keeps sending
+      timer_.async_wait([self = shared()](beast::error_code timer_ec) {
         if (!timer_ec) self->close_too_big();
       });
       return do_read();
@@ -110,7 +114,6 @@ class WsSession : public BidderDispatcher {
 
   void close_too_big() {
     if (closing_) return;
-    discard_timer_.cancel();
     server_.metrics.closed_too_big.fetch_add(1);
     close(websocket::close_code::too_big, "message too big");
   }
@@ -145,6 +148,7 @@ class WsSession : public BidderDispatcher {
     server_.metrics.frames_out.fetch_add(1);
     outbound_bytes_ -= outbound_.front()->size();
     outbound_.pop_front();
+    queue_changed(outbound_.size());  // empty: a subscriber that fell behind resyncs now
     if (!outbound_.empty()) return do_write();
     if (close_code_) do_close();
   }
@@ -156,8 +160,13 @@ class WsSession : public BidderDispatcher {
     close_code_ = code;
     close_reason_ = reason;
     server_.board.unsubscribe_all(this);
-    // A client that does not read may never let anything out: bound the wait.
-    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(2));
+    // A client that does not read may never let anything out: bound the wait. (The stream's own
+    // expiry does not reach a write already under way, so a timer of ours ends it.)
+    beast::get_lowest_layer(ws_).expires_after(kCloseDeadline);
+    timer_.expires_after(kCloseDeadline);
+    timer_.async_wait([self = shared()](beast::error_code ec) {
+      if (!ec) self->finish();
+    });
     if (!writing_) do_close();
   }
 
@@ -168,7 +177,7 @@ class WsSession : public BidderDispatcher {
 
   void finish() {
     closing_ = true;
-    discard_timer_.cancel();
+    timer_.cancel();
     server_.board.unsubscribe_all(this);
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -178,7 +187,7 @@ class WsSession : public BidderDispatcher {
   const ServerLimits& limits_;
   beast::flat_buffer buffer_;
   std::size_t message_bytes_ = 0;  // of the message being read
-  asio::steady_timer discard_timer_;
+  asio::steady_timer timer_;  // the discard's patience, then the close's deadline
   PaddedFrame frame_;
   std::deque<Frame> outbound_;
   std::size_t outbound_bytes_ = 0;

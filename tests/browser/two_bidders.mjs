@@ -243,7 +243,9 @@ try {
   await bob.waitForSelector("#match:has-text('Match at €10.00')", { timeout: 5000 });
   await bob.click("#match");
   await bob.waitForSelector("#leader .you", { timeout: 5000 });
-  check((await bob.textContent("#feedback")).includes("under your priority right"),
+  // The lot's event may come before the answer: wait for the answer's words.
+  await bob.waitForSelector("#feedback:has-text('under your priority right')", { timeout: 5000 });
+  check((await bob.textContent("#feedback")).startsWith("Matched at €10.00"),
         "bob's match is confirmed: " + await bob.textContent("#feedback"));
   check((await bob.textContent("#price")) === "€10.00", "a match leaves the price where it was");
   await alice.waitForSelector("#feedback:has-text('A priority purchaser matched your bid')", { timeout: 5000 });

@@ -74,6 +74,7 @@ class RawSocket {
   struct Frame {
     int opcode = 0;
     std::string payload;
+    bool fin = true;  // the last frame of its message (else continuation frames follow)
   };
   // The next whole frame the server sends within `limit` (server frames are unmasked); nullopt
   // when none came in time or the connection ended (then ended() is true).
@@ -94,6 +95,17 @@ class RawSocket {
     }
   }
   bool ended() const { return ended_; }
+  // The next whole message (its frames joined: the server fragments long ones), as next_frame.
+  std::optional<Frame> next_message(std::chrono::milliseconds limit) {
+    auto message = next_frame(limit);
+    while (message && !message->fin) {
+      const auto more = next_frame(limit);
+      if (!more) return std::nullopt;
+      message->payload += more->payload;
+      message->fin = more->fin;
+    }
+    return message;
+  }
   // The close code of the first close frame the server sends within `limit`: 0 when none came
   // in time, -1 when the connection ended without one. Other frames are skipped.
   int close_code_within(std::chrono::milliseconds limit) {
@@ -146,7 +158,7 @@ class RawSocket {
         length = (length << 8) | byte(i);
     }
     if (in_.size() < header + length) return std::nullopt;
-    Frame frame{byte(0) & 0x0F, in_.substr(header, length)};
+    Frame frame{byte(0) & 0x0F, in_.substr(header, length), (byte(0) & 0x80) != 0};
     in_.erase(0, header + length);
     return frame;
   }

@@ -718,7 +718,8 @@ TEST_CASE("replay CLI: report figures and a well-formed SVG with its series") {
       });
   // The series every chart has, and those this lot calls for (a reserve above the start, pauses)
   // by name. (Downtime depends on where the run's restarts fell: not compared here.)
-  std::string ids = "axes,bids,close,extensions,legend,price,rejected";
+  std::vector<std::string> series = {"axes",   "bids",  "close",    "extensions",
+                                     "legend", "price", "rejected", "start-price"};
   bool paused = false, reserve = false;
   for (const Event& event : run.events) {
     if (event.seq > close_seq) break;
@@ -729,10 +730,13 @@ TEST_CASE("replay CLI: report figures and a well-formed SVG with its series") {
       reserve = c->config.reserve_minor > c->config.start_price_minor;
     }
   }
-  if (paused) ids += ",paused";
-  if (reserve) ids += ",reserve";
-  ids += ",start-price";
-  if (had_timed_phase) ids += ",timed-phase";
+  if (paused) series.push_back("paused");
+  if (reserve) series.push_back("reserve");
+  if (had_timed_phase) series.push_back("timed-phase");
+  std::sort(series.begin(), series.end());  // as the script lists them
+  std::string ids;
+  for (const std::string& id : series)
+    ids += (ids.empty() ? "" : ",") + id;
   CHECK(xml.out == ids + " " + std::to_string(in_extension_accepted) + " " +
                        std::to_string(accepted[lot]) + " end\n");
 

@@ -9,6 +9,9 @@
 //     takes, so a snapshot followed by the events after its `seq` equals a fresh snapshot:
 //     no event is missed or doubled, also while bids arrive during the subscribe (SPEC §7).
 //   - Bidder names are masked to other bidders ("a***e"); a bidder always sees its own name.
+//   - A subscriber that falls behind skips a lot's events (Subscriber::wants_event) and, once it
+//     has caught up, gets resync(): a fresh snapshot marked "resync": true, built under the same
+//     lock, so the snapshot + events rule holds again from it on.
 // Threading: all methods are thread-safe; publish() is called by one thread (the journal's
 // writer); Subscriber::deliver() is called with the board's lock held and must not block.
 #pragma once
@@ -18,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,6 +38,15 @@ class Subscriber {
   virtual void deliver(const Frame& frame) = 0;
   // The logged-in user, or the empty id.
   virtual UserId viewer() const = 0;
+  // Under the board's lock, before each event of `lot` (SPEC §7, resync): false skips it, for a
+  // subscriber too far behind; that subscriber then asks for LotBoard::resync() once it has
+  // caught up and gets none of the lot's events until its fresh snapshot.
+  virtual bool wants_event(const LotId& lot) {
+    (void)lot;
+    return true;
+  }
+  // Under the board's lock: the lot's resync snapshot is on its way to this subscriber.
+  virtual void resynced(const LotId& lot) { (void)lot; }
 };
 
 // One accepted bid, as a snapshot's `recent` and the admin's "lots show" list them.
@@ -109,7 +122,9 @@ std::string mask_user(std::string_view user);
 
 class LotBoard {
  public:
-  void publish(const Event& event, TimeMs now_ms);
+  // The events of whole commands, under one lock: a snapshot never splits a command (a maximum
+  // bid's two price moves share one seq), so "the events after its seq" are all it lacks.
+  void publish(std::span<const Event> events, TimeMs now_ms);
   // Seeds the board with a lot's recovered state (at start-up, before any publish()).
   void load(const LotView& view);
   // Seeds a lot's recent bids (at start-up, oldest first, after load()).
@@ -124,6 +139,10 @@ class LotBoard {
                                        const std::optional<std::string>& request_id, TimeMs now_ms);
   void unsubscribe(const LotId& lot, const Subscriber* who);
   void unsubscribe_all(const Subscriber* who);
+  // SPEC §7: a fresh snapshot of `lot` marked "resync": true, delivered to `who` in place of the
+  // events it skipped; the lot's events after it follow as usual. Only a snapshot's worth of
+  // bookkeeping when `who` no longer follows the lot.
+  void resync(const LotId& lot, const std::shared_ptr<Subscriber>& who, TimeMs now_ms);
   std::string lots_message(const std::optional<std::string>& request_id, TimeMs now_ms) const;
   std::optional<LotView> find(const LotId& lot) const;
   // The lot's last accepted bids, newest first (since the newest snapshot at start-up).
@@ -138,9 +157,11 @@ class LotBoard {
     RecentBids recent_bids;
     std::vector<std::weak_ptr<Subscriber>> subscribers;
   };
+  void publish_locked(const Event& event, TimeMs now_ms);
   void fan_out(Entry& entry, const Frame& masked, const Frame& plain, const UserId& plain_for);
   std::string snapshot_locked(const Entry& entry, const UserId& viewer,
-                              const std::optional<std::string>& request_id, TimeMs now_ms) const;
+                              const std::optional<std::string>& request_id, TimeMs now_ms,
+                              bool resync = false) const;
 
   mutable std::mutex mutex_;
   std::map<std::string, Entry, std::less<>> lots_;  // by id, so `lots` lists in a stable order

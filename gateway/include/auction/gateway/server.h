@@ -48,6 +48,11 @@ struct ServerLimits {
   // Rate-limited bids within one refill window that count as abuse (close 1008).
   std::uint32_t abuse_rejections = 200;
   std::size_t max_outbound_bytes = std::size_t{1} << 20;  // per connection
+  // SPEC §7: a subscriber with this many frames still unsent skips a lot's events and gets a
+  // fresh snapshot ("resync": true) once it has caught up, instead of an ever longer backlog.
+  std::size_t resync_after_frames = 256;
+  // A subscriber that stays behind this long without catching up does not read: closed (1008).
+  std::chrono::milliseconds not_reading_timeout{10'000};
   std::size_t max_connections = 20'000;
   std::size_t max_pending_answers = 256;  // per connection: requests awaiting durability
   std::chrono::milliseconds handshake_timeout{10'000};

@@ -1,0 +1,34 @@
+#include "backlog.h"
+
+#include <algorithm>
+
+namespace auction::gateway {
+
+Backlog::Verdict Backlog::on_event(const LotId& lot, Clock::time_point now) {
+  const bool queue_long = frames_.load(std::memory_order_relaxed) >= resync_after_frames_;
+  if (!queue_long && !any_behind_.load(std::memory_order_relaxed)) return Verdict::deliver;
+  std::lock_guard lock(mutex_);
+  const bool behind = std::find(behind_.begin(), behind_.end(), lot) != behind_.end();
+  if (!behind && !queue_long) return Verdict::deliver;
+  if (behind_.empty()) behind_since_ = now;
+  if (!behind) behind_.push_back(lot);
+  any_behind_.store(true, std::memory_order_relaxed);
+  return now - behind_since_ > not_reading_timeout_ ? Verdict::not_reading : Verdict::skip;
+}
+
+void Backlog::resynced(const LotId& lot) {
+  std::lock_guard lock(mutex_);
+  std::erase(behind_, lot);
+  any_behind_.store(!behind_.empty(), std::memory_order_relaxed);
+}
+
+std::vector<LotId> Backlog::due_resyncs() {
+  if (!any_behind_.load(std::memory_order_relaxed) ||
+      frames_.load(std::memory_order_relaxed) != 0) {
+    return {};
+  }
+  std::lock_guard lock(mutex_);
+  return behind_;
+}
+
+}  // namespace auction::gateway
