@@ -5,7 +5,7 @@
 namespace auction::gateway {
 
 Backlog::Verdict Backlog::on_event(const LotId& lot, Clock::time_point now) {
-  const bool queue_long = frames_.load(std::memory_order_relaxed) >= resync_after_frames_;
+  const bool queue_long = unsent() >= resync_after_frames_;
   if (!queue_long && !any_behind_.load(std::memory_order_relaxed)) return Verdict::deliver;
   std::lock_guard lock(mutex_);
   const bool behind = std::find(behind_.begin(), behind_.end(), lot) != behind_.end();
@@ -23,8 +23,7 @@ void Backlog::resynced(const LotId& lot) {
 }
 
 std::vector<LotId> Backlog::due_resyncs() {
-  if (!any_behind_.load(std::memory_order_relaxed) ||
-      frames_.load(std::memory_order_relaxed) != 0) {
+  if (!any_behind_.load(std::memory_order_relaxed) || unsent() != 0) {
     return {};
   }
   std::lock_guard lock(mutex_);

@@ -1,5 +1,7 @@
-// A subscriber's backlog (SPEC §7, resync): how many frames its connection has not sent yet,
-// and the lots whose events it skips because it fell too far behind. Instead of an ever longer
+// A subscriber's backlog (SPEC §7, resync): how many frames its connection has not sent yet —
+// handed to its executor but not queued yet (a busy IO thread is where a hot lot's backlog
+// builds), or queued but not written — and the lots whose events it skips because it fell too
+// far behind. Instead of an ever longer
 // queue (or a disconnect), such a subscriber skips the lot's events and, once its queue is
 // empty, gets one fresh snapshot per lot ("resync": true). A subscriber that stays behind past
 // the not-reading timeout does not read at all: its connection is closed.
@@ -35,13 +37,21 @@ class Backlog {
   void resynced(const LotId& lot);
   // The connection's queue length after each change.
   void queued(std::size_t frames) { frames_.store(frames, std::memory_order_relaxed); }
+  // A frame handed to the session's executor (any thread), and taken up by it.
+  void handed() { handed_.fetch_add(1, std::memory_order_relaxed); }
+  void taken() { handed_.fetch_sub(1, std::memory_order_relaxed); }
   // The lots to resync now: those behind, once the queue is empty; none otherwise.
   std::vector<LotId> due_resyncs();
 
  private:
   const std::size_t resync_after_frames_;
   const std::chrono::milliseconds not_reading_timeout_;
+  std::size_t unsent() const {
+    return frames_.load(std::memory_order_relaxed) + handed_.load(std::memory_order_relaxed);
+  }
+
   std::atomic<std::size_t> frames_{0};
+  std::atomic<std::size_t> handed_{0};
   std::atomic<bool> any_behind_{false};
   std::mutex mutex_;
   std::vector<LotId> behind_;  // at most the lots this connection follows

@@ -26,7 +26,11 @@ BidderDispatcher::~BidderDispatcher() {
 }
 
 void BidderDispatcher::deliver(const Frame& frame) {
-  post([this, frame] { send(frame); });
+  backlog_.handed();
+  post([this, frame] {
+    backlog_.taken();
+    send(frame);
+  });
 }
 
 bool BidderDispatcher::wants_event(const LotId& lot) {

@@ -183,6 +183,8 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
   std::string out;
   JsonWriter w(out);
   header(w, "snapshot", now_ms, request_id);
+  // In place of the events this subscriber skipped; first, so that it leads the message.
+  if (resync) w.field("resync", true);
   w.field("lot", v.config.id.view())
       .field("title", v.config.title.view())
       .field("currency", v.config.currency.view())
@@ -227,7 +229,6 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
   // The viewer's own right only: who else holds one is the auctioneer's business.
   const std::uint32_t rank = viewer.empty() ? 0 : priority_rank(v.config, viewer);
   w.field("priority", rank == 0 ? std::nullopt : std::optional<std::int64_t>(rank));
-  if (resync) w.field("resync", true);  // in place of the events this subscriber skipped
   w.end_object();
   return out;
 }
