@@ -31,8 +31,9 @@ class Backlog {
     skip,         // behind on this lot: its resync snapshot will replace the event
     not_reading,  // behind for longer than the timeout: close the connection
   };
-  // For each event of `lot`, before it is queued.
-  Verdict on_event(const LotId& lot, Clock::time_point now);
+  // For each event of `lot`, before it is queued. The common case (nothing behind, a short
+  // queue) reads two atomics and no clock.
+  Verdict on_event(const LotId& lot);
   // The lot's resync snapshot is being queued: its events flow again.
   void resynced(const LotId& lot);
   // The connection's queue length after each change.

@@ -34,7 +34,7 @@ void BidderDispatcher::deliver(const Frame& frame) {
 }
 
 bool BidderDispatcher::wants_event(const LotId& lot) {
-  switch (backlog_.on_event(lot, Backlog::Clock::now())) {
+  switch (backlog_.on_event(lot)) {
     case Backlog::Verdict::deliver:
       return true;
     case Backlog::Verdict::skip:

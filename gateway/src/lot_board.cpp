@@ -283,6 +283,12 @@ void LotBoard::unsubscribe(const LotId& lot, const Subscriber* who) {
   subscriber_count_ -= before - subscribers.size();
 }
 
+namespace {
+// A resync answers no request. (A named constant, not a temporary: GCC 12 at -O1 warns of the
+// temporary's destructor as maybe-uninitialized.)
+const std::optional<std::string> kNoRequestId;
+}  // namespace
+
 void LotBoard::resync(const LotId& lot, const std::shared_ptr<Subscriber>& who, TimeMs now_ms) {
   std::lock_guard lock(mutex_);
   who->resynced(lot);
@@ -293,7 +299,7 @@ void LotBoard::resync(const LotId& lot, const std::shared_ptr<Subscriber>& who, 
                                    [&](const auto& s) { return s.lock() == who; });
   if (!follows) return;  // unsubscribed meanwhile: nothing to catch up on
   who->deliver(std::make_shared<const std::string>(
-      snapshot_locked(found->second, who->viewer(), std::nullopt, now_ms, true)));
+      snapshot_locked(found->second, who->viewer(), kNoRequestId, now_ms, true)));
 }
 
 void LotBoard::unsubscribe_all(const Subscriber* who) {

@@ -187,7 +187,7 @@ class WsSession : public BidderDispatcher {
   const ServerLimits& limits_;
   beast::flat_buffer buffer_;
   std::size_t message_bytes_ = 0;  // of the message being read
-  asio::steady_timer timer_;  // the discard's patience, then the close's deadline
+  asio::steady_timer timer_;       // the discard's patience, then the close's deadline
   PaddedFrame frame_;
   std::deque<Frame> outbound_;
   std::size_t outbound_bytes_ = 0;

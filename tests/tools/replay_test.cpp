@@ -462,6 +462,10 @@ TEST_CASE("replay CLI: verify, check and state --at (seq and time) against the l
   const CommandResult verify = replay_cli({"--data-dir", run.path(), "verify"});
   CHECK_MESSAGE(verify.exit_code == 0, verify.err);
   CHECK(verify.out.find("journal ok: ") == 0);
+  // The two lot counts say what each counts (verify runs no engine: refused creations too).
+  CHECK(verify.out.find("ids named by lot creations") != std::string::npos);
+  const CommandResult check_text = replay_cli({"--data-dir", run.path(), "check"});
+  CHECK(check_text.out.find(" created (") != std::string::npos);
   const CommandResult check = replay_cli({"--data-dir", run.path(), "--json", "check"});
   CHECK_MESSAGE(check.exit_code == 0, check.err);
   CHECK(check.out.find("\"ok\":true") != std::string::npos);
