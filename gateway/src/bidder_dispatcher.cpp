@@ -55,8 +55,11 @@ void BidderDispatcher::queue_changed(std::size_t frames) {
   backlog_.queued(frames);
   if (frames != 0) return;
   for (const LotId& lot : backlog_.due_resyncs()) {
-    server_.metrics.resyncs.fetch_add(1);
-    server_.board.resync(lot, shared_from_this(), wall_ms());
+    // Queued here and now, on this executor: no event published after it can come first.
+    if (auto snapshot = server_.board.resync(lot, shared_from_this(), wall_ms())) {
+      server_.metrics.resyncs.fetch_add(1);
+      send_text(std::move(*snapshot));
+    }
   }
 }
 

@@ -289,17 +289,17 @@ namespace {
 const std::optional<std::string> kNoRequestId;
 }  // namespace
 
-void LotBoard::resync(const LotId& lot, const std::shared_ptr<Subscriber>& who, TimeMs now_ms) {
+std::optional<std::string> LotBoard::resync(const LotId& lot,
+                                            const std::shared_ptr<Subscriber>& who, TimeMs now_ms) {
   std::lock_guard lock(mutex_);
   who->resynced(lot);
   const auto found = lots_.find(lot.view());
-  if (found == lots_.end()) return;
+  if (found == lots_.end()) return std::nullopt;
   const auto& subscribers = found->second.subscribers;
   const bool follows = std::any_of(subscribers.begin(), subscribers.end(),
                                    [&](const auto& s) { return s.lock() == who; });
-  if (!follows) return;  // unsubscribed meanwhile: nothing to catch up on
-  who->deliver(std::make_shared<const std::string>(
-      snapshot_locked(found->second, who->viewer(), kNoRequestId, now_ms, true)));
+  if (!follows) return std::nullopt;  // unsubscribed meanwhile: nothing to catch up on
+  return snapshot_locked(found->second, who->viewer(), kNoRequestId, now_ms, true);
 }
 
 void LotBoard::unsubscribe_all(const Subscriber* who) {

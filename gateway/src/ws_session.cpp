@@ -148,8 +148,12 @@ class WsSession : public BidderDispatcher {
     server_.metrics.frames_out.fetch_add(1);
     outbound_bytes_ -= outbound_.front()->size();
     outbound_.pop_front();
-    queue_changed(outbound_.size());  // empty: a subscriber that fell behind resyncs now
-    if (!outbound_.empty()) return do_write();
+    if (!outbound_.empty()) {
+      queue_changed(outbound_.size());
+      return do_write();
+    }
+    queue_changed(0);  // a subscriber that fell behind resyncs now: send() may start a write
+    if (writing_) return;
     if (close_code_) do_close();
   }
 
@@ -160,9 +164,9 @@ class WsSession : public BidderDispatcher {
     close_code_ = code;
     close_reason_ = reason;
     server_.board.unsubscribe_all(this);
-    // A client that does not read may never let anything out: bound the wait. (The stream's own
-    // expiry does not reach a write already under way, so a timer of ours ends it.)
-    beast::get_lowest_layer(ws_).expires_after(kCloseDeadline);
+    // A client that does not read may never let anything out: bound the wait with a timer of
+    // ours. (The stream's own expiry neither reaches a write already under way nor may be set
+    // while a read and a write are both pending: Beast asserts it.)
     timer_.expires_after(kCloseDeadline);
     timer_.async_wait([self = shared()](beast::error_code ec) {
       if (!ec) self->finish();

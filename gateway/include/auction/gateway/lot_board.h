@@ -142,7 +142,10 @@ class LotBoard {
   // SPEC §7: a fresh snapshot of `lot` marked "resync": true, delivered to `who` in place of the
   // events it skipped; the lot's events after it follow as usual. Only a snapshot's worth of
   // bookkeeping when `who` no longer follows the lot.
-  void resync(const LotId& lot, const std::shared_ptr<Subscriber>& who, TimeMs now_ms);
+  // Returned, not delivered: the caller queues it at once on its own executor, ahead of any
+  // event published after it (a post from there could be overtaken by one from this thread).
+  std::optional<std::string> resync(const LotId& lot, const std::shared_ptr<Subscriber>& who,
+                                    TimeMs now_ms);
   std::string lots_message(const std::optional<std::string>& request_id, TimeMs now_ms) const;
   std::optional<LotView> find(const LotId& lot) const;
   // The lot's last accepted bids, newest first (since the newest snapshot at start-up).
