@@ -132,8 +132,7 @@ void svg_spans(std::string& svg, const Frame& f, const std::vector<Interval>& sp
            "\" height=\"" + fixed(f.bottom() - Frame::kTop) + "\"><title>" + title + " " +
            xml_escape(auctionctl::elapsed_text(span.to_ms - span.from_ms)) + "</title></rect>\n";
     svg += "<text x=\"" + fixed(f.x(span.from_ms) + 3) + "\" y=\"" + fixed(Frame::kTop + 12) +
-           "\" font-size=\"11\" font-family=\"sans-serif\" fill=\"#4b5563\">" + title +
-           "</text>\n";
+           "\" font-size=\"11\" font-family=\"sans-serif\" fill=\"#4b5563\">" + title + "</text>\n";
   }
   svg += "</g>\n";
 }
