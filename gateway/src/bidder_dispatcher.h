@@ -46,6 +46,12 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
 
   // Any thread.
   void deliver(const Frame& frame) override;
+  void handed() override { backlog_.handed(); }  // under the board's lock
+  void take(const Frame& frame) override {       // the session's executor, as are the next two
+    backlog_.taken();
+    enqueue(frame);
+  }
+  void flush() override { start_sending(); }
   UserId viewer() const override;
   bool wants_event(const LotId& lot) override;  // under the board's lock
   void resynced(const LotId& lot) override { backlog_.resynced(lot); }
@@ -63,13 +69,19 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   // Joins the session registry: answers find the session by the id in their origin.
   void registered_as(std::uint64_t id) { id_ = id; }
   void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
+  void send(const Frame& frame) {
+    enqueue(frame);
+    start_sending();
+  }
 
   // The transport's queue of unsent frames after each change (session executor): a subscriber
   // that fell behind asks for its resync snapshots once the queue is empty (SPEC §7).
   void queue_changed(std::size_t frames);
 
-  // The transport's hooks, on the session's executor.
-  virtual void send(const Frame& frame) = 0;
+  // The transport's hooks, on the session's executor: queue a frame (a connection whose queue
+  // outgrows its limit is closed), send what is queued.
+  virtual void enqueue(const Frame& frame) = 0;
+  virtual void start_sending() = 0;
   virtual void close_policy(const char* reason) = 0;
   // Runs `task` on the session's executor, keeping the session alive until it has run.
   virtual void post(std::function<void()> task) = 0;

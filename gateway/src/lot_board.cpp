@@ -48,10 +48,18 @@ std::string mask_user(std::string_view user) {
 void LotBoard::fan_out(Entry& entry, const Frame& masked, const Frame& plain,
                        const UserId& plain_for) {
   auto& subscribers = entry.subscribers;
+  if (courier_) batch_.reserve(batch_.size() + subscribers.size());
   for (std::size_t i = 0; i < subscribers.size();) {
     if (auto who = subscribers[i].lock()) {
       if (who->wants_event(entry.view.config.id)) {  // else: behind, resynced later (SPEC §7)
-        who->deliver(plain && !plain_for.empty() && who->viewer() == plain_for ? plain : masked);
+        const Frame& frame =
+            plain && !plain_for.empty() && who->viewer() == plain_for ? plain : masked;
+        if (courier_) {
+          who->handed();
+          batch_.push_back(Delivery{std::move(who), frame});
+        } else {
+          who->deliver(frame);
+        }
       }
       ++i;
     } else {
@@ -62,10 +70,19 @@ void LotBoard::fan_out(Entry& entry, const Frame& masked, const Frame& plain,
   }
 }
 
+void LotBoard::set_courier(Courier* courier) {
+  std::lock_guard lock(mutex_);
+  courier_ = courier;
+}
+
 void LotBoard::publish(std::span<const Event> events, TimeMs now_ms) {
   std::lock_guard lock(mutex_);
   for (const Event& event : events)
     publish_locked(event, now_ms);
+  if (courier_ && !batch_.empty()) {
+    courier_->hand_over(std::move(batch_));
+    batch_.clear();  // moved from: valid, emptied for the next publish
+  }
 }
 
 void LotBoard::publish_locked(const Event& event, TimeMs now_ms) {

@@ -50,6 +50,15 @@ void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   do_accept();
 }
 
+void IoCourier::hand_over(std::vector<Delivery>&& batch) {
+  asio::post(io_, [batch = std::move(batch)] {
+    for (const Delivery& delivery : batch)
+      delivery.who->take(delivery.frame);
+    for (const Delivery& delivery : batch)
+      delivery.who->flush();
+  });
+}
+
 void Server::Impl::stage(CommandBody body, std::uint64_t origin) {
   staged.emplace_back(std::move(body), origin);
   if (flush_posted) return;
@@ -102,6 +111,9 @@ std::string Server::Impl::metrics_text() const {
        metrics.connections_refused.load());
   line("auction_frames_in_total", "WebSocket frames received.", metrics.frames_in.load());
   line("auction_frames_out_total", "WebSocket frames sent.", metrics.frames_out.load());
+  line("auction_sends_total",
+       "Writes of a connection's queued frames (frames out / sends: frames per send).",
+       metrics.sends.load());
   line("auction_bad_requests_total", "Frames answered with an error.", metrics.bad_requests.load());
   line("auction_bids_total", "Bids received.", metrics.bids_in.load());
   line("auction_bids_accepted_total", "Bids accepted (durable).", metrics.bids_accepted.load());
@@ -147,6 +159,8 @@ void Server::start() {
     impl.tls->use_private_key_file(impl.options.tls_private_key_file, asio::ssl::context::pem);
   }
   listen_on(impl.acceptor, impl.options.address, impl.options.port);
+  // Several IO threads run sessions on strands of their own: each delivery is posted to its own.
+  if (impl.options.io_threads <= 1) impl.board.set_courier(&impl.courier);
   impl.do_accept();
   for (unsigned i = 0; i < std::max(1u, impl.options.io_threads); ++i) {
     impl.threads.emplace_back([&impl] { impl.io.run(); });
@@ -165,6 +179,7 @@ void Server::stop() {
   for (std::thread& t : impl.threads)
     t.join();
   impl.threads.clear();
+  impl.board.set_courier(nullptr);
 }
 
 std::uint16_t Server::port() const {

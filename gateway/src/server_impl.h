@@ -61,9 +61,22 @@ struct Metrics {
   std::atomic<std::uint64_t> bids_unavailable{0}, messages_rate_limited{0};
   std::atomic<std::uint64_t> closed_too_big{0}, closed_abuse{0}, closed_slow_reader{0};
   std::atomic<std::uint64_t> resyncs{0};  // resync snapshots sent in place of a backlog
+  std::atomic<std::uint64_t> sends{0};    // writes of queued frames, each one send
 };
 
 class BidderDispatcher;
+
+// With one IO thread, a publish's deliveries to every subscriber go over in one post: the
+// thread queues each frame, then starts each connection's send (a connection's frames of the
+// batch leave together).
+class IoCourier final : public Courier {
+ public:
+  explicit IoCourier(asio::io_context& io) : io_(io) {}
+  void hand_over(std::vector<Delivery>&& batch) override;
+
+ private:
+  asio::io_context& io_;
+};
 
 struct Server::Impl {
   Impl(ServerOptions o, LotBoard& b, CommandPort& c, const Accounts& a, StatusSource s,
@@ -75,7 +88,8 @@ struct Server::Impl {
         status(std::move(s)),
         settlement(p),
         io(static_cast<int>(std::max(1u, options.io_threads))),
-        acceptor(io) {}
+        acceptor(io),
+        courier(io) {}
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -99,6 +113,7 @@ struct Server::Impl {
   Metrics metrics;
   asio::io_context io;
   tcp::acceptor acceptor;
+  IoCourier courier;  // the board's, with one IO thread
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
 

@@ -7,9 +7,13 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <algorithm>
+#include <array>
 #include <deque>
+#include <vector>
 
 #include "bidder_dispatcher.h"
+#include "write_gate.h"
 
 namespace auction::gateway {
 namespace {
@@ -22,6 +26,9 @@ constexpr std::chrono::milliseconds kDiscardPatience{250};
 // How long a close may wait for the frames queued before it (a client that does not read may
 // never let them out): then the socket is closed.
 constexpr std::chrono::milliseconds kCloseDeadline{2'000};
+// The most frames one send carries (its iovec holds a header and a payload each); a longer queue
+// leaves in several sends.
+constexpr std::size_t kBatchFrames = 32;
 
 template <class NextLayer>
 class WsSession : public BidderDispatcher {
@@ -32,6 +39,7 @@ class WsSession : public BidderDispatcher {
         limits_(server.options.limits),
         timer_(ws_.get_executor()) {
     server_.metrics.connections_open.fetch_add(1);
+    batch_.reserve(2 * kBatchFrames);
   }
   ~WsSession() override { server_.metrics.connections_open.fetch_sub(1); }
 
@@ -46,6 +54,10 @@ class WsSession : public BidderDispatcher {
     // data, which resets the connection before the client reads the 1009.
     ws_.read_message_max(0);
     ws_.text(true);
+    // A write of Beast's (a pong, a keep-alive ping) held the gate: the queue may go now.
+    ws_.next_layer().on_idle([weak = weak_from_this()] {
+      if (auto self = weak.lock()) std::static_pointer_cast<WsSession>(self)->do_write();
+    });
     ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared()));
   }
 
@@ -58,20 +70,23 @@ class WsSession : public BidderDispatcher {
   }
 
   // Queues a frame; a client that lets its queue grow past the limit is disconnected.
-  void send(const Frame& frame) override {
+  void enqueue(const Frame& frame) override {
     if (closing_) return;  // frames queued before close() are still flushed
     if (outbound_bytes_ + frame->size() > limits_.max_outbound_bytes) {
       server_.metrics.closed_slow_reader.fetch_add(1);
-      // Drop what was never started; the frame being written must outlive its write.
-      outbound_.erase(outbound_.begin() + (writing_ ? 1 : 0), outbound_.end());
-      outbound_bytes_ = outbound_.empty() ? 0 : outbound_.front()->size();
+      // Drop what was never started; the frames being written must outlive their write.
+      outbound_.erase(outbound_.begin() + static_cast<std::ptrdiff_t>(writing_frames_),
+                      outbound_.end());
+      outbound_bytes_ = 0;
+      for (const Frame& kept : outbound_)
+        outbound_bytes_ += kept->size();
       return close(websocket::close_code::policy_error, "not reading");
     }
     outbound_bytes_ += frame->size();
     outbound_.push_back(frame);
     queue_changed(outbound_.size());
-    if (!writing_) do_write();
   }
+  void start_sending() override { do_write(); }
 
  private:
   std::shared_ptr<WsSession> shared() {
@@ -136,25 +151,41 @@ class WsSession : public BidderDispatcher {
     do_read();
   }
 
+  // Every queued frame (up to kBatchFrames) leaves in one send, framed here; nothing starts while
+  // a write is under way (ours, or one of Beast's: the gate calls back when it is idle).
+  // Once the queue is out, a close asked for goes.
   void do_write() {
-    writing_ = true;
-    ws_.async_write(asio::buffer(*outbound_.front()),
-                    beast::bind_front_handler(&WsSession::on_write, shared()));
+    if (writing_frames_ != 0 || close_started_) return;
+    if (outbound_.empty()) {
+      if (close_code_) do_close();
+      return;
+    }
+    if (ws_.next_layer().busy()) return;
+    const std::size_t frames = std::min(outbound_.size(), kBatchFrames);
+    batch_.clear();
+    for (std::size_t i = 0; i < frames; ++i) {
+      const std::string& text = *outbound_[i];
+      batch_.push_back(
+          asio::buffer(headers_[i].data(), encode_frame_header(headers_[i], text.size())));
+      batch_.push_back(asio::buffer(text));
+    }
+    writing_frames_ = frames;
+    ws_.next_layer().write_batch(BufferSpan{batch_.data(), batch_.data() + batch_.size()},
+                                 [self = shared()](beast::error_code ec) { self->on_write(ec); });
   }
 
-  void on_write(beast::error_code ec, std::size_t) {
-    writing_ = false;
+  void on_write(beast::error_code ec) {
+    const std::size_t frames = writing_frames_;
+    writing_frames_ = 0;
     if (ec) return finish();
-    server_.metrics.frames_out.fetch_add(1);
-    outbound_bytes_ -= outbound_.front()->size();
-    outbound_.pop_front();
-    if (!outbound_.empty()) {
-      queue_changed(outbound_.size());
-      return do_write();
+    server_.metrics.frames_out.fetch_add(frames);
+    server_.metrics.sends.fetch_add(1);
+    for (std::size_t i = 0; i < frames; ++i) {
+      outbound_bytes_ -= outbound_.front()->size();
+      outbound_.pop_front();
     }
-    queue_changed(0);  // a subscriber that fell behind resyncs now: send() may start a write
-    if (writing_) return;
-    if (close_code_) do_close();
+    queue_changed(outbound_.size());  // emptied: a subscriber that fell behind resyncs (send())
+    do_write();
   }
 
   // Closes after the frames already queued (e.g. the rate_limited answers) have been sent.
@@ -171,10 +202,12 @@ class WsSession : public BidderDispatcher {
     timer_.async_wait([self = shared()](beast::error_code ec) {
       if (!ec) self->finish();
     });
-    if (!writing_) do_close();
+    do_write();
   }
 
   void do_close() {
+    if (close_started_) return;
+    close_started_ = true;
     ws_.async_close(websocket::close_reason(*close_code_, close_reason_),
                     [self = shared()](beast::error_code) { self->finish(); });
   }
@@ -187,7 +220,7 @@ class WsSession : public BidderDispatcher {
     beast::get_lowest_layer(ws_).socket().close(ignored);
   }
 
-  websocket::stream<NextLayer> ws_;
+  websocket::stream<WriteGate<NextLayer>> ws_;
   const ServerLimits& limits_;
   beast::flat_buffer buffer_;
   std::size_t message_bytes_ = 0;  // of the message being read
@@ -195,8 +228,11 @@ class WsSession : public BidderDispatcher {
   PaddedFrame frame_;
   std::deque<Frame> outbound_;
   std::size_t outbound_bytes_ = 0;
-  bool writing_ = false;
+  std::size_t writing_frames_ = 0;  // the front of outbound_ under way
+  std::array<FrameHeader, kBatchFrames> headers_;
+  std::vector<asio::const_buffer> batch_;
   bool closing_ = false;
+  bool close_started_ = false;  // the close frame is Beast's: nothing of ours follows it
   std::optional<websocket::close_code> close_code_;
   const char* close_reason_ = "";
 };

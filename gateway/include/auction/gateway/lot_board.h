@@ -12,8 +12,11 @@
 //   - A subscriber that falls behind skips a lot's events (Subscriber::wants_event) and, once it
 //     has caught up, gets resync(): a fresh snapshot marked "resync": true, built under the same
 //     lock, so the snapshot + events rule holds again from it on.
+//   - With a Courier, a publish()'s frames for every subscriber leave in one hand-off (a batch
+//     for the IO thread) instead of one deliver() per subscriber.
 // Threading: all methods are thread-safe; publish() is called by one thread (the journal's
-// writer); Subscriber::deliver() is called with the board's lock held and must not block.
+// writer); Subscriber::deliver(), handed() and Courier::hand_over() are called with the board's
+// lock held and must not block.
 #pragma once
 
 #include <array>
@@ -47,6 +50,26 @@ class Subscriber {
   }
   // Under the board's lock: the lot's resync snapshot is on its way to this subscriber.
   virtual void resynced(const LotId& lot) { (void)lot; }
+  // deliver() in two halves, for a board with a Courier: handed() under the board's lock as the
+  // frame joins the hand-off; take() on the subscriber's own thread, as the courier's batch
+  // runs (it queues the frame); flush() there after the batch's last take() (it starts sending).
+  virtual void handed() {}
+  virtual void take(const Frame& frame) { deliver(frame); }
+  virtual void flush() {}
+};
+
+// One frame for one subscriber, in a courier's batch.
+struct Delivery {
+  std::shared_ptr<Subscriber> who;
+  Frame frame;
+};
+
+// Carries a publish()'s deliveries, in order, to the thread every subscriber runs on (the
+// server's only IO thread) in one hand-off: there it calls take() for each, then flush().
+class Courier {
+ public:
+  virtual ~Courier() = default;
+  virtual void hand_over(std::vector<Delivery>&& batch) = 0;
 };
 
 // One accepted bid, as a snapshot's `recent` and the admin's "lots show" list them.
@@ -138,6 +161,8 @@ class LotBoard {
   std::optional<std::string> subscribe(const LotId& lot, const std::shared_ptr<Subscriber>& who,
                                        const std::optional<std::string>& request_id, TimeMs now_ms);
   void unsubscribe(const LotId& lot, const Subscriber* who);
+  // `courier` carries every delivery from now on (null: deliver() each); it must outlive its use.
+  void set_courier(Courier* courier);
   void unsubscribe_all(const Subscriber* who);
   // SPEC §7: a fresh snapshot of `lot` marked "resync": true, delivered to `who` in place of the
   // events it skipped; the lot's events after it follow as usual. Only a snapshot's worth of
@@ -167,6 +192,8 @@ class LotBoard {
                               bool resync = false) const;
 
   mutable std::mutex mutex_;
+  Courier* courier_ = nullptr;
+  std::vector<Delivery> batch_;  // the deliveries of the publish() under way, for courier_
   std::map<std::string, Entry, std::less<>> lots_;  // by id, so `lots` lists in a stable order
   std::size_t subscriber_count_ = 0;
 };

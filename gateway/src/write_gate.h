@@ -1,0 +1,173 @@
+// WriteGate: the stream under a session's websocket::stream, so that the session can write its
+// whole queue of server frames in one send while Beast keeps the handshake, reading, the control
+// frames and the close.
+//
+// Why: Beast writes one message per operation, a send per frame, and one system call per message
+// is the wall on these machines (PERFORMANCE.md). Server frames are unmasked and trivially
+// framed (encode_frame_header), so the session frames them itself. Beast still writes on its
+// own — the handshake's answer, pongs, keep-alive pings, the close — and the gate keeps the two
+// writers from interleaving their bytes:
+//   - each write_some of Beast's is written whole (Beast hands over whole frames), and
+//   - a write of either side waits while the other's is under way; when a Beast write ends and
+//     nothing is under way, the gate calls the session's idle callback.
+// Completions touch only the gate's shared state: a socket destroyed with a write pending still
+// runs its handler (aborted), after the session is gone.
+// Threading: the session's executor only.
+#pragma once
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace auction::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+// An unmasked, final text frame's header for a payload of `payload_bytes` (RFC 6455 §5.2):
+// written to `out`, its length returned (2, 4 or 10 bytes).
+using FrameHeader = std::array<std::uint8_t, 10>;
+inline std::size_t encode_frame_header(FrameHeader& out, std::size_t payload_bytes) {
+  out[0] = 0x81;  // FIN, text
+  if (payload_bytes < 126) {
+    out[1] = static_cast<std::uint8_t>(payload_bytes);
+    return 2;
+  }
+  if (payload_bytes <= 0xFFFF) {
+    out[1] = 126;
+    out[2] = static_cast<std::uint8_t>(payload_bytes >> 8);
+    out[3] = static_cast<std::uint8_t>(payload_bytes);
+    return 4;
+  }
+  out[1] = 127;
+  for (int i = 0; i < 8; ++i)
+    out[2 + i] =
+        static_cast<std::uint8_t>(static_cast<std::uint64_t>(payload_bytes) >> (56 - 8 * i));
+  return 10;
+}
+
+// The session's batch of buffers, which it keeps alive until the write ends (asio copies a buffer
+// sequence into its operation: a vector would be copied, and allocated, on every write).
+struct BufferSpan {
+  using value_type = asio::const_buffer;
+  using const_iterator = const asio::const_buffer*;
+  const_iterator first = nullptr;
+  const_iterator last = nullptr;
+  const_iterator begin() const { return first; }
+  const_iterator end() const { return last; }
+};
+
+template <class Next>
+class WriteGate {
+ public:
+  using executor_type = typename Next::executor_type;
+  using next_layer_type = Next;
+  using WriteHandler = asio::any_completion_handler<void(beast::error_code, std::size_t)>;
+
+  explicit WriteGate(Next&& next) : next_(std::move(next)), state_(std::make_shared<State>()) {}
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  Next& next_layer() noexcept { return next_; }
+  const Next& next_layer() const noexcept { return next_; }
+
+  // Beast's reads pass straight through.
+  template <class Buffers, class Handler>
+  auto async_read_some(const Buffers& buffers, Handler&& handler) {
+    return next_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+
+  // Beast's writes: whole, and only once the session's batch under way is out.
+  template <class Buffers, class Handler>
+  auto async_write_some(const Buffers& buffers, Handler&& handler) {
+    return asio::async_initiate<Handler, void(beast::error_code, std::size_t)>(
+        [this](auto&& completion, const Buffers& bytes) {
+          State& s = *state_;
+          s.beast_buffers.assign(asio::buffer_sequence_begin(bytes),
+                                 asio::buffer_sequence_end(bytes));
+          s.beast_handler.emplace(std::move(completion));
+          if (!s.batch_writing) write_beast();
+        },
+        handler, buffers);
+  }
+
+  // Whether a write of either side is under way (or one of Beast's waits).
+  bool busy() const { return state_->batch_writing || state_->beast_handler.has_value(); }
+  // Called when a write of Beast's ended and nothing is under way.
+  void on_idle(std::function<void()> idle) { state_->idle = std::move(idle); }
+
+  // The session's own bytes, all of them; `done(ec)` afterwards. Only when !busy().
+  template <class Done>
+  void write_batch(BufferSpan buffers, Done&& done) {
+    std::shared_ptr<State> state = state_;
+    state->batch_writing = true;
+    asio::async_write(
+        next_, buffers,
+        [this, state, done = std::forward<Done>(done)](beast::error_code ec, std::size_t) mutable {
+          state->batch_writing = false;
+          // A Beast write that waited goes first (after an error too: Beast
+          // learns of it): the session then finds the gate busy and writes
+          // again when it is idle.
+          if (state->beast_handler) write_beast();
+          done(ec);
+        });
+  }
+
+ private:
+  struct State {
+    bool batch_writing = false;
+    std::vector<asio::const_buffer> beast_buffers;
+    // Set from the start of a Beast write until its end. (Optional, never assigned: Boost 1.81's
+    // any_completion_handler move assignment recurses without end.)
+    std::optional<WriteHandler> beast_handler;
+    bool beast_started = false;
+    std::function<void()> idle;
+  };
+
+  void write_beast() {
+    std::shared_ptr<State> state = state_;
+    if (state->beast_started) return;
+    state->beast_started = true;
+    // The completion runs on the stream's executor, the session's, as Beast's handlers expect.
+    asio::async_write(next_, state->beast_buffers,
+                      [state](beast::error_code ec, std::size_t bytes) {
+                        WriteHandler handler(std::move(*state->beast_handler));
+                        state->beast_handler.reset();
+                        state->beast_started = false;
+                        std::move(handler)(ec, bytes);  // Beast may start its next write here
+                        if (!state->batch_writing && !state->beast_handler && state->idle) {
+                          state->idle();
+                        }
+                      });
+  }
+
+  Next next_;
+  std::shared_ptr<State> state_;
+};
+
+// Beast tears a connection down through the layer the gate wraps.
+template <class Next>
+void teardown(beast::role_type role, WriteGate<Next>& gate, beast::error_code& ec) {
+  using beast::websocket::teardown;
+  teardown(role, gate.next_layer(), ec);
+}
+
+template <class Next, class Handler>
+void async_teardown(beast::role_type role, WriteGate<Next>& gate, Handler&& handler) {
+  using beast::websocket::async_teardown;
+  async_teardown(role, gate.next_layer(), std::forward<Handler>(handler));
+}
+
+}  // namespace auction::gateway
