@@ -68,6 +68,7 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
   std::string config_file;
   std::int64_t handshake_ms = config.limits.handshake_timeout.count();
   std::int64_t not_reading_ms = config.limits.not_reading_timeout.count();
+  std::int64_t fanout_ms = config.limits.fanout_interval.count();
   std::int64_t idle_ms = config.limits.idle_timeout.count();
   app.add_option("--config", config_file, "TOML file with any of the options below")
       ->check(CLI::ExistingFile);
@@ -110,6 +111,9 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
   app.add_option("--not-reading-timeout-ms", not_reading_ms,
                  "a subscriber behind this long without catching up is closed (1008)")
       ->check(CLI::Range(std::int64_t{100}, std::int64_t{3'600'000}));
+  app.add_option("--fanout-interval-ms", fanout_ms,
+                 "while events come, each waits this long to leave with others (0: at once)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000}));
   app.add_option("--handshake-timeout-ms", handshake_ms, "time to complete a handshake")
       ->check(CLI::Range(std::int64_t{100}, std::int64_t{3'600'000}));
   app.add_option("--tls-cert", config.tls_cert, "PEM certificate chain: serve https/wss too")
@@ -156,6 +160,7 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
   if (!nats_urls.empty()) config.cluster.nats_urls = split_list(nats_urls);
   config.limits.handshake_timeout = std::chrono::milliseconds(handshake_ms);
   config.limits.not_reading_timeout = std::chrono::milliseconds(not_reading_ms);
+  config.limits.fanout_interval = std::chrono::milliseconds(fanout_ms);
   config.limits.idle_timeout = std::chrono::milliseconds(idle_ms);
   return std::nullopt;
 }

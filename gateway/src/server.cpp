@@ -50,15 +50,6 @@ void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   do_accept();
 }
 
-void IoCourier::hand_over(std::vector<Delivery>&& batch) {
-  asio::post(io_, [batch = std::move(batch)] {
-    for (const Delivery& delivery : batch)
-      delivery.who->take(delivery.frame);
-    for (const Delivery& delivery : batch)
-      delivery.who->flush();
-  });
-}
-
 void Server::Impl::stage(CommandBody body, std::uint64_t origin) {
   staged.emplace_back(std::move(body), origin);
   if (flush_posted) return;

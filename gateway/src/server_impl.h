@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "auction/gateway/server.h"
+#include "io_courier.h"
 
 namespace auction::gateway {
 
@@ -66,18 +67,6 @@ struct Metrics {
 
 class BidderDispatcher;
 
-// With one IO thread, a publish's deliveries to every subscriber go over in one post: the
-// thread queues each frame, then starts each connection's send (a connection's frames of the
-// batch leave together).
-class IoCourier final : public Courier {
- public:
-  explicit IoCourier(asio::io_context& io) : io_(io) {}
-  void hand_over(std::vector<Delivery>&& batch) override;
-
- private:
-  asio::io_context& io_;
-};
-
 struct Server::Impl {
   Impl(ServerOptions o, LotBoard& b, CommandPort& c, const Accounts& a, StatusSource s,
        SettlementPort* p)
@@ -89,7 +78,7 @@ struct Server::Impl {
         settlement(p),
         io(static_cast<int>(std::max(1u, options.io_threads))),
         acceptor(io),
-        courier(io) {}
+        courier(io, options.limits.fanout_interval) {}
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);

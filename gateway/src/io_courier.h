@@ -1,0 +1,43 @@
+// IoCourier: with one IO thread, the lot board's deliveries reach every subscriber in one hand-off
+// per turn instead of one post per subscriber (LotBoard's Courier).
+//
+// The IO thread runs whatever was handed over since its last turn: it queues each frame on its
+// connection, then starts each connection's send, so a connection's frames of the turn leave in
+// one send. With an interval, a busy lot's events wait that long for their turn (batch rather
+// than react): its watchers get them a few at a time, in fewer sends and TCP segments, and the
+// thread keeps time for its other work; an event after a quiet spell does not wait. Answers to
+// a bidder's own requests never wait for it.
+// Threading: hand_over() from the board's thread (under its lock); the rest on the IO thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <vector>
+
+#include "auction/gateway/lot_board.h"
+
+namespace auction::gateway {
+
+class IoCourier final : public Courier {
+ public:
+  // `interval` 0: a turn as soon as the IO thread is free.
+  IoCourier(boost::asio::io_context& io, std::chrono::milliseconds interval);
+  void hand_over(std::vector<Delivery>&& batch) override;
+
+ private:
+  void schedule();  // IO thread
+  void run_due();   // IO thread
+
+  boost::asio::io_context& io_;
+  std::chrono::milliseconds interval_;
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point last_turn_;  // when the last turn ended (IO thread)
+  std::mutex mutex_;
+  std::vector<Delivery> pending_;  // handed over, in order, for the next turn
+  bool scheduled_ = false;         // a turn is coming
+};
+
+}  // namespace auction::gateway
