@@ -2,48 +2,9 @@
 
 #include <algorithm>
 
-#include "auction/gateway/json_writer.h"
+#include "auction/gateway/protocol.h"
 
 namespace auction::gateway {
-namespace {
-
-std::int64_t i64(std::uint64_t value) {
-  return static_cast<std::int64_t>(value);
-}
-
-void header(JsonWriter& w, std::string_view type, TimeMs now_ms,
-            const std::optional<std::string>& request_id) {
-  w.begin_object().field("type", type).field("ts", now_ms);
-  if (request_id) w.field("id", *request_id);
-}
-
-std::optional<std::int64_t> amount_or_null(AmountMinor amount) {
-  return amount == 0 ? std::nullopt : std::optional<std::int64_t>(amount);
-}
-
-}  // namespace
-
-std::optional<AmountMinor> LotView::min_next_minor() const {
-  if (bidding_over()) return std::nullopt;
-  const AmountMinor next =
-      price_minor == 0 ? config.start_price_minor : next_price(config, price_minor);
-  return next > kMaxAmountMinor ? std::nullopt : std::optional<AmountMinor>(next);
-}
-
-std::string increments_json(const LotConfig& config) {
-  std::string json = "[";
-  for (const IncrementBand& band : config.increments) {
-    if (json.size() > 1) json += ',';
-    json +=
-        '[' + std::to_string(band.from_minor) + ',' + std::to_string(band.increment_minor) + ']';
-  }
-  return json + ']';
-}
-
-std::string mask_user(std::string_view user) {
-  if (user.size() <= 2) return std::string(user.size(), '*');
-  return std::string(1, user.front()) + "***" + std::string(1, user.back());
-}
 
 void LotBoard::fan_out(Entry& entry, const Frame& masked, const Frame& plain,
                        const UserId& plain_for) {
@@ -86,12 +47,8 @@ void LotBoard::publish(std::span<const Event> events, TimeMs now_ms) {
 }
 
 void LotBoard::publish_locked(const Event& event, TimeMs now_ms) {
-  const auto frame_of = [&](auto&& fill) {
-    auto text = std::make_shared<std::string>();
-    JsonWriter w(*text);
-    fill(w);
-    w.end_object();
-    return Frame(std::move(text));
+  const auto frame_of = [](std::string text) {
+    return Frame(std::make_shared<const std::string>(std::move(text)));
   };
   if (const auto* configured = std::get_if<LotConfigured>(&event.body)) {
     Entry& entry = lots_[std::string(configured->config.id.view())];
@@ -126,26 +83,11 @@ void LotBoard::publish_locked(const Event& event, TimeMs now_ms) {
     view.seq = event.seq;
     entry.recent_bids.push(RecentBid{event.seq, event.ts_ms, bid->bidder, bid->amount_minor,
                                      bid->auto_bid, bid->priority_match});
-    const auto fill = [&](bool plain) {
-      return [&, plain](JsonWriter& w) {
-        header(w, "bid", now_ms, std::nullopt);
-        w.field("lot", bid->lot.view())
-            .field("amount", bid->amount_minor)
-            .field("bidder",
-                   plain ? std::string(bid->bidder.view()) : mask_user(bid->bidder.view()))
-            .field("at_ms", event.ts_ms)  // the bid's sequencing time (SPEC §7)
-            .field("deadline_ms", bid->deadline_ms)
-            .field("min_next", view.min_next_minor())
-            .field("bids", std::int64_t{bid->bid_count})
-            .field("reserve_met", view.reserve_met())
-            .field("seq", i64(event.seq));
-        if (bid->auto_bid) w.field("auto", true);
-        if (bid->priority_match) w.field("match", true);
-      };
-    };
     // Frames are built only when someone follows the lot.
     if (!entry.subscribers.empty()) {
-      fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), bid->bidder);
+      fan_out(entry, frame_of(encode_bid_event(*bid, view, event.seq, event.ts_ms, false, now_ms)),
+              frame_of(encode_bid_event(*bid, view, event.seq, event.ts_ms, true, now_ms)),
+              bid->bidder);
     }
   } else if (const auto* phase = std::get_if<PhaseChanged>(&event.body)) {
     // The countdown freezes at the pause (SPEC §3): what was left of the running deadline.
@@ -155,40 +97,18 @@ void LotBoard::publish_locked(const Event& event, TimeMs now_ms) {
     view.phase = phase->phase;
     view.deadline_ms = phase->deadline_ms;
     view.seq = event.seq;
-    if (!entry.subscribers.empty())
-      fan_out(entry, frame_of([&](JsonWriter& w) {
-                header(w, "phase", now_ms, std::nullopt);
-                w.field("lot", phase->lot.view())
-                    .field("phase", phase_name(phase->phase))
-                    .field("deadline_ms", phase->deadline_ms)
-                    .field("min_next", view.min_next_minor())
-                    .field("seq", i64(event.seq));
-              }),
-              nullptr, UserId{});
+    if (!entry.subscribers.empty()) {
+      fan_out(entry, frame_of(encode_phase_event(*phase, view, event.seq, now_ms)), nullptr,
+              UserId{});
+    }
   } else if (const auto* closed = std::get_if<LotClosed>(&event.body)) {
     view.outcome = closed->outcome;
     view.winner = closed->winner;
     view.closed_at_ms = closed->closed_at_ms;
     view.seq = event.seq;
-    const auto fill = [&](bool plain) {
-      return [&, plain](JsonWriter& w) {
-        header(w, "closed", now_ms, std::nullopt);
-        w.field("lot", closed->lot.view()).field("outcome", outcome_name(closed->outcome));
-        if (closed->winner.empty()) {
-          w.field_null("winner");
-        } else {
-          w.field("winner",
-                  plain ? std::string(closed->winner.view()) : mask_user(closed->winner.view()));
-        }
-        w.field("price", amount_or_null(closed->price_minor))
-            .field("currency", closed->currency.view())
-            .field("minor_unit", std::int64_t{closed->currency.minor_unit_digits()})
-            .field("closed_at_ms", closed->closed_at_ms)
-            .field("seq", i64(event.seq));
-      };
-    };
     if (!entry.subscribers.empty()) {
-      fan_out(entry, frame_of(fill(false)), frame_of(fill(true)), closed->winner);
+      fan_out(entry, frame_of(encode_closed_event(*closed, event.seq, false, now_ms)),
+              frame_of(encode_closed_event(*closed, event.seq, true, now_ms)), closed->winner);
     }
   }
 }
@@ -196,58 +116,8 @@ void LotBoard::publish_locked(const Event& event, TimeMs now_ms) {
 std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
                                       const std::optional<std::string>& request_id, TimeMs now_ms,
                                       bool resync) const {
-  const LotView& v = entry.view;
-  std::string out;
-  JsonWriter w(out);
-  header(w, "snapshot", now_ms, request_id);
-  // In place of the events this subscriber skipped; first, so that it leads the message.
-  if (resync) w.field("resync", true);
-  w.field("lot", v.config.id.view())
-      .field("title", v.config.title.view())
-      .field("currency", v.config.currency.view())
-      .field("minor_unit", std::int64_t{v.config.currency.minor_unit_digits()})
-      .field("phase", phase_name(v.phase))
-      .field("start_price", v.config.start_price_minor)
-      .field("increment", v.config.increment_minor)
-      .field("price", amount_or_null(v.price_minor));
-  if (v.leader.empty()) {
-    w.field_null("leader");
-  } else {
-    w.field("leader",
-            v.leader == viewer ? std::string(v.leader.view()) : mask_user(v.leader.view()));
-  }
-  w.field("min_next", v.min_next_minor())
-      .field("deadline_ms", v.deadline_ms)
-      .field("reserve_met", v.reserve_met())
-      .field("deposit", v.config.deposit_minor)
-      .field("bids", std::int64_t{v.bid_count})
-      .field("starts_at_ms", v.config.starts_at_ms)
-      .field("seq", i64(v.seq));
-  if (v.outcome) {
-    w.field("outcome", outcome_name(*v.outcome));
-  }
-  // The lot's last bids, newest last (after a restart too: the board is seeded from the journal).
-  const std::vector<RecentBid> recent = entry.recent_bids.newest_first();
-  w.begin_array("recent");
-  for (auto bid = recent.rbegin(); bid != recent.rend(); ++bid) {
-    w.begin_object()
-        .field("amount", bid->amount_minor)
-        .field("bidder", bid->bidder == viewer ? std::string(bid->bidder.view())
-                                               : mask_user(bid->bidder.view()))
-        .field("at_ms", bid->ts_ms)
-        .field("auto", bid->auto_bid)
-        .field("match", bid->priority_match)
-        .end_object();
-  }
-  w.end_array();
-  if (!v.config.increments.empty()) w.field_raw("increments", increments_json(v.config));
-  w.field("max_bids", allows_max_bids(v.config));
-  w.field("your_max", v.your_max_minor(viewer));
-  // The viewer's own right only: who else holds one is the auctioneer's business.
-  const std::uint32_t rank = viewer.empty() ? 0 : priority_rank(v.config, viewer);
-  w.field("priority", rank == 0 ? std::nullopt : std::optional<std::int64_t>(rank));
-  w.end_object();
-  return out;
+  return encode_snapshot(entry.view, entry.recent_bids.newest_first(), viewer, request_id, now_ms,
+                         resync);
 }
 
 void LotBoard::load(const LotView& view) {
@@ -334,28 +204,10 @@ void LotBoard::unsubscribe_all(const Subscriber* who) {
 std::string LotBoard::lots_message(const std::optional<std::string>& request_id,
                                    TimeMs now_ms) const {
   std::lock_guard lock(mutex_);
-  std::string out;
-  JsonWriter w(out);
-  header(w, "lots", now_ms, request_id);
-  w.begin_array("lots");
-  for (const auto& [id, entry] : lots_) {
-    const LotView& v = entry.view;
-    w.begin_object()
-        .field("lot", v.config.id.view())
-        .field("title", v.config.title.view())
-        .field("phase", phase_name(v.phase))
-        .field("price", amount_or_null(v.price_minor))
-        .field("deadline_ms", v.deadline_ms)
-        .field("currency", v.config.currency.view())
-        .field("minor_unit", std::int64_t{v.config.currency.minor_unit_digits()})
-        .field("start_price", v.config.start_price_minor)
-        .field("bids", std::int64_t{v.bid_count})
-        .field("min_next", v.min_next_minor())
-        .field("starts_at_ms", v.config.starts_at_ms)
-        .end_object();
-  }
-  w.end_array().end_object();
-  return out;
+  LotsMessage message(request_id, now_ms);
+  for (const auto& [id, entry] : lots_)
+    message.add(entry.view);
+  return message.finish();
 }
 
 std::optional<LotView> LotBoard::find(const LotId& lot) const {

@@ -24,7 +24,10 @@
 #include <string_view>
 #include <vector>
 
+#include "auction/engine/event.h"
 #include "auction/engine/types.h"
+#include "auction/gateway/json_writer.h"
+#include "auction/gateway/lot_view.h"
 #include "auction/settlement/model.h"
 
 namespace auction::gateway {
@@ -131,5 +134,32 @@ std::string encode_registered(const RequestId& id, const LotId& lot, AmountMinor
 std::string encode_orders(const RequestId& id, const std::vector<settlement::Order>& orders,
                           TimeMs ts_ms);
 std::string encode_order(const RequestId& id, const settlement::Order* order, TimeMs ts_ms);
+
+// ---- A lot's messages (SPEC §7). A bidder's name is shown whole when `plain` (the message for
+// that bidder), else masked; the snapshot shows the viewer's own name whole.
+// `bid` {lot, amount, bidder, at_ms, deadline_ms, min_next, bids, reserve_met, seq, auto?,
+// match?}: `after` is the lot once the bid is applied.
+std::string encode_bid_event(const BidAccepted& bid, const LotView& after, Seq seq, TimeMs at_ms,
+                             bool plain, TimeMs ts_ms);
+// `phase` {lot, phase, deadline_ms, min_next, seq}.
+std::string encode_phase_event(const PhaseChanged& phase, const LotView& after, Seq seq,
+                               TimeMs ts_ms);
+// `closed` {lot, outcome, winner, price, currency, minor_unit, closed_at_ms, seq}.
+std::string encode_closed_event(const LotClosed& closed, Seq seq, bool plain, TimeMs ts_ms);
+// `snapshot` of a lot as `viewer` sees it (`resync`: in place of skipped events).
+std::string encode_snapshot(const LotView& view, const std::vector<RecentBid>& recent_newest_first,
+                            const UserId& viewer, const RequestId& id, TimeMs ts_ms,
+                            bool resync = false);
+// `lots` {lots: [...]}, one lot at a time (the board adds them under its lock, copying none).
+class LotsMessage {
+ public:
+  LotsMessage(const RequestId& id, TimeMs ts_ms);
+  void add(const LotView& view);
+  std::string finish();
+
+ private:
+  std::string out_;
+  JsonWriter writer_;
+};
 
 }  // namespace auction::gateway
