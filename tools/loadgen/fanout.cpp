@@ -1,0 +1,79 @@
+// Load::run_fanout: a hot lot's watchers.
+#include <algorithm>
+#include <cstdio>
+
+#include "load.h"
+
+namespace auction::loadgen {
+// Fan-out: --connections subscribers follow one lot while two bidders alternate at --rate bids/s;
+// each delivered bid event's latency is measured from when its bid was sent.
+int Load::run_fanout() {
+  const auto colon = options_.target.rfind(':');
+  const tcp::endpoint endpoint(
+      asio::ip::make_address(options_.target.substr(0, colon)),
+      static_cast<unsigned short>(std::stoi(options_.target.substr(colon + 1))));
+  const std::string& lot = options_.fanout_lot;
+  for (unsigned i = 0; i < 2; ++i) {
+    connections_.push_back(
+        std::make_unique<Connection>(*this, io_, i, accounts_[i].first, accounts_[i].second));
+  }
+  for (unsigned i = 0; i < options_.connections; ++i) {
+    connections_.push_back(std::make_unique<Connection>(*this, io_, i + 2, "", "", lot));
+  }
+  for (auto& c : connections_)
+    c->start(endpoint);
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (ready_ < connections_.size() && Clock::now() < deadline) {
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  if (ready_ < connections_.size()) {
+    std::fprintf(stderr, "auction-loadgen: only %u of %zu connections ready\n", ready_,
+                 connections_.size());
+    return 1;
+  }
+  const double rate = options_.rate > 0 ? options_.rate : 50;
+  started_ = Clock::now();
+  std::int64_t amount = 1'000'000;  // far above the lot's price: every bid is a valid raise
+  std::uint64_t bids = 0;
+  while (Clock::now() - started_ < std::chrono::duration<double>(options_.duration_s)) {
+    const auto due = static_cast<std::uint64_t>(
+        std::chrono::duration<double>(Clock::now() - started_).count() * rate);
+    while (bids < due) {
+      Connection& bidder = *connections_[bids % 2];
+      bid_sent_at_[amount] = Clock::now();
+      bidder.queue_fixed_bid(lot, amount);
+      bidder.flush();
+      amount += 50;
+      ++bids;
+      ++stats_.sent;
+    }
+    io_.run_for(std::chrono::milliseconds(1));
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  const auto drain = Clock::now() + std::chrono::seconds(10);
+  while ((stats_.answered < stats_.sent || deliveries_ < stats_.accepted * options_.connections) &&
+         Clock::now() < drain) {
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  auto& l = stats_.latency_us;
+  std::sort(l.begin(), l.end());
+  const auto pct = [&](double p) {
+    return l.empty() ? 0.0
+                     : l[std::min(l.size() - 1,
+                                  static_cast<std::size_t>(p * static_cast<double>(l.size())))] /
+                           1000.0;
+  };
+  const std::uint64_t expected = stats_.accepted * options_.connections;
+  std::printf("fan-out: %u subscribers on %s, %llu bids (%llu accepted) at %.0f/s over %.1f s\n",
+              options_.connections, lot.c_str(), static_cast<unsigned long long>(stats_.sent),
+              static_cast<unsigned long long>(stats_.accepted), rate, seconds);
+  std::printf(
+      "deliveries %llu of %llu expected (%.0f/s); %llu resync snapshots in place of the rest\n",
+      static_cast<unsigned long long>(deliveries_), static_cast<unsigned long long>(expected),
+      static_cast<double>(deliveries_) / seconds, static_cast<unsigned long long>(resyncs_));
+  std::printf("delivery latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(0.5),
+              pct(0.9), pct(0.99), pct(0.999), l.empty() ? 0.0 : l.back() / 1000.0);
+  return deliveries_ == expected ? 0 : 2;
+}
+
+}  // namespace auction::loadgen

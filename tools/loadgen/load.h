@@ -1,0 +1,167 @@
+// auction-loadgen's parts: a Connection (one WebSocket, hand-framed), and the Load that drives
+// them closed loop, open loop or as a hot lot's watchers (fan-out), and reports.
+// Threading: one thread (the io_context's); nothing here is shared.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace auction::loadgen {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string target = "127.0.0.1:8080";
+  std::string tokens_file;
+  unsigned connections = 1'000;
+  unsigned lots = 1'000;
+  double duration_s = 10;
+  double rate = 0;  // 0 = closed loop
+  unsigned in_flight = 1;
+  bool idle = false;  // log in, then hold the connections without bidding (memory per connection)
+  bool ping = false;  // send pings instead of bids: the gateway's round trip without the journal
+  std::string fanout_lot;  // fan-out mode: --connections subscribers on this lot, two bidders
+  bool json = false;
+};
+
+// Reading the server's JSON without a parser: the string or number after "key": (empty / -1
+// when absent). The server writes compact JSON, so this is exact for its messages.
+std::string_view text_field(std::string_view json, std::string_view key);
+std::int64_t number_field(std::string_view json, std::string_view key);
+// A client text frame (masking key 0: loopback only) appended to `out`.
+void append_frame(std::string& out, std::string_view payload);
+
+struct Stats {
+  std::uint64_t sent = 0, answered = 0, accepted = 0, duplicates = 0, unexpected = 0;
+  std::map<std::string, std::uint64_t> rejected;
+  std::vector<std::uint32_t> latency_us;
+};
+
+class Load;
+
+class Connection {
+ public:
+  Connection(Load& load, asio::io_context& io, unsigned index, std::string user, std::string token,
+             std::string subscribe_lot = {})
+      : load_(load),
+        socket_(io),
+        index_(index),
+        user_(std::move(user)),
+        token_(std::move(token)),
+        subscribe_lot_(std::move(subscribe_lot)) {}
+  // Fan-out mode: a bid of a known amount on the followed lot.
+  void queue_fixed_bid(const std::string& lot, std::int64_t amount) {
+    char text[160];
+    const int n =
+        std::snprintf(text, sizeof(text), "{\"type\":\"bid\",\"lot\":\"%s\",\"amount\":%lld}",
+                      lot.c_str(), static_cast<long long>(amount));
+    append_frame(pending_, std::string_view(text, static_cast<std::size_t>(n)));
+  }
+  void start(const tcp::endpoint& endpoint);
+  bool ready() const { return ready_; }
+  std::size_t outstanding() const { return outstanding_.size(); }
+  void queue_bid(Clock::time_point intended);
+  void flush();
+
+ private:
+  void do_read();
+  void on_frame(std::string_view payload);
+  void on_answer(std::string_view payload);
+
+  Load& load_;
+  tcp::socket socket_;
+  unsigned index_;
+  std::string user_, token_;
+  std::string subscribe_lot_;  // non-empty: a subscriber (no login)
+  std::vector<char> in_ = std::vector<char>(64 * 1024);
+  std::size_t in_size_ = 0;
+  bool upgraded_ = false, ready_ = false, writing_ = false;
+  std::string pending_, sending_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, Clock::time_point> outstanding_;
+};
+
+class Load {
+ public:
+  Load(Options options, std::vector<std::pair<std::string, std::string>> accounts)
+      : options_(std::move(options)),
+        accounts_(std::move(accounts)),
+        next_amount_(options_.lots, 1'000),
+        rng_(12345) {}
+
+  int run();
+  std::pair<unsigned, std::int64_t> pick_bid() {
+    const unsigned lot = std::uniform_int_distribution<unsigned>(0, options_.lots - 1)(rng_);
+    return {lot, next_amount_[lot]};
+  }
+  void learned(unsigned lot, std::int64_t next) {
+    next_amount_[lot] = std::max(next_amount_[lot], next);
+  }
+  void answered(Clock::time_point intended, std::string_view type, std::string_view code);
+  void duplicate() { ++stats_.duplicates; }
+  void unexpected() { ++stats_.unexpected; }
+  void sent() { ++stats_.sent; }
+  void on_ready() { ++ready_; }
+  void on_ready_bid(Connection& c) {
+    if (options_.rate == 0) {
+      for (unsigned i = 0; i < options_.in_flight; ++i)
+        c.queue_bid(Clock::now());
+      c.flush();
+    }
+  }
+  void next_closed_loop(Connection& c) {
+    if (options_.rate == 0 && !stopping_) {
+      c.queue_bid(Clock::now());
+      c.flush();
+    }
+  }
+  bool measuring() const { return measuring_; }
+  void delivered(std::int64_t amount) {
+    const auto sent = bid_sent_at_.find(amount);
+    if (sent == bid_sent_at_.end()) return;
+    ++deliveries_;
+    stats_.latency_us.push_back(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent->second)
+            .count()));
+  }
+  // A subscriber that fell behind got a fresh snapshot in place of events (SPEC §7): counted,
+  // so that a run says how many events were replaced rather than delivered.
+  void resynced() { ++resyncs_; }
+  void fanout_answer(bool accepted) {
+    accepted ? ++stats_.accepted : ++stats_.rejected["any"];
+    ++stats_.answered;
+  }
+  int run_fanout();
+  const Options& options() const { return options_; }
+
+ private:
+  void tick();
+  void report(double seconds);
+
+  Options options_;
+  std::vector<std::pair<std::string, std::string>> accounts_;
+  std::vector<std::int64_t> next_amount_;
+  std::mt19937 rng_;
+  asio::io_context io_;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  unsigned ready_ = 0;
+  bool measuring_ = false, stopping_ = false;
+  Stats stats_;
+  Clock::time_point started_;
+  std::uint64_t scheduled_ = 0;
+  asio::steady_timer timer_{io_};
+  std::map<std::int64_t, Clock::time_point> bid_sent_at_;  // fan-out: amount → when sent
+  std::uint64_t deliveries_ = 0;
+  std::uint64_t resyncs_ = 0;
+};
+
+}  // namespace auction::loadgen
