@@ -29,13 +29,15 @@ void IoCourier::hand_over(std::vector<Delivery>&& batch) {
   boost::asio::post(io_, [this] { schedule(); });
 }
 
-// After a quiet spell (no turn for a few intervals) at once; else an interval from now, which
-// under load is an interval after the last turn's sends: events gather meanwhile, so turns grow
-// instead of multiplying, and the thread keeps time for its reads and answers. (Measured against
-// scheduling from the last turn's end, which coalesced half as much: bench/RESULTS.md.)
+// At once after a quiet spell (no turn for a few intervals) or a short turn (a small audience).
+// After a turn that took the interval or more (thousands of sends), the next waits the interval
+// from now: the thread gets that time for its reads and answers while the next events gather,
+// so turns grow instead of multiplying. (Counting from the last turn's end instead of from now
+// coalesced half as much: bench/RESULTS.md.)
 void IoCourier::schedule() {
   const auto now = std::chrono::steady_clock::now();
-  if (now >= last_turn_ + kQuietIntervals * interval_) return run_due();
+  const bool quiet = now >= last_turn_end_ + kQuietIntervals * interval_;
+  if (quiet || last_turn_ < interval_) return run_due();
   timer_.expires_at(now + interval_);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) run_due();
@@ -43,6 +45,7 @@ void IoCourier::schedule() {
 }
 
 void IoCourier::run_due() {
+  const auto started = std::chrono::steady_clock::now();
   std::vector<Delivery> due;
   {
     std::lock_guard lock(mutex_);
@@ -53,7 +56,8 @@ void IoCourier::run_due() {
     delivery.who->take(delivery.frame);
   for (const Delivery& delivery : due)
     delivery.who->flush();
-  last_turn_ = std::chrono::steady_clock::now();
+  last_turn_end_ = std::chrono::steady_clock::now();
+  last_turn_ = last_turn_end_ - started;
 }
 
 }  // namespace auction::gateway

@@ -51,9 +51,10 @@ struct ServerLimits {
   // SPEC §7: a subscriber with this many frames still unsent skips a lot's events and gets a
   // fresh snapshot ("resync": true) once it has caught up, instead of an ever longer backlog.
   std::size_t resync_after_frames = 256;
-  // With one IO thread, events wait this long for their turn to leave while events are coming
-  // (several then leave in one send; 0: as soon as the IO thread is free); after a quiet spell
-  // they leave at once. Answers never wait for it. 20 ms: bench/RESULTS.md, fan-out.
+  // With one IO thread: after a turn of event deliveries that took this long or more (a hot
+  // lot's thousands of watchers), the next turn waits this long, so that several events leave
+  // in one send (0: never waits). Short turns and quiet spells never wait; answers never wait.
+  // 20 ms: bench/RESULTS.md, fan-out.
   std::chrono::milliseconds fanout_interval{20};
   // A subscriber that stays behind this long without catching up does not read: closed (1008).
   std::chrono::milliseconds not_reading_timeout{10'000};
