@@ -8,6 +8,8 @@ namespace auction::gateway {
 namespace {
 
 constexpr int kQuietIntervals = 4;
+// A turn this big costs the IO thread ~10 ms here (a send each): the next one waits.
+constexpr std::size_t kBigTurnDeliveries = 1'000;
 
 }  // namespace
 
@@ -29,15 +31,15 @@ void IoCourier::hand_over(std::vector<Delivery>&& batch) {
   boost::asio::post(io_, [this] { schedule(); });
 }
 
-// At once after a quiet spell (no turn for a few intervals) or a short turn (a small audience).
-// After a turn that took the interval or more (thousands of sends), the next waits the interval
-// from now: the thread gets that time for its reads and answers while the next events gather,
-// so turns grow instead of multiplying. (Counting from the last turn's end instead of from now
-// coalesced half as much: bench/RESULTS.md.)
+// At once after a quiet spell (no turn for a few intervals) or a small turn (a small audience).
+// After a turn of many deliveries (a hot lot's thousands of watchers), the next waits the
+// interval from now: the thread gets that time for its reads and answers while the next events
+// gather, so turns grow instead of multiplying. The turn's size decides, not its duration: a
+// duration flips around any threshold as sockets fill and drain (measured: bench/RESULTS.md).
 void IoCourier::schedule() {
   const auto now = std::chrono::steady_clock::now();
   const bool quiet = now >= last_turn_end_ + kQuietIntervals * interval_;
-  if (quiet || last_turn_ < interval_) return run_due();
+  if (quiet || last_turn_deliveries_ < kBigTurnDeliveries) return run_due();
   timer_.expires_at(now + interval_);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) run_due();
@@ -45,7 +47,6 @@ void IoCourier::schedule() {
 }
 
 void IoCourier::run_due() {
-  const auto started = std::chrono::steady_clock::now();
   std::vector<Delivery> due;
   {
     std::lock_guard lock(mutex_);
@@ -57,7 +58,7 @@ void IoCourier::run_due() {
   for (const Delivery& delivery : due)
     delivery.who->flush();
   last_turn_end_ = std::chrono::steady_clock::now();
-  last_turn_ = last_turn_end_ - started;
+  last_turn_deliveries_ = due.size();
 }
 
 }  // namespace auction::gateway

@@ -3,10 +3,10 @@
 //
 // The IO thread runs whatever was handed over since its last turn: it queues each frame on its
 // connection, then starts each connection's send, so a connection's frames of the turn leave in
-// one send. When a turn took the interval or more (a hot lot's thousands of watchers), the next
-// waits the interval (batch rather than react): the watchers get events a few at a time, in
-// fewer sends and TCP segments, and the thread keeps time for its other work. After a short
-// turn or a quiet spell nothing waits. Answers to a bidder's own requests never wait for it.
+// one send. After a turn of many deliveries (a hot lot's thousands of watchers) the next waits
+// the interval (batch rather than react): the watchers get events a few at a time, in fewer
+// sends and TCP segments, and the thread keeps time for its other work. After a small turn or
+// a quiet spell nothing waits. Answers to a bidder's own requests never wait for it.
 // Threading: hand_over() from the board's thread (under its lock); the rest on the IO thread.
 #pragma once
 
@@ -34,9 +34,9 @@ class IoCourier final : public Courier {
   boost::asio::io_context& io_;
   std::chrono::milliseconds interval_;
   boost::asio::steady_timer timer_;
-  // The last turn: when it ended and how long it took (IO thread).
+  // The last turn: when it ended and how many frames it delivered (IO thread).
   std::chrono::steady_clock::time_point last_turn_end_;
-  std::chrono::steady_clock::duration last_turn_{};
+  std::size_t last_turn_deliveries_ = 0;
   std::mutex mutex_;
   std::vector<Delivery> pending_;  // handed over, in order, for the next turn
   bool scheduled_ = false;         // a turn is coming

@@ -51,9 +51,9 @@ struct ServerLimits {
   // SPEC §7: a subscriber with this many frames still unsent skips a lot's events and gets a
   // fresh snapshot ("resync": true) once it has caught up, instead of an ever longer backlog.
   std::size_t resync_after_frames = 256;
-  // With one IO thread: after a turn of event deliveries that took this long or more (a hot
-  // lot's thousands of watchers), the next turn waits this long, so that several events leave
-  // in one send (0: never waits). Short turns and quiet spells never wait; answers never wait.
+  // With one IO thread: after a turn of many event deliveries (a hot lot's thousands of
+  // watchers), the next turn waits this long, so that several events leave in one send (0:
+  // never waits). Small turns and quiet spells never wait; answers never wait.
   // 20 ms: bench/RESULTS.md, fan-out.
   std::chrono::milliseconds fanout_interval{20};
   // A subscriber that stays behind this long without catching up does not read: closed (1008).
