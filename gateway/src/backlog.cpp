@@ -14,7 +14,8 @@ Backlog::Verdict Backlog::on_event(const LotId& lot) {
   if (behind_.empty()) behind_since_ = now;
   if (!behind) behind_.push_back(lot);
   any_behind_.store(true, std::memory_order_relaxed);
-  return now - behind_since_ > not_reading_timeout_ ? Verdict::not_reading : Verdict::skip;
+  if (now - behind_since_ > not_reading_timeout_) return Verdict::not_reading;
+  return behind ? Verdict::skip : Verdict::fell_behind;
 }
 
 void Backlog::resynced(const LotId& lot) {

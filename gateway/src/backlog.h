@@ -29,6 +29,8 @@ class Backlog {
   enum class Verdict {
     deliver,      // send the event
     skip,         // behind on this lot: its resync snapshot will replace the event
+    fell_behind,  // skip, and the lot has just fallen behind: check for a resync now (the
+                  // session may have emptied its queue, and looked, just before)
     not_reading,  // behind for longer than the timeout: close the connection
   };
   // For each event of `lot`, before it is queued. The common case (nothing behind, a short

@@ -39,6 +39,11 @@ bool BidderDispatcher::wants_event(const LotId& lot) {
       return true;
     case Backlog::Verdict::skip:
       return false;
+    case Backlog::Verdict::fell_behind:
+      // The session may have found its queue empty, and nothing behind, a moment ago: with no
+      // frame left to send, nothing else would make it look again.
+      post([this] { resync_due(); });
+      return false;
     case Backlog::Verdict::not_reading:
       if (!not_reading_.exchange(true)) {
         post([this] {
@@ -54,6 +59,10 @@ bool BidderDispatcher::wants_event(const LotId& lot) {
 void BidderDispatcher::queue_changed(std::size_t frames) {
   backlog_.queued(frames);
   if (frames != 0) return;
+  resync_due();
+}
+
+void BidderDispatcher::resync_due() {
   for (const LotId& lot : backlog_.due_resyncs()) {
     // Queued here and now, on this executor: no event published after it can come first.
     if (auto snapshot = server_.board.resync(lot, shared_from_this(), wall_ms())) {

@@ -77,6 +77,8 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   // The transport's queue of unsent frames after each change (session executor): a subscriber
   // that fell behind asks for its resync snapshots once the queue is empty (SPEC §7).
   void queue_changed(std::size_t frames);
+  // Queues the resync snapshots due now (none while frames are unsent). Session executor.
+  void resync_due();
 
   // The transport's hooks, on the session's executor: queue a frame (a connection whose queue
   // outgrows its limit is closed), send what is queued.

@@ -90,6 +90,15 @@ TEST_CASE("a client that does not read is disconnected — others keep their lat
   std::vector<std::chrono::microseconds> busy;
   for (int i = 0; i < 20; ++i)
     busy.push_back(ping_time(*good));
+  // The server gives up on it while it reads nothing (the check below reads what the kernel's
+  // buffers hold: started too early, its reading would let a slow server keep up).
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  std::string metrics_now;
+  while (metrics_now.find("auction_closed_slow_reader_total 1") == std::string::npos &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(50ms);
+    metrics_now = http_get(server.port, "/metrics").second;
+  }
   CHECK(reader_that_never_reads.closed_within(5s));
   std::sort(quiet.begin(), quiet.end());
   std::sort(busy.begin(), busy.end());
