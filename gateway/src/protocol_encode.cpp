@@ -2,24 +2,14 @@
 #include "auction/gateway/json_writer.h"
 #include "auction/gateway/protocol.h"
 #include "auction/gateway/settlement_json.h"
+#include "message_header.h"
 
 namespace auction::gateway {
-namespace {
-
-// Opens the object with the fields every server message carries.
-JsonWriter& header(JsonWriter& w, std::string_view type, const RequestId& id, TimeMs ts_ms) {
-  w.begin_object().field("type", type).field("ts", std::int64_t{ts_ms});
-  if (id) w.field("id", *id);
-  return w;
-}
-
-}  // namespace
-
 std::string encode_error(std::string_view code, std::string_view message, const RequestId& id,
                          TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "error", id, ts_ms).field("code", code).field("message", message).end_object();
+  message_header(w, "error", id, ts_ms).field("code", code).field("message", message).end_object();
   return out;
 }
 
@@ -27,7 +17,7 @@ std::string encode_simple(std::string_view type, const RequestId& id, TimeMs ts_
                           std::string_view key, std::string_view value) {
   std::string out;
   JsonWriter w(out);
-  header(w, type, id, ts_ms);
+  message_header(w, type, id, ts_ms);
   if (!key.empty()) w.field(key, value);
   w.end_object();
   return out;
@@ -37,7 +27,7 @@ std::string encode_rejected(const Request& request, std::string_view code,
                             std::optional<AmountMinor> min_next_minor, TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "rejected", request.id, ts_ms).field("lot", request.lot.view());
+  message_header(w, "rejected", request.id, ts_ms).field("lot", request.lot.view());
   const std::string_view name = request.type == RequestType::max_bid ? "max" : "amount";
   if (request.amount_valid) {
     w.field(name, request.amount_minor);
@@ -51,7 +41,7 @@ std::string encode_rejected(const Request& request, std::string_view code,
 std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "accepted", id, ts_ms)
+  message_header(w, "accepted", id, ts_ms)
       .field("lot", bid.lot.view())
       .field(bid.max_bid ? "max" : "amount", bid.amount_minor)
       .field("leading", bid.leading)
@@ -68,7 +58,7 @@ std::string encode_registered(const RequestId& id, const LotId& lot, AmountMinor
                               TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "registered", id, ts_ms)
+  message_header(w, "registered", id, ts_ms)
       .field("lot", lot.view())
       .field("deposit", deposit_minor)
       .end_object();
@@ -79,7 +69,7 @@ std::string encode_orders(const RequestId& id, const std::vector<settlement::Ord
                           TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "orders", id, ts_ms).begin_array("orders");
+  message_header(w, "orders", id, ts_ms).begin_array("orders");
   for (const settlement::Order& order : orders) {
     w.begin_object();
     write_order_fields(w, order);
@@ -92,7 +82,7 @@ std::string encode_orders(const RequestId& id, const std::vector<settlement::Ord
 std::string encode_order(const RequestId& id, const settlement::Order* order, TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "order", id, ts_ms);
+  message_header(w, "order", id, ts_ms);
   if (order != nullptr) write_order_fields(w, *order);
   w.end_object();
   return out;

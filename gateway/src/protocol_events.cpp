@@ -2,19 +2,13 @@
 // and the `lots` list. Bidder names are masked except for the viewer's own.
 #include "auction/gateway/json_writer.h"
 #include "auction/gateway/protocol.h"
+#include "message_header.h"
 
 namespace auction::gateway {
 namespace {
 
 std::int64_t i64(std::uint64_t value) {
   return static_cast<std::int64_t>(value);
-}
-
-// Event messages answer no request: no id.
-JsonWriter& header(JsonWriter& w, std::string_view type, TimeMs ts_ms, const RequestId& id) {
-  w.begin_object().field("type", type).field("ts", ts_ms);
-  if (id) w.field("id", *id);
-  return w;
 }
 
 std::optional<std::int64_t> amount_or_null(AmountMinor amount) {
@@ -25,7 +19,7 @@ std::string shown(const UserId& user, bool plain) {
   return plain ? std::string(user.view()) : mask_user(user.view());
 }
 
-const RequestId kNoId;
+const RequestId kNoId;  // events answer no request
 
 }  // namespace
 
@@ -33,7 +27,7 @@ std::string encode_bid_event(const BidAccepted& bid, const LotView& after, Seq s
                              bool plain, TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "bid", ts_ms, kNoId)
+  message_header(w, "bid", kNoId, ts_ms)
       .field("lot", bid.lot.view())
       .field("amount", bid.amount_minor)
       .field("bidder", shown(bid.bidder, plain))
@@ -53,7 +47,7 @@ std::string encode_phase_event(const PhaseChanged& phase, const LotView& after, 
                                TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "phase", ts_ms, kNoId)
+  message_header(w, "phase", kNoId, ts_ms)
       .field("lot", phase.lot.view())
       .field("phase", phase_name(phase.phase))
       .field("deadline_ms", phase.deadline_ms)
@@ -66,7 +60,7 @@ std::string encode_phase_event(const PhaseChanged& phase, const LotView& after, 
 std::string encode_closed_event(const LotClosed& closed, Seq seq, bool plain, TimeMs ts_ms) {
   std::string out;
   JsonWriter w(out);
-  header(w, "closed", ts_ms, kNoId)
+  message_header(w, "closed", kNoId, ts_ms)
       .field("lot", closed.lot.view())
       .field("outcome", outcome_name(closed.outcome));
   if (closed.winner.empty()) {
@@ -87,7 +81,7 @@ std::string encode_snapshot(const LotView& v, const std::vector<RecentBid>& rece
                             const UserId& viewer, const RequestId& id, TimeMs ts_ms, bool resync) {
   std::string out;
   JsonWriter w(out);
-  header(w, "snapshot", ts_ms, id);
+  message_header(w, "snapshot", id, ts_ms);
   // In place of the events this subscriber skipped; first, so that it leads the message.
   if (resync) w.field("resync", true);
   w.field("lot", v.config.id.view())
@@ -134,7 +128,7 @@ std::string encode_snapshot(const LotView& v, const std::vector<RecentBid>& rece
 }
 
 LotsMessage::LotsMessage(const RequestId& id, TimeMs ts_ms) : writer_(out_) {
-  header(writer_, "lots", ts_ms, id);
+  message_header(writer_, "lots", id, ts_ms);
   writer_.begin_array("lots");
 }
 
