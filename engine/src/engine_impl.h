@@ -80,9 +80,12 @@ struct Engine::Impl {
   void reject_bid(const LotId& lot_id, const UserId& bidder, AmountMinor amount_minor,
                   const LotState* lot, RejectCode code, Emitter& out);
   // The checks every bid and maximum bid share, up to the deposit (SPEC §4's table); the lot's
-  // position when they pass.
-  std::optional<std::uint32_t> biddable_lot(const LotId& lot_id, const UserId& bidder,
-                                            AmountMinor amount_minor, bool max_bid, Emitter& out);
+  // position when they pass, kNoLot when they refused it. A sentinel, not an optional: the
+  // optional came back through the stack, and loading it waited on its flag's one-byte store
+  // (a store-forwarding stall, ~10 ns on every bid under perf annotate; bench/RESULTS.md).
+  static constexpr std::uint32_t kNoLot = ~std::uint32_t{0};
+  std::uint32_t biddable_lot(const LotId& lot_id, const UserId& bidder, AmountMinor amount_minor,
+                             bool max_bid, Emitter& out);
   // The price moves to `amount_minor` with `bidder` leading (one accepted bid).
   // `max_minor`: the bidder's maximum while it leads with this bid (the event's private field).
   enum class BidSource : std::uint8_t { plain, automatic, priority_match };
