@@ -11,7 +11,12 @@ void Load::answered(Clock::time_point intended, std::string_view type, std::stri
   if (type == "accepted") {
     ++stats_.accepted;
   } else if (type != "pong") {
-    ++stats_.rejected[std::string(code)];
+    const auto found = stats_.rejected.find(code);
+    if (found != stats_.rejected.end()) {
+      ++found->second;
+    } else {
+      stats_.rejected.emplace(std::string(code), 1);
+    }
   }
   stats_.latency_us.push_back(static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - intended).count()));
