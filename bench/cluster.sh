@@ -4,6 +4,7 @@
 # shard of three (3 nats-server, 3 auctiond on loopback) through its leader, and through a
 # follower (every bid forwarded to the leader and answered from the follower's replica).
 #   bench/cluster.sh [runs=3] [seconds=8]
+#   AUCTION_LEASE_MS=500 bench/cluster.sh ...   every node's --lease-ms (default: auctiond's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -63,6 +64,7 @@ shard() {
   for i in 0 1 2; do
     build/release/server/auctiond --data-dir "$work/shard/node-$i" --listen 127.0.0.1:$((18280 + i)) \
       --admin-listen 127.0.0.1:$((18290 + i)) --nats "$urls" --shard bench --node "node-$i" "${limits[@]}" \
+      ${AUCTION_LEASE_MS:+--lease-ms "$AUCTION_LEASE_MS"} \
       >"$work/shard/node-$i.log" 2>&1 &
     pids+=($!); nodes+=($!)
   done
@@ -87,6 +89,9 @@ shard() {
   f1=$(( $(ticks "${auctionds[@]}") - l1 ))
   echo "CPU over the run: nats-server x3 $(( (n1 - n0) * 100 / hz / seconds ))%, leader $(( (l1 - l0) * 100 / hz / seconds ))%, followers x2 $(( (f1 - f0) * 100 / hz / seconds ))% (of 200%)"
   echo "== shard of three through a follower (node-$follower), 50 connections"; loadgen 127.0.0.1:$((18280 + follower))
+  # A leader that missed its renewals under the load would have been replaced: count the takes.
+  echo "leases taken during the rounds: $(cat "$work"/shard/node-*.log | grep -c "leading shard")" \
+    "(1 = the first leader kept it)"
   for pid in "${nodes[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait "${nodes[@]}" 2>/dev/null || true
 }

@@ -13,6 +13,8 @@
 #                                               takeover times, every accepted bid journaled at
 #                                               its seq, all journals and digests equal
 #                                               (tests/cluster/shard_e2e_test.cpp)
+#   tools/crash-soak.sh cluster [cycles] [lease-ms=1500]
+#                                               the same with every node's --lease-ms
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
@@ -20,6 +22,7 @@ if [[ "${1:-}" == "cluster" ]]; then
   tools/bootstrap.sh --cluster >/dev/null
   cmake --build --preset release --target cluster_tests auctiond >/dev/null
   export AUCTION_CLUSTER_CYCLES=${2:-100}
+  export AUCTION_CLUSTER_LEASE_MS=${3:-1500}
   exec build/release/tests/cluster_tests -tc='SIGKILL the leader*'
 fi
 if [[ "${1:-}" == "server" ]]; then

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -28,6 +29,13 @@
 
 namespace auction::testing {
 
+// The lease lifetime of every node: 1,500 ms, or AUCTION_CLUSTER_LEASE_MS (tools/crash-soak.sh
+// measures the takeover with shorter leases).
+inline std::string lease_ms() {
+  const char* text = std::getenv("AUCTION_CLUSTER_LEASE_MS");
+  return text != nullptr ? text : "1500";
+}
+
 class ShardNode {
  public:
   // Fixed ports for the node's life: a node that restarts itself (re-exec) listens there again.
@@ -41,7 +49,7 @@ class ShardNode {
   void start() {
     process_ = std::make_unique<Subprocess>(std::vector<std::string>{
         AUCTIOND, "--data-dir", data_dir_, "--listen", listen_, "--admin-listen", admin_listen_,
-        "--nats", nats_urls_, "--shard", "test", "--node", node_, "--lease-ms", "1500"});
+        "--nats", nats_urls_, "--shard", "test", "--node", node_, "--lease-ms", lease_ms()});
     port = 0;
     while (const auto line = process_->read_line(std::chrono::seconds(20))) {
       if (line->starts_with("auctiond: listening")) {
