@@ -14,8 +14,9 @@ bool TokenBucket::take() {
   return true;
 }
 
-BidderDispatcher::BidderDispatcher(Server::Impl& server)
+BidderDispatcher::BidderDispatcher(Server::Impl& server, Lane& lane)
     : server_(server),
+      lane_(lane),
       limits_(server.options.limits),
       backlog_(limits_.resync_after_frames, limits_.not_reading_timeout),
       bids_(limits_.bids_per_second, limits_.bid_burst),
@@ -199,12 +200,7 @@ void BidderDispatcher::handle_bid(const Request& request) {
   CommandBody bid = request.type == RequestType::max_bid
                         ? CommandBody{PlaceMaxBid{request.lot, viewer(), request.amount_minor}}
                         : CommandBody{PlaceBid{request.lot, viewer(), request.amount_minor}};
-  if (server_.options.io_threads <= 1) return server_.stage(std::move(bid), origin);
-  if (!server_.commands.submit(std::move(bid), origin)) {
-    release_slot(*slot);
-    server_.metrics.bids_unavailable.fetch_add(1);
-    reject("unavailable");
-  }
+  server_.stage(lane_, std::move(bid), origin);
 }
 
 void BidderDispatcher::handle_register(const Request& request) {

@@ -41,7 +41,8 @@ class TokenBucket {
 
 class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<BidderDispatcher> {
  public:
-  explicit BidderDispatcher(Server::Impl& server);
+  // `lane`: the server's IO thread the session runs on.
+  BidderDispatcher(Server::Impl& server, Lane& lane);
   ~BidderDispatcher() override;
 
   // Any thread.
@@ -53,12 +54,13 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   }
   void flush() override { start_sending(); }
   UserId viewer() const override;
+  unsigned lane() const override { return lane_.index; }
   bool wants_event(const LotId& lot) override;  // under the board's lock
   void resynced(const LotId& lot) override { backlog_.resynced(lot); }
   void answer(std::uint32_t slot, Seq seq, std::vector<Event> events);
   void refuse(std::uint32_t slot);
   void close_revoked();  // 1008 "token revoked"
-  // The durable answer, on the session's executor (the single IO thread: Server::answer_all).
+  // The durable answer, on the session's lane (Server::answer_all).
   void answer_now(std::uint32_t slot, Seq seq, std::span<const Event> events) {
     on_answer(slot, seq, events);
   }
@@ -116,6 +118,7 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   void on_qualified(const Pending& pending, std::span<const Event> events);
   void on_refused(std::uint32_t slot);
 
+  Lane& lane_;  // the IO thread this session runs on
   const ServerLimits& limits_;
   Backlog backlog_;
   std::atomic<bool> not_reading_{false};  // the close for not reading is on its way

@@ -1,5 +1,5 @@
-// IoCourier: with one IO thread, the lot board's deliveries reach every subscriber in one hand-off
-// per turn instead of one post per subscriber (LotBoard's Courier).
+// IoCourier: one IO thread's (a Lane's) deliveries from the lot board reach its subscribers in one
+// hand-off per turn instead of one post per subscriber (LaneCourier splits a publish by lane).
 //
 // The IO thread runs whatever was handed over since its last turn: it queues each frame on its
 // connection, then starts each connection's send, so a connection's frames of the turn leave in

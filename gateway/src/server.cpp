@@ -5,8 +5,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/strand.hpp>
 
+#include "auction/engine/assert.h"
 #include "auction/gateway/protocol.h"
 #include "bidder_dispatcher.h"
 #include "listen.h"
@@ -19,17 +19,28 @@ TimeMs wall_ms() {
       .count();
 }
 
-void Server::Impl::do_accept() {
-  const auto handler = [this](beast::error_code ec, tcp::socket socket) {
-    on_accept(ec, std::move(socket));
-  };
-  // One IO thread needs no strands: every session runs on the io_context's only thread, which
-  // lets answer_all() hand a whole batch over in one post.
-  if (options.io_threads <= 1) {
-    acceptor.async_accept(io, handler);
-  } else {
-    acceptor.async_accept(asio::make_strand(io), handler);
+std::vector<std::unique_ptr<Lane>> Server::Impl::make_lanes(const ServerOptions& options) {
+  std::vector<std::unique_ptr<Lane>> lanes;
+  for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i)
+    lanes.push_back(std::make_unique<Lane>(i, options.limits.fanout_interval));
+  return lanes;
+}
+
+Lane& Server::Impl::lane_of(const asio::any_io_executor& executor) {
+  const auto& context = asio::query(executor, asio::execution::context);
+  for (const auto& lane : lanes) {
+    if (&lane->io == &context) return *lane;
   }
+  AUCTION_ASSERT(false && "a session on no lane");
+  return *lanes.front();
+}
+
+void Server::Impl::do_accept() {
+  // Round the lanes: each new connection's socket (and so its session) on the next one.
+  Lane& lane = *lanes[next_lane++ % lanes.size()];
+  acceptor.async_accept(lane.io, [this](beast::error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
 }
 
 void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -50,24 +61,40 @@ void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   do_accept();
 }
 
-void Server::Impl::stage(CommandBody body, std::uint64_t origin) {
-  staged.emplace_back(std::move(body), origin);
-  if (flush_posted) return;
-  flush_posted = true;
-  asio::post(io, [this] { flush_staged(); });  // after the handlers already ready to run
+void Server::Impl::stage(Lane& lane, CommandBody body, std::uint64_t origin) {
+  lane.staged.emplace_back(std::move(body), origin);
+  if (lane.flush_posted) return;
+  lane.flush_posted = true;
+  asio::post(lane.io, [this, &lane] { flush_staged(lane); });  // after the handlers ready to run
 }
 
-void Server::Impl::flush_staged() {
-  flush_posted = false;
+void Server::Impl::flush_staged(Lane& lane) {
+  lane.flush_posted = false;
   thread_local std::vector<std::uint64_t> refused;
   refused.clear();
-  commands.submit_all(staged, refused);
+  commands.submit_all(lane.staged, refused);
   for (const std::uint64_t origin : refused) {
     if (auto session = find_session(session_of(origin))) {
       session->refuse(slot_of(origin));
     }
   }
-  staged.clear();
+  lane.staged.clear();
+}
+
+LaneCourier::LaneCourier(std::vector<std::unique_ptr<Lane>>& lanes)
+    : lanes_(lanes), split_(lanes.size()) {}
+
+void LaneCourier::hand_over(std::vector<Delivery>&& batch) {
+  if (lanes_.size() == 1) return lanes_.front()->courier.hand_over(std::move(batch));
+  for (Delivery& delivery : batch) {
+    const unsigned lane = delivery.who->lane();
+    split_[lane].push_back(std::move(delivery));
+  }
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    if (split_[i].empty()) continue;
+    lanes_[i]->courier.hand_over(std::move(split_[i]));
+    split_[i].clear();  // moved from: valid, emptied for the next publish
+  }
 }
 
 std::uint64_t Server::Impl::register_session(const std::shared_ptr<BidderDispatcher>& session) {
@@ -150,26 +177,30 @@ void Server::start() {
     impl.tls->use_private_key_file(impl.options.tls_private_key_file, asio::ssl::context::pem);
   }
   listen_on(impl.acceptor, impl.options.address, impl.options.port);
-  // Several IO threads run sessions on strands of their own: each delivery is posted to its own.
-  if (impl.options.io_threads <= 1) impl.board.set_courier(&impl.courier);
+  impl.board.set_courier(&impl.courier);
   impl.do_accept();
-  for (unsigned i = 0; i < std::max(1u, impl.options.io_threads); ++i) {
-    impl.threads.emplace_back([&impl] { impl.io.run(); });
+  for (auto& lane : impl.lanes) {
+    lane->thread = std::thread([&io = lane->io] {
+      const auto work = asio::make_work_guard(io);  // a lane without sessions waits for one
+      io.run();
+    });
   }
+  impl.started = true;
 }
 
 void Server::stop() {
   Impl& impl = *impl_;
-  if (impl.threads.empty()) return;
+  if (!impl.started) return;
+  impl.started = false;
   impl.stopping.store(true);
-  asio::post(impl.io, [&impl] {
+  asio::post(impl.lanes.front()->io, [&impl] {
     beast::error_code ignored;
     impl.acceptor.close(ignored);
   });
-  impl.io.stop();
-  for (std::thread& t : impl.threads)
-    t.join();
-  impl.threads.clear();
+  for (auto& lane : impl.lanes)
+    lane->io.stop();
+  for (auto& lane : impl.lanes)
+    lane->thread.join();
   impl.board.set_courier(nullptr);
 }
 
@@ -185,11 +216,6 @@ void Server::answer(std::uint64_t origin, Seq seq, std::span<const Event> events
 
 void Server::answer_all(std::span<const Answer> answers) {
   Impl& impl = *impl_;
-  if (impl.options.io_threads > 1) {
-    for (const Answer& a : answers)
-      answer(a.origin, a.seq, a.events);
-    return;
-  }
   struct Item {
     std::shared_ptr<BidderDispatcher> session;
     std::uint32_t slot;
@@ -200,8 +226,8 @@ void Server::answer_all(std::span<const Answer> answers) {
     std::vector<Item> items;
     std::vector<Event> events;
   };
-  auto batch = std::make_shared<Batch>();
-  batch->items.reserve(answers.size());
+  // One post per lane with answers: its sessions' answers, in order.
+  std::vector<std::shared_ptr<Batch>> batches(impl.lanes.size());
   {
     std::shared_lock lock(impl.sessions_mutex);
     for (const Answer& a : answers) {
@@ -209,19 +235,23 @@ void Server::answer_all(std::span<const Answer> answers) {
       if (found == impl.sessions.end()) continue;
       auto session = found->second.lock();
       if (!session) continue;
+      auto& batch = batches[session->lane()];
+      if (!batch) batch = std::make_shared<Batch>();
       batch->items.push_back(Item{std::move(session), slot_of(a.origin), a.seq,
                                   batch->events.size(), a.events.size()});
       batch->events.insert(batch->events.end(), a.events.begin(), a.events.end());
     }
   }
-  if (batch->items.empty()) return;
-  asio::post(impl.io, [batch] {
-    for (const Item& item : batch->items) {
-      item.session->answer_now(
-          item.slot, item.seq,
-          std::span<const Event>(batch->events.data() + item.first, item.count));
-    }
-  });
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (!batches[i]) continue;
+    asio::post(impl.lanes[i]->io, [batch = std::move(batches[i])] {
+      for (const Item& item : batch->items) {
+        item.session->answer_now(
+            item.slot, item.seq,
+            std::span<const Event>(batch->events.data() + item.first, item.count));
+      }
+    });
+  }
 }
 
 void Server::disconnect_user(const UserId& user) {

@@ -9,8 +9,10 @@
 //   bidder_dispatcher   what a bidder's message asks for, its answer slots, the register →
 //                       deposit → qualify chain (no transport: WsSession is one)
 //
-// Threading: Server::Impl's fields are set before start() and read by every IO thread; the
-// session registry is guarded by its shared_mutex; `staged` belongs to the single IO thread.
+// Threading: each IO thread runs one Lane (its own io_context): a session lives on the lane it
+// was accepted to, so no session needs a strand, and a lane's `staged` bids and courier turns
+// belong to its thread. Server::Impl's fields are set before start() and read by every lane; the
+// session registry is guarded by its shared_mutex.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +25,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -67,6 +70,31 @@ struct Metrics {
 
 class BidderDispatcher;
 
+// One IO thread and what runs on it: its sessions, the board's deliveries to them (one hand-off
+// per turn), and the bids they read, staged for the pipeline.
+struct Lane {
+  Lane(unsigned i, std::chrono::milliseconds fanout_interval)
+      : index(i), courier(io, fanout_interval) {}
+  const unsigned index;  // in Server::Impl::lanes
+  asio::io_context io{1};
+  IoCourier courier;
+  std::vector<std::pair<CommandBody, std::uint64_t>> staged;
+  bool flush_posted = false;
+  std::thread thread;
+};
+
+// The board's courier: splits a publish's deliveries by the lane of each subscriber, one
+// hand-off per lane (with one lane: the whole batch, untouched).
+class LaneCourier final : public Courier {
+ public:
+  explicit LaneCourier(std::vector<std::unique_ptr<Lane>>& lanes);
+  void hand_over(std::vector<Delivery>&& batch) override;
+
+ private:
+  std::vector<std::unique_ptr<Lane>>& lanes_;
+  std::vector<std::vector<Delivery>> split_;  // per lane; under the board's lock
+};
+
 struct Server::Impl {
   Impl(ServerOptions o, LotBoard& b, CommandPort& c, const Accounts& a, StatusSource s,
        SettlementPort* p)
@@ -76,9 +104,10 @@ struct Server::Impl {
         accounts(a),
         status(std::move(s)),
         settlement(p),
-        io(static_cast<int>(std::max(1u, options.io_threads))),
-        acceptor(io),
-        courier(io, options.limits.fanout_interval) {}
+        lanes(make_lanes(options)),
+        acceptor(lanes.front()->io),
+        courier(lanes) {}
+  static std::vector<std::unique_ptr<Lane>> make_lanes(const ServerOptions& options);
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -88,10 +117,12 @@ struct Server::Impl {
   void unregister_session(std::uint64_t id);
   std::shared_ptr<BidderDispatcher> find_session(std::uint64_t id);
 
-  // With one IO thread, bids read in one turn of the event loop go to the pipeline together
-  // (one wake-up of the core instead of one per bid). IO thread only.
-  void stage(CommandBody body, std::uint64_t origin);
-  void flush_staged();
+  // Bids read in one turn of a lane's event loop go to the pipeline together (one wake-up of the
+  // core instead of one per bid). On that lane's thread.
+  void stage(Lane& lane, CommandBody body, std::uint64_t origin);
+  void flush_staged(Lane& lane);
+  // The lane whose io_context runs `executor` (a session's).
+  Lane& lane_of(const asio::any_io_executor& executor);
 
   ServerOptions options;
   LotBoard& board;
@@ -99,20 +130,20 @@ struct Server::Impl {
   const Accounts& accounts;
   StatusSource status;
   SettlementPort* settlement;  // null: settlement is not enabled
+  // What sessions use as they end: declared before the lanes, so that it outlives them (a lane's
+  // io_context, destroyed, destroys the sessions its handlers still hold).
   Metrics metrics;
-  asio::io_context io;
-  tcp::acceptor acceptor;
-  IoCourier courier;  // the board's, with one IO thread
-  std::vector<std::thread> threads;
-  std::atomic<bool> stopping{false};
-
   std::shared_mutex sessions_mutex;
   std::unordered_map<std::uint64_t, std::weak_ptr<BidderDispatcher>> sessions;
   std::uint64_t next_session_id = 1;
   std::optional<asio::ssl::context> tls;  // set when a certificate and key are configured
+  std::atomic<bool> stopping{false};
 
-  std::vector<std::pair<CommandBody, std::uint64_t>> staged;
-  bool flush_posted = false;
+  std::vector<std::unique_ptr<Lane>> lanes;  // options.io_threads of them, at least one
+  tcp::acceptor acceptor;                    // on the first lane; sockets go round the lanes
+  std::size_t next_lane = 0;                 // the acceptor's lane only
+  LaneCourier courier;                       // the board's
+  bool started = false;
 };
 
 // A new connection: sniffs TLS when the server has a certificate, then serves HTTP

@@ -34,7 +34,7 @@ template <class NextLayer>
 class WsSession : public BidderDispatcher {
  public:
   WsSession(Server::Impl& server, NextLayer&& stream)
-      : BidderDispatcher(server),
+      : BidderDispatcher(server, server.lane_of(stream.get_executor())),
         ws_(std::move(stream)),
         limits_(server.options.limits),
         timer_(ws_.get_executor()) {

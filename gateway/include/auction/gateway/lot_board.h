@@ -40,6 +40,9 @@ class Subscriber {
   virtual ~Subscriber() = default;
   // Queues a frame for sending; never blocks (a full queue is the subscriber's problem).
   virtual void deliver(const Frame& frame) = 0;
+  // Which of the server's IO threads (lanes, 0 up) the subscriber runs on: a Courier hands each
+  // lane its own deliveries.
+  virtual unsigned lane() const { return 0; }
   // The logged-in user, or the empty id.
   virtual UserId viewer() const = 0;
   // Under the board's lock, before each event of `lot` (SPEC §7, resync): false skips it, for a
@@ -65,8 +68,8 @@ struct Delivery {
   Frame frame;
 };
 
-// Carries a publish()'s deliveries, in order, to the thread every subscriber runs on (the
-// server's only IO thread) in one hand-off: there it calls take() for each, then flush().
+// Carries a publish()'s deliveries, in order, to the threads the subscribers run on, one hand-off
+// per thread (Subscriber::lane()): there it calls take() for each, then flush().
 class Courier {
  public:
   virtual ~Courier() = default;

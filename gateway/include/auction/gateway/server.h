@@ -67,7 +67,7 @@ struct ServerLimits {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 = any free port (see Server::port())
-  unsigned io_threads = 1;
+  unsigned io_threads = 1;    // IO threads, each a lane of its own sessions (server_impl.h)
   ServerLimits limits;
   std::string page_html;  // the bidder page served at "/"
   // Optional TLS: with both set, the same port also speaks https and wss (PEM files).
