@@ -276,13 +276,19 @@ class DetectSession : public std::enable_shared_from_this<DetectSession> {
   DetectSession(Server::Impl& server, tcp::socket&& socket)
       : server_(server), stream_(std::move(socket)) {}
 
+  // On the socket's lane: the acceptor's thread may be another lane's.
   void run() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&DetectSession::detect, shared_from_this()));
+  }
+
+ private:
+  void detect() {
     stream_.expires_after(server_.options.limits.handshake_timeout);
     beast::async_detect_ssl(
         stream_, buffer_, beast::bind_front_handler(&DetectSession::on_detect, shared_from_this()));
   }
 
- private:
   void on_detect(beast::error_code ec, bool tls) {
     if (ec) return;
     if (tls) {
