@@ -162,48 +162,67 @@ ClusterNode::~ClusterNode() {
   wiring_.replicate_accounts(nullptr);
 }
 
+// Retries open_once() until every part is open: after a nats-server dies, JetStream moves its
+// streams' leaders (about 5 s here) and any step may time out meanwhile. (A node that gave up
+// after the lease, on the directory or the accounts, stayed up without ever following.)
 Status ClusterNode::open() {
   cluster::NatsOptions options;
   options.urls = config_.nats_urls;
   options.client_name = "auctiond " + config_.shard + "/" + config_.node;
   options.connect_timeout_ms = 2'000;
   while (true) {
-    Status status = link_.connect(options);
-    if (status.is_ok()) status = link_.ensure_stream(names_, 5'000);
-    if (status.is_ok()) {
-      lease_ = std::make_unique<cluster::Lease>(
-          link_, names_,
-          cluster::LeaseOptions{config_.node, config_.lease_ms, config_.lease_ms / 4});
-      status = lease_->open();
-    }
+    const Status status = open_once(options);
     if (status.is_ok()) break;
     if (status.code() == Status::Code::invalid_argument) return status;  // misconfigured
     say(config_.node, status.message() + "; retrying (this node does not start alone)");
     if (stopping_.load()) return Status::error(Status::Code::unavailable, "stopped while waiting");
     nap(stopping_, std::chrono::milliseconds(1'000));
   }
-  directory_ = std::make_unique<cluster::NodeDirectory>(link_, names_);
-  if (Status s = directory_->open(); !s.is_ok()) return s;
-  accounts_ = std::make_unique<cluster::AccountReplica>(link_, names_);
-  if (Status s = accounts_->open(); !s.is_ok()) return s;
-  if (Status s = accounts_->watch([this](const UserId& user, std::string_view record) {
+  stream_seq_ = resume_position(data_dir_, journal_.last_seq());
+  return Status::ok();
+}
+
+// Opens what is not open yet. Each part is kept only once it opened, and set once: other
+// threads read the directory and the wiring's pointers.
+Status ClusterNode::open_once(const cluster::NatsOptions& options) {
+  if (Status s = link_.connect(options); !s.is_ok()) return s;
+  if (Status s = link_.ensure_stream(names_, 5'000); !s.is_ok()) return s;
+  if (!lease_) {
+    auto lease = std::make_unique<cluster::Lease>(
+        link_, names_, cluster::LeaseOptions{config_.node, config_.lease_ms, config_.lease_ms / 4});
+    if (Status s = lease->open(); !s.is_ok()) return s;
+    lease_ = std::move(lease);
+  }
+  if (!directory_) {
+    auto directory = std::make_unique<cluster::NodeDirectory>(link_, names_);
+    if (Status s = directory->open(); !s.is_ok()) return s;
+    directory_ = std::move(directory);
+  }
+  if (!accounts_) {
+    auto accounts = std::make_unique<cluster::AccountReplica>(link_, names_);
+    Status s = accounts->open();
+    if (s.is_ok()) {
+      s = accounts->watch([this](const UserId& user, std::string_view record) {
         wiring_.apply_account(user, record);
       });
-      !s.is_ok()) {
-    return s;
+    }
+    if (!s.is_ok()) return s;  // its destructor stops a started watch
+    accounts_ = std::move(accounts);
+    wiring_.replicate_accounts(accounts_.get());
   }
-  wiring_.replicate_accounts(accounts_.get());
-  forwarder_ = std::make_unique<cluster::CommandForwarder>(
-      link_, names_,
-      cluster::ForwardReplies{
-          [this](std::uint64_t origin, Seq seq) { wiring_.on_forward_reply(origin, seq); },
-          [this](std::uint64_t origin) { wiring_.on_refused(origin); }},
-      // A command sent while nobody leads waits for the next leader (a lease and a takeover).
-      2 * config_.lease_ms + 2'000);
-  if (Status s = forwarder_->start(); !s.is_ok()) return s;
-  wiring_.forward_to(forwarder_.get());
-  command_server_ = std::make_unique<cluster::CommandServer>(link_, names_);
-  stream_seq_ = resume_position(data_dir_, journal_.last_seq());
+  if (!forwarder_) {
+    auto forwarder = std::make_unique<cluster::CommandForwarder>(
+        link_, names_,
+        cluster::ForwardReplies{
+            [this](std::uint64_t origin, Seq seq) { wiring_.on_forward_reply(origin, seq); },
+            [this](std::uint64_t origin) { wiring_.on_refused(origin); }},
+        // A command sent while nobody leads waits for the next leader (a lease and a takeover).
+        2 * config_.lease_ms + 2'000);
+    if (Status s = forwarder->start(); !s.is_ok()) return s;
+    forwarder_ = std::move(forwarder);
+    wiring_.forward_to(forwarder_.get());
+  }
+  if (!command_server_) command_server_ = std::make_unique<cluster::CommandServer>(link_, names_);
   return Status::ok();
 }
 

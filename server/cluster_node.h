@@ -89,6 +89,7 @@ class ClusterNode {
  private:
   void run();
   Status open();
+  Status open_once(const cluster::NatsOptions& options);
   bool follow();  // until this node took the lease (true) or must stop
   void lead();
   void step_down(const std::string& why);
