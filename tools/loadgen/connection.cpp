@@ -73,17 +73,18 @@ void Connection::start(const tcp::endpoint& endpoint) {
 }
 
 void Connection::queue_fixed_bid(const std::string& lot, std::int64_t amount) {
-  std::string text = "{\"type\":\"bid\",\"lot\":\"" + lot + "\",\"amount\":";
-  append_number(text, static_cast<std::uint64_t>(amount));
-  text += '}';
-  append_frame(pending_, text);
+  text_ = "{\"type\":\"bid\",\"lot\":\"";
+  text_ += lot;
+  text_ += "\",\"amount\":";
+  append_number(text_, static_cast<std::uint64_t>(amount));
+  text_ += '}';
+  append_frame(pending_, text_);
 }
 
 void Connection::queue_bid(Clock::time_point intended) {
   const std::uint64_t id = next_id_++;
   sent_at_.emplace_back(intended);
   ++outstanding_;
-  text_.clear();
   if (load_.options().ping) {
     text_ = "{\"type\":\"ping\",\"id\":\"";
     append_number(text_, id);
