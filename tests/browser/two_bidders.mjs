@@ -33,7 +33,14 @@ const port = await new Promise((resolve) => {
 });
 const serverArgs = ["--data-dir", join(data, "db"), "--listen", `127.0.0.1:${port}`, "--admin-listen", "127.0.0.1:0",
                     "--tls-cert", join(data, "cert.pem"), "--tls-key", join(data, "key.pem")];
-let server = spawn(auctiond, [...serverArgs, "--demo", "--demo-sprint-ms", "4000"]);
+// The browser starts first: the sprint lot's timed phase runs from the server's start, and a
+// loaded CI machine can take seconds to launch Chromium.
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let server = spawn(auctiond, [...serverArgs, "--demo", "--demo-sprint-ms", "6000"]);
 const banner = await new Promise((resolve, reject) => {
   const info = { tokens: {} };
   const timer = setTimeout(() => reject(new Error("auctiond did not start")), 20000);
@@ -67,11 +74,6 @@ const granted = await fetch(adminUrl + "/v1/lots/flat/priority", {
   body: JSON.stringify({ bidder: "bob", rank: 1 }) });
 if (granted.status !== 200) throw new Error("granting bob's priority right: " + granted.status);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
 try {
   const open = async (user) => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: "en-US" });
@@ -87,7 +89,8 @@ try {
   };
   const alice = await open("alice");
   const bob = await open("bob");
-  check((await alice.textContent("#phase")) === "timed", "the lot opens in its timed phase");
+  const firstPhase = await alice.textContent("#phase");
+  check(firstPhase === "timed", "the lot opens in its timed phase: " + firstPhase);
   check(await alice.isHidden("#deposit-row"), "a lot without deposit offers no deposit registration");
 
   // Timed phase: alice bids the next valid amount, and leads.
@@ -100,7 +103,7 @@ try {
   check((await alice.title()).startsWith("You lead"), "the tab title says she leads: " + await alice.title());
 
   // Extension phase: the countdown restarts on every accepted bid.
-  await bob.waitForSelector("#phase:has-text('extension')", { timeout: 10000 });
+  await bob.waitForSelector("#phase:has-text('extension')", { timeout: 12000 });
   await alice.waitForTimeout(2000);
   const seconds = async (page) => {
     const [m, s] = (await page.textContent("#countdown")).split(":");
