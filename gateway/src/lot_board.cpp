@@ -31,6 +31,18 @@ void LotBoard::fan_out(Entry& entry, const Frame& masked, const Frame& plain,
   }
 }
 
+LotBoard::Entry* LotBoard::entry_of(std::string_view lot) const {
+  const auto found = index_.find(lot);
+  return found == index_.end() ? nullptr : found->second;
+}
+
+LotBoard::Entry& LotBoard::entry_for(std::string_view lot) {
+  if (Entry* const found = entry_of(lot)) return *found;
+  auto [at, inserted] = lots_.try_emplace(std::string(lot));
+  index_.emplace(at->first, &at->second);  // a map's node never moves
+  return at->second;
+}
+
 void LotBoard::set_courier(Courier* courier) {
   std::lock_guard lock(mutex_);
   courier_ = courier;
@@ -51,7 +63,7 @@ void LotBoard::publish_locked(const Event& event, TimeMs now_ms) {
     return Frame(std::make_shared<const std::string>(std::move(text)));
   };
   if (const auto* configured = std::get_if<LotConfigured>(&event.body)) {
-    Entry& entry = lots_[std::string(configured->config.id.view())];
+    Entry& entry = entry_for(configured->config.id.view());
     entry.view.config = configured->config;
     entry.view.seq = event.seq;
     return;
@@ -63,9 +75,9 @@ void LotBoard::publish_locked(const Event& event, TimeMs now_ms) {
       },
       event.body);
   if (lot == nullptr) return;
-  const auto found = lots_.find(lot->view());
-  if (found == lots_.end()) return;
-  Entry& entry = found->second;
+  Entry* const found = entry_of(lot->view());
+  if (found == nullptr) return;
+  Entry& entry = *found;
   LotView& view = entry.view;
 
   if (const auto* max = std::get_if<MaxBidAccepted>(&event.body)) {
@@ -122,22 +134,21 @@ std::string LotBoard::snapshot_locked(const Entry& entry, const UserId& viewer,
 
 void LotBoard::load(const LotView& view) {
   std::lock_guard lock(mutex_);
-  lots_[std::string(view.config.id.view())].view = view;
+  entry_for(view.config.id.view()).view = view;
 }
 
 void LotBoard::load_recent_bid(const LotId& lot, const RecentBid& bid) {
   std::lock_guard lock(mutex_);
-  const auto found = lots_.find(lot.view());
-  if (found != lots_.end()) found->second.recent_bids.push(bid);
+  if (Entry* const found = entry_of(lot.view())) found->recent_bids.push(bid);
 }
 
 std::optional<std::string> LotBoard::snapshot(const LotId& lot, const UserId& viewer,
                                               const std::optional<std::string>& request_id,
                                               TimeMs now_ms) const {
   std::lock_guard lock(mutex_);
-  const auto found = lots_.find(lot.view());
-  if (found == lots_.end()) return std::nullopt;
-  return snapshot_locked(found->second, viewer, request_id, now_ms);
+  const auto found = entry_of(lot.view());
+  if (found == nullptr) return std::nullopt;
+  return snapshot_locked(*found, viewer, request_id, now_ms);
 }
 
 std::optional<std::string> LotBoard::subscribe(const LotId& lot,
@@ -145,23 +156,23 @@ std::optional<std::string> LotBoard::subscribe(const LotId& lot,
                                                const std::optional<std::string>& request_id,
                                                TimeMs now_ms) {
   std::lock_guard lock(mutex_);
-  const auto found = lots_.find(lot.view());
-  if (found == lots_.end()) return std::nullopt;
-  auto& subscribers = found->second.subscribers;
+  const auto found = entry_of(lot.view());
+  if (found == nullptr) return std::nullopt;
+  auto& subscribers = found->subscribers;
   const bool already = std::any_of(subscribers.begin(), subscribers.end(),
                                    [&](const auto& s) { return s.lock() == who; });
   if (!already) {
     subscribers.push_back(who);
     ++subscriber_count_;
   }
-  return snapshot_locked(found->second, who->viewer(), request_id, now_ms);
+  return snapshot_locked(*found, who->viewer(), request_id, now_ms);
 }
 
 void LotBoard::unsubscribe(const LotId& lot, const Subscriber* who) {
   std::lock_guard lock(mutex_);
-  const auto found = lots_.find(lot.view());
-  if (found == lots_.end()) return;
-  auto& subscribers = found->second.subscribers;
+  const auto found = entry_of(lot.view());
+  if (found == nullptr) return;
+  auto& subscribers = found->subscribers;
   const auto before = subscribers.size();
   std::erase_if(subscribers, [&](const auto& s) {
     const auto locked = s.lock();
@@ -180,13 +191,13 @@ std::optional<std::string> LotBoard::resync(const LotId& lot,
                                             const std::shared_ptr<Subscriber>& who, TimeMs now_ms) {
   std::lock_guard lock(mutex_);
   who->resynced(lot);
-  const auto found = lots_.find(lot.view());
-  if (found == lots_.end()) return std::nullopt;
-  const auto& subscribers = found->second.subscribers;
+  const auto found = entry_of(lot.view());
+  if (found == nullptr) return std::nullopt;
+  const auto& subscribers = found->subscribers;
   const bool follows = std::any_of(subscribers.begin(), subscribers.end(),
                                    [&](const auto& s) { return s.lock() == who; });
   if (!follows) return std::nullopt;  // unsubscribed meanwhile: nothing to catch up on
-  return snapshot_locked(found->second, who->viewer(), kNoRequestId, now_ms, true);
+  return snapshot_locked(*found, who->viewer(), kNoRequestId, now_ms, true);
 }
 
 void LotBoard::unsubscribe_all(const Subscriber* who) {
@@ -212,16 +223,16 @@ std::string LotBoard::lots_message(const std::optional<std::string>& request_id,
 
 std::optional<LotView> LotBoard::find(const LotId& lot) const {
   std::lock_guard lock(mutex_);
-  const auto found = lots_.find(lot.view());
-  if (found == lots_.end()) return std::nullopt;
-  return found->second.view;
+  const auto found = entry_of(lot.view());
+  if (found == nullptr) return std::nullopt;
+  return found->view;
 }
 
 std::vector<RecentBid> LotBoard::recent_bids(const LotId& lot) const {
   std::lock_guard lock(mutex_);
-  const auto found = lots_.find(lot.view());
-  if (found == lots_.end()) return {};
-  return found->second.recent_bids.newest_first();
+  const auto found = entry_of(lot.view());
+  if (found == nullptr) return {};
+  return found->recent_bids.newest_first();
 }
 
 std::vector<LotView> LotBoard::list() const {

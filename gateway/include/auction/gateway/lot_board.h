@@ -26,6 +26,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "auction/engine/event.h"
@@ -118,6 +120,10 @@ class LotBoard {
     RecentBids recent_bids;
     std::vector<std::weak_ptr<Subscriber>> subscribers;
   };
+  // The lot's entry, found through index_ (a tree walk over 1,000 lots is a dozen cache misses
+  // per event), or null; entry_for() makes it when there is none.
+  Entry* entry_of(std::string_view lot) const;
+  Entry& entry_for(std::string_view lot);
   void publish_locked(const Event& event, TimeMs now_ms);
   void fan_out(Entry& entry, const Frame& masked, const Frame& plain, const UserId& plain_for);
   std::string snapshot_locked(const Entry& entry, const UserId& viewer,
@@ -128,6 +134,12 @@ class LotBoard {
   Courier* courier_ = nullptr;
   std::vector<Delivery> batch_;  // the deliveries of the publish() under way, for courier_
   std::map<std::string, Entry, std::less<>> lots_;  // by id, so `lots` lists in a stable order
+  // lots_'s entries by id, each key held in its own node: a lookup reads no other line to compare.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
+  std::unordered_map<std::string, Entry*, IdHash, std::equal_to<>> index_;
   std::size_t subscriber_count_ = 0;
 };
 
