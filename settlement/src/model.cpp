@@ -25,6 +25,18 @@ std::string wallet_account(const UserId& user, CurrencyCode currency) {
 std::string hold_account(const UserId& user, const LotId& lot) {
   return join("hold", user.view(), lot.view());
 }
+// Both parts are ids, so neither holds a slash.
+std::optional<std::pair<UserId, LotId>> parse_hold(std::string_view name) {
+  if (!name.starts_with("hold/")) return std::nullopt;
+  const std::string_view rest = name.substr(5);
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto user = UserId::parse(rest.substr(0, slash));
+  const auto lot = LotId::parse(rest.substr(slash + 1));
+  if (!user || !lot) return std::nullopt;
+  return std::pair{*user, *lot};
+}
+
 std::string escrow_account(const LotId& lot) {
   return join("escrow", lot.view());
 }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "auction/engine/types.h"
 
@@ -25,6 +26,8 @@ enum class AccountKind : std::uint8_t { wallet, hold, escrow, payable, fees, wor
 
 std::string wallet_account(const UserId& user, CurrencyCode currency);
 std::string hold_account(const UserId& user, const LotId& lot);
+// hold_account()'s inverse: "hold/USER/LOT" → (user, lot); nothing for any other name.
+std::optional<std::pair<UserId, LotId>> parse_hold(std::string_view name);
 std::string escrow_account(const LotId& lot);
 std::string payable_account(const UserId& user, CurrencyCode currency);
 std::string fees_account(CurrencyCode currency);
@@ -105,6 +108,12 @@ struct Order {
 
   AmountMinor due_minor() const { return price_minor - deposit_applied_minor - paid_minor; }
   AmountMinor escrow_minor() const { return deposit_applied_minor + paid_minor - released_minor; }
+  // When an order in this state waits on the clock; 0 = it does not.
+  TimeMs timer_due_ms() const {
+    if (state == OrderState::awaiting_payment) return payment_due_ms;
+    if (state == OrderState::shipped) return confirm_due_ms;
+    return 0;
+  }
   friend bool operator==(const Order&, const Order&) = default;
 };
 
