@@ -20,7 +20,9 @@ inline UserId user(std::string_view text) {
   return UserId::parse(text).value();
 }
 
-// A valid lot starting at kT0 + 1000 ms with a 10 s timed phase and a 5 s extension.
+// A valid lot starting at kStart with a 10 s timed phase (to kTimedEnd) and a 5 s extension.
+inline constexpr TimeMs kStart = kT0 + 1'000;
+inline constexpr TimeMs kTimedEnd = kStart + 10'000;
 inline LotConfig lot_config(std::string_view id = "lot1") {
   LotConfig config;
   config.id = lot_id(id);
@@ -31,8 +33,8 @@ inline LotConfig lot_config(std::string_view id = "lot1") {
   config.increment_minor = 10;
   config.reserve_minor = 0;
   config.deposit_minor = 0;
-  config.starts_at_ms = kT0 + 1'000;
-  config.timed_ms = 10'000;
+  config.starts_at_ms = kStart;
+  config.timed_ms = kTimedEnd - kStart;
   config.extension_ms = 5'000;
   config.latest_close_at_ms = 0;
   return config;
@@ -80,6 +82,11 @@ inline bool accepted(const Event& event) {
 inline std::optional<RejectCode> reject_code(const Event& event) {
   if (const auto* rejected = std::get_if<BidRejected>(&event.body)) return rejected->code;
   return std::nullopt;
+}
+// The reject code of an event that must be a rejection (else the test fails, naming the event).
+inline RejectCode code_of(const Event& event) {
+  if (!reject_code(event)) throw std::logic_error("not a rejection: " + describe(event));
+  return *reject_code(event);
 }
 inline std::optional<CommandError> command_error(const std::vector<Event>& events) {
   for (const Event& event : events) {

@@ -13,7 +13,6 @@ using namespace auction::testing;
 
 namespace {
 
-constexpr TimeMs kStart = kT0 + 1'000;  // lot_config()'s start
 constexpr AmountMinor kMax = kMaxAmountMinor;
 
 // The events of one command as "bidder amount [auto]" (bids) and "max bidder" (a maximum).

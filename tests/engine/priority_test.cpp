@@ -11,8 +11,6 @@ using namespace auction::testing;
 
 namespace {
 
-constexpr TimeMs kStart = kT0 + 1'000;  // lot_config()'s start
-
 // A lot (start 100, increment 10, timed 10 s, extension 5 s) with `grants` given before it opens.
 struct PrioritySale {
   explicit PrioritySale(std::vector<std::pair<std::string_view, std::uint32_t>> grants) {
