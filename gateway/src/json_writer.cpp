@@ -1,5 +1,6 @@
 #include "auction/gateway/json_writer.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace auction::gateway {
@@ -15,11 +16,24 @@ void JsonWriter::key(std::string_view name) {
   out_.push_back(':');
 }
 
+namespace {
+
+bool needs_escape(char c) {
+  return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
+}  // namespace
+
+// Runs of characters that need no escape (nearly every string) are appended whole.
 void JsonWriter::string(std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
   out_.push_back('"');
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
+  for (;;) {
+    const auto clean = std::find_if(value.begin(), value.end(), needs_escape);
+    out_.append(value.begin(), clean);
+    if (clean == value.end()) break;
+    const char c = *clean;
+    value.remove_prefix(static_cast<std::size_t>(clean - value.begin()) + 1);
     switch (c) {
       case '"':
         out_ += "\\\"";
@@ -37,13 +51,9 @@ void JsonWriter::string(std::string_view value) {
         out_ += "\\t";
         break;
       default:
-        if (byte < 0x20) {
-          out_ += "\\u00";
-          out_.push_back(kHex[byte >> 4]);
-          out_.push_back(kHex[byte & 0xF]);
-        } else {
-          out_.push_back(c);
-        }
+        out_ += "\\u00";
+        out_.push_back(kHex[static_cast<unsigned char>(c) >> 4]);
+        out_.push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
     }
   }
   out_.push_back('"');

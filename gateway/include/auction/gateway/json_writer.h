@@ -5,6 +5,7 @@
 // engine's ids and titles are). Threading: one writer per thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,7 +15,10 @@ namespace auction::gateway {
 
 class JsonWriter {
  public:
-  explicit JsonWriter(std::string& out) : out_(out) {}
+  // An empty `out` gets room for a typical message at once, not in four doublings.
+  explicit JsonWriter(std::string& out) : out_(out) {
+    if (out_.capacity() < kFirstBytes) out_.reserve(kFirstBytes);
+  }
 
   JsonWriter& begin_object();
   JsonWriter& begin_object(std::string_view key);  // a nested object as a field
@@ -37,6 +41,8 @@ class JsonWriter {
   JsonWriter& field_raw(std::string_view key, std::string_view json);
 
  private:
+  static constexpr std::size_t kFirstBytes = 256;  // an `accepted` answer is ~190 bytes
+
   void separator();
   void key(std::string_view name);
   void string(std::string_view value);
