@@ -241,6 +241,11 @@ void Pipeline::Impl::core_main(bool restarted) {
             ? 0
             : queue.wait_dequeue_bulk_timed(buffer.begin(), buffer.size(), wait_ms * 1000);
     for (std::size_t i = 0; i < taken; ++i) {
+      // The lots of the next bids start loading while this one is applied: a large catalogue
+      // outgrows the caches (engine_bench: 100,000 lots 430 -> 223 ns a bid; 1,000 lots, which
+      // stay cached, 58 -> 68 ns).
+      if (i + 2 < taken) engine.prefetch(buffer[i + 2].body, Engine::Prefetch::index);
+      if (i + 1 < taken) engine.prefetch(buffer[i + 1].body, Engine::Prefetch::lot);
       Submission& submission = buffer[i];
       if (submission.origin == kWakeOrigin) continue;
       queued.fetch_sub(1);

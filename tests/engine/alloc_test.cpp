@@ -54,7 +54,7 @@ TEST_CASE("the counter sees allocations (the test can fail)") {
   CHECK(g_allocations == 1);
 }
 
-TEST_CASE("bids on existing lots allocate nothing") {
+TEST_CASE("bids on existing lots allocate nothing, prefetch hints neither") {
   constexpr int kLots = 200;
   Engine engine(EngineLimits{kLots, 1'000});
   CountingSink sink;
@@ -82,6 +82,8 @@ TEST_CASE("bids on existing lots allocate nothing") {
     const int lot = round % kLots;
     const UserId& bidder = bidders[round % 3];
     const AmountMinor amount = round % 7 == 0 ? next[lot] + 1 : next[lot];
+    engine.prefetch(ids[(lot + 2) % kLots], Engine::Prefetch::index);  // as the pipeline does
+    engine.prefetch(ids[(lot + 1) % kLots], Engine::Prefetch::lot);
     engine.apply(Command{++seq, now_ms, PlaceBid{ids[lot], bidder, amount}}, sink);
     if (engine.find_lot(ids[lot])->price_minor == amount) next[lot] = amount + 10;
     if (round % 500 == 0) engine.apply(Command{++seq, now_ms, Tick{}}, sink);

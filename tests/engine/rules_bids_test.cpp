@@ -345,3 +345,27 @@ TEST_SUITE("limits and the driver's view") {
     CHECK(h.lot().seq == h.seq - 1);
   }
 }
+
+TEST_SUITE("hints") {
+  TEST_CASE("prefetch hints change nothing: known and unknown lots, any command, an empty engine") {
+    Engine empty;
+    empty.prefetch(lot_id("nowhere"), Engine::Prefetch::index);
+    empty.prefetch(lot_id("nowhere"), Engine::Prefetch::lot);
+    CHECK(empty.state_digest() == Engine().state_digest());
+
+    Harness plain, hinted;
+    for (Harness* h : {&plain, &hinted})
+      h->create(lot_config("lot1"));
+    const std::vector<CommandBody> bodies = {PlaceBid{lot_id("lot1"), user("alice"), 100},
+                                             PlaceMaxBid{lot_id("lot1"), user("bob"), 500},
+                                             PlaceBid{lot_id("nope"), user("alice"), 100}, Tick{}};
+    for (const CommandBody& body : bodies) {
+      for (const auto what : {Engine::Prefetch::index, Engine::Prefetch::lot}) {
+        hinted.engine.prefetch(body, what);
+        hinted.engine.prefetch(lot_id("nope"), what);
+      }
+      CHECK(hinted.run(kStart + 1, body) == plain.run(kStart + 1, body));
+    }
+    CHECK(hinted.engine.state_digest() == plain.engine.state_digest());
+  }
+}

@@ -71,6 +71,14 @@ class Engine {
 
   void apply(const Command& command, EventSink& sink);
 
+  // A hint for a caller holding the next commands (the pipeline's dequeued bulk): starts loading
+  // what applying a bid to a lot reads first, so that the memory's latency overlaps the commands
+  // applied meanwhile. `index` (two commands ahead) loads the lot's slot in the index; `lot` (one
+  // ahead) the lot itself. Changes nothing, reads nothing that could fault; any command is fine.
+  enum class Prefetch : std::uint8_t { index, lot };
+  void prefetch(const CommandBody& body, Prefetch what) const;  // for a bid or a maximum bid
+  void prefetch(const LotId& lot, Prefetch what) const;
+
   // When a Tick would next change something (a lot opens, changes phase or closes); none when
   // no lot is waiting on the clock. Non-const: it settles timers that bids moved later.
   std::optional<TimeMs> next_deadline_ms();
