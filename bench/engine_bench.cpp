@@ -2,6 +2,8 @@
 //
 //   BM_BidAccepted   every bid is the next valid raise, on lots picked in a shuffled order from
 //                    10,000 lots in their extension phase (each accepted bid moves the deadline).
+//   BM_BidAcceptedPrefetched  the same, each bid's lot hinted (Engine::prefetch) before its
+//                    turn, as the pipeline does for the commands of a dequeued bulk.
 //   BM_MaxBidDuel    two maxima fighting on each of 10,000 lots: every command is a maximum 10
 //                    rungs above the other's, so the leader's automatic bid and the new
 //                    leader's come out of the one command (SPEC §4.2, closed form).
@@ -63,7 +65,11 @@ struct Fixture {
   TimeMs now_ms = kT0;
 };
 
-void BM_BidAccepted(benchmark::State& state) {
+// Every bid the next valid raise on its lot. With kPrefetch, as the pipeline applies a dequeued
+// bulk: the lots of the next two bids are hinted (Engine::prefetch), their index slots two ahead
+// and the lots one ahead.
+template <bool kPrefetch>
+void accepted_bids(benchmark::State& state) {
   const int lots = static_cast<int>(state.range(0));
   Fixture f(lots);
   const UserId bidders[2] = {*UserId::parse("alice-bidder"), *UserId::parse("bob-bidder")};
@@ -74,9 +80,14 @@ void BM_BidAccepted(benchmark::State& state) {
   for (auto& lot : order)
     lot = static_cast<std::uint32_t>(rng() % lots);
   const std::uint64_t other_before = f.sink.other;  // the fixture's own events
+  const std::size_t mask = order.size() - 1;
   std::size_t k = 0;
   for (auto _ : state) {
-    const std::uint32_t lot = order[k++ & (order.size() - 1)];
+    if constexpr (kPrefetch) {
+      f.engine.prefetch(f.ids[order[(k + 2) & mask]], Engine::Prefetch::index);
+      f.engine.prefetch(f.ids[order[(k + 1) & mask]], Engine::Prefetch::lot);
+    }
+    const std::uint32_t lot = order[k++ & mask];
     if ((k & 127) == 0) ++f.now_ms;  // ~128 bids per millisecond
     f.engine.apply(Command{++f.seq, f.now_ms, PlaceBid{f.ids[lot], bidders[turn[lot]], next[lot]}},
                    f.sink);
@@ -86,35 +97,14 @@ void BM_BidAccepted(benchmark::State& state) {
   if (f.sink.other != other_before) state.SkipWithError("a bid meant to be accepted was not");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
+
+void BM_BidAccepted(benchmark::State& state) {
+  accepted_bids<false>(state);
+}
 BENCHMARK(BM_BidAccepted)->Arg(10'000)->Arg(1'000)->Arg(100'000);
 
-// BM_BidAccepted as the pipeline applies a dequeued bulk: the lots of the next two bids are
-// prefetched (Engine::prefetch), their index slots two ahead and the lots one ahead.
 void BM_BidAcceptedPrefetched(benchmark::State& state) {
-  const int lots = static_cast<int>(state.range(0));
-  Fixture f(lots);
-  const UserId bidders[2] = {*UserId::parse("alice-bidder"), *UserId::parse("bob-bidder")};
-  std::vector<AmountMinor> next(lots, 1'000);
-  std::vector<std::uint8_t> turn(lots, 0);
-  std::vector<std::uint32_t> order(1 << 16);
-  std::mt19937 rng(42);
-  for (auto& lot : order)
-    lot = static_cast<std::uint32_t>(rng() % lots);
-  const std::size_t mask = order.size() - 1;
-  const std::uint64_t other_before = f.sink.other;
-  std::size_t k = 0;
-  for (auto _ : state) {
-    f.engine.prefetch(f.ids[order[(k + 2) & mask]], Engine::Prefetch::index);
-    f.engine.prefetch(f.ids[order[(k + 1) & mask]], Engine::Prefetch::lot);
-    const std::uint32_t lot = order[k++ & mask];
-    if ((k & 127) == 0) ++f.now_ms;
-    f.engine.apply(Command{++f.seq, f.now_ms, PlaceBid{f.ids[lot], bidders[turn[lot]], next[lot]}},
-                   f.sink);
-    next[lot] += 50;
-    turn[lot] ^= 1;
-  }
-  if (f.sink.other != other_before) state.SkipWithError("a bid meant to be accepted was not");
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  accepted_bids<true>(state);
 }
 BENCHMARK(BM_BidAcceptedPrefetched)->Arg(10'000)->Arg(1'000)->Arg(100'000);
 

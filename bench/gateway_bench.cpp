@@ -16,42 +16,31 @@
 
 #include "auction/gateway/lot_board.h"
 #include "auction/gateway/protocol.h"
+#include "bench_support.h"
 
 namespace {
 
 using namespace auction;
 
-constexpr TimeMs kT0 = 1'767'225'600'000;
+using bench::bench_lot;
+using bench::kT0;
 constexpr std::size_t kBatch = 64;
 
-LotConfig bench_lot(std::int64_t i) {
-  LotConfig config;
-  config.id = *LotId::parse("open-" + std::to_string(i));
-  config.title = *Title::parse("Benchmark lot " + std::to_string(i));
-  config.seller = *UserId::parse("seller");
-  config.currency = *CurrencyCode::parse("EUR");
-  config.start_price_minor = 1'000;
-  config.increment_minor = 50;
-  config.starts_at_ms = kT0;
-  config.extension_ms = 24LL * 3'600 * 1'000;
-  return config;
-}
-
 void BM_BoardPublish(benchmark::State& state) {
-  const std::int64_t lots = state.range(0);
+  const int lots = static_cast<int>(state.range(0));
   gateway::LotBoard board;
   Seq seq = 0;
-  for (std::int64_t i = 0; i < lots; ++i) {
+  for (int i = 0; i < lots; ++i) {
     const Event configured{++seq, kT0, LotConfigured{bench_lot(i), true}};
     board.publish({&configured, 1}, kT0);
   }
   // 64 Ki events on random lots, made before the clock runs; amounts only go up per lot.
   std::mt19937_64 random(42);
-  std::uniform_int_distribution<std::int64_t> pick(0, lots - 1);
+  std::uniform_int_distribution<int> pick(0, static_cast<int>(lots) - 1);
   const UserId bidder = *UserId::parse("bidder7");
   std::vector<Event> events;
   for (int i = 0; i < 65'536; ++i) {
-    const std::int64_t lot = pick(random);
+    const int lot = pick(random);
     BidAccepted bid{bench_lot(lot).id, bidder,         1'000 + 50 * i,
                     kT0 + 86'400'000,  1'050 + 50 * i, static_cast<std::uint32_t>(i + 1)};
     bid.leader_max_minor = bid.amount_minor;

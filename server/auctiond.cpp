@@ -298,8 +298,11 @@ int run(int argc, char** argv) {
       }
     }
     if (config.demo_bidders > 0) {
-      std::FILE* file = std::fopen(config.demo_tokens_file.c_str(), "w");
-      if (file == nullptr) return fail("cannot write " + config.demo_tokens_file);
+      // Written under another name and renamed when whole: a load generator that waits for the
+      // file never reads half of it (issuing 1,000 tokens takes a while on a busy machine).
+      const std::string partial = config.demo_tokens_file + ".partial";
+      std::FILE* file = std::fopen(partial.c_str(), "w");
+      if (file == nullptr) return fail("cannot write " + partial);
       for (unsigned i = 0; i < config.demo_bidders; ++i) {
         const std::string name = "bidder" + std::to_string(i);
         std::string token;
@@ -308,7 +311,10 @@ int run(int argc, char** argv) {
         }
         std::fprintf(file, "%s %s\n", name.c_str(), token.c_str());
       }
-      std::fclose(file);
+      if (std::fclose(file) != 0 ||
+          std::rename(partial.c_str(), config.demo_tokens_file.c_str()) != 0) {
+        return fail("cannot write " + config.demo_tokens_file);
+      }
       std::printf("auctiond: %u demo bidders' tokens in %s\n", config.demo_bidders,
                   config.demo_tokens_file.c_str());
     }

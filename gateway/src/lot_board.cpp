@@ -38,7 +38,7 @@ LotBoard::Entry* LotBoard::entry_of(std::string_view lot) const {
 
 LotBoard::Entry& LotBoard::entry_for(std::string_view lot) {
   if (Entry* const found = entry_of(lot)) return *found;
-  auto [at, inserted] = lots_.try_emplace(std::string(lot));
+  const auto at = lots_.try_emplace(std::string(lot)).first;
   index_.emplace(at->first, &at->second);  // a map's node never moves
   return at->second;
 }
