@@ -36,7 +36,7 @@ void BM_BoardPublish(benchmark::State& state) {
   }
   // 64 Ki events on random lots, made before the clock runs; amounts only go up per lot.
   std::mt19937_64 random(42);
-  std::uniform_int_distribution<int> pick(0, static_cast<int>(lots) - 1);
+  std::uniform_int_distribution<int> pick(0, lots - 1);
   const UserId bidder = *UserId::parse("bidder7");
   std::vector<Event> events;
   for (int i = 0; i < 65'536; ++i) {
