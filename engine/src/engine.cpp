@@ -453,26 +453,6 @@ void Engine::apply(const Command& command, EventSink& sink) {
   if (impl.anything_due()) impl.advance(out, false);
 }
 
-void Engine::prefetch(const CommandBody& body, Prefetch what) const {
-  const LotId* lot = nullptr;
-  if (const auto* bid = std::get_if<PlaceBid>(&body)) lot = &bid->lot;
-  if (const auto* max = std::get_if<PlaceMaxBid>(&body)) lot = &max->lot;
-  if (lot != nullptr) prefetch(*lot, what);
-}
-
-void Engine::prefetch(const LotId& lot, Prefetch what) const {
-  const std::uint64_t hash = lot.hash();
-  if (what == Prefetch::index) return impl_->lot_index.prefetch(hash);
-  // The first slot with the hash's tag: almost always the lot (a guess is only a wasted load).
-  const auto at = impl_->lot_index.find(hash, [](std::uint32_t) { return true; });
-  if (!at) return;
-  // A bid reads the lot's first three cache lines (LotState is 64-byte aligned).
-  const char* const line = reinterpret_cast<const char*>(&impl_->lots[*at]);
-  __builtin_prefetch(line);
-  __builtin_prefetch(line + 64);
-  __builtin_prefetch(line + 128);
-}
-
 std::optional<TimeMs> Engine::next_deadline_ms() {
   impl_->settle_top();
   if (impl_->timers.empty()) return std::nullopt;
