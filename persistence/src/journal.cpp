@@ -7,14 +7,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <vector>
 
-#include "auction/engine/assert.h"
 #include "journal_files.h"
 #include "journal_format.h"
 
