@@ -129,10 +129,21 @@ TEST_SUITE("shard") {
       Command command;
       REQUIRE(persistence::decode_record(record, command).is_ok());
       const auto* placed = std::get_if<PlaceBid>(&command.body);
+      // A forwarded bid the frozen leader journaled is sent again to the new leader, which may
+      // sequence it at the same seq: that answer is the stream's record, not the set-aside one.
+      Command in_stream;
+      const auto* streamed =
+          found != records.end() && persistence::decode_record(found->second, in_stream).is_ok()
+              ? std::get_if<PlaceBid>(&in_stream.body)
+              : nullptr;
+      const bool stream_has_it = placed != nullptr && streamed != nullptr &&
+                                 streamed->bidder == placed->bidder &&
+                                 streamed->amount_minor == placed->amount_minor;
       for (const Accepted& bid : accepted) {
         const bool same = placed != nullptr && bid.seq == seq &&
                           bid.amount == placed->amount_minor && bid.bidder == placed->bidder.view();
-        CHECK_MESSAGE(!same, "set-aside seq " << seq << " was answered accepted");
+        CHECK_MESSAGE((!same || stream_has_it),
+                      "set-aside seq " << seq << " was answered accepted");
       }
     }
     MESSAGE(set_aside << " records set aside by the woken leader");
