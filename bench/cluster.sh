@@ -5,6 +5,7 @@
 # follower (every bid forwarded to the leader and answered from the follower's replica).
 #   bench/cluster.sh [runs=3] [seconds=8]
 #   AUCTION_LEASE_MS=500 bench/cluster.sh ...   every node's --lease-ms (default: auctiond's)
+#   AUCTION_COMMIT_DELAYS="1000 0" bench/cluster.sh ...   a shard per --commit-delay-us in each round
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -64,7 +65,7 @@ shard() {
   for i in 0 1 2; do
     build/release/server/auctiond --data-dir "$work/shard/node-$i" --listen 127.0.0.1:$((18280 + i)) \
       --admin-listen 127.0.0.1:$((18290 + i)) --nats "$urls" --shard bench --node "node-$i" "${limits[@]}" \
-      ${AUCTION_LEASE_MS:+--lease-ms "$AUCTION_LEASE_MS"} \
+      ${AUCTION_LEASE_MS:+--lease-ms "$AUCTION_LEASE_MS"} ${1:+--commit-delay-us "$1"} \
       >"$work/shard/node-$i.log" 2>&1 &
     pids+=($!); nodes+=($!)
   done
@@ -84,7 +85,7 @@ shard() {
   local natsp=("${nodes[@]:0:3}") auctionds=("${nodes[@]:3:3}")
   local n0 l0 f0; n0=$(ticks "${natsp[@]}"); l0=$(ticks "${auctionds[$leader]}")
   f0=$(( $(ticks "${auctionds[@]}") - l0 ))
-  echo "== shard of three through the leader (node-$leader), 50 connections"; loadgen 127.0.0.1:$((18280 + leader))
+  echo "== shard of three through the leader (node-$leader), 50 connections${1:+, --commit-delay-us $1}"; loadgen 127.0.0.1:$((18280 + leader))
   local n1 l1 f1; n1=$(ticks "${natsp[@]}"); l1=$(ticks "${auctionds[$leader]}")
   f1=$(( $(ticks "${auctionds[@]}") - l1 ))
   echo "CPU over the run: nats-server x3 $(( (n1 - n0) * 100 / hz / seconds ))%, leader $(( (l1 - l0) * 100 / hz / seconds ))%, followers x2 $(( (f1 - f0) * 100 / hz / seconds ))% (of 200%)"
@@ -100,5 +101,5 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 for run in $(seq 1 "$runs"); do
   echo "#### run $run"
   single
-  shard
+  for delay in ${AUCTION_COMMIT_DELAYS:-default}; do shard "${delay#default}"; done
 done

@@ -98,6 +98,9 @@ Status check_cluster_config(const ClusterConfig& config) {
   if (config.lease_ms < 500 || config.lease_ms > 60'000) {
     return Status::error("--lease-ms: from 500 to 60000 (the same on every node)");
   }
+  if (config.commit_delay_us < 0 || config.commit_delay_us > 10'000) {
+    return Status::error("--commit-delay-us: from 0 to 10000");
+  }
   return Status::ok();
 }
 
@@ -154,7 +157,9 @@ ClusterNode::ClusterNode(ClusterConfig config, std::string data_dir, Engine& eng
       journal_(journal),
       clock_(clock),
       wiring_(wiring),
-      pipeline_options_(std::move(pipeline_options)) {}
+      pipeline_options_(std::move(pipeline_options)) {
+  pipeline_options_.commit_delay_us = config_.commit_delay_us;
+}
 
 ClusterNode::~ClusterNode() {
   stop();

@@ -45,6 +45,9 @@ struct ClusterConfig {
   std::string shard;
   std::string node;
   DurationMs lease_ms = 2'000;
+  // The leader's group commit (PipelineOptions::commit_delay_us): each batch is a publish that
+  // costs the shard about a millisecond of CPU; 1 ms measured best here (bench/RESULTS.md).
+  std::int64_t commit_delay_us = 1'000;
   bool enabled() const { return !nats_urls.empty(); }
 };
 

@@ -59,6 +59,8 @@ void apply_file(const std::string& path, Config& config) {
   config.cluster.shard = cluster["shard"].value_or(config.cluster.shard);
   config.cluster.node = cluster["node"].value_or(config.cluster.node);
   config.cluster.lease_ms = cluster["lease_ms"].value_or(config.cluster.lease_ms);
+  config.cluster.commit_delay_us =
+      cluster["commit_delay_us"].value_or(config.cluster.commit_delay_us);
 }
 
 }  // namespace
@@ -141,6 +143,9 @@ std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
   app.add_option("--node", config.cluster.node, "replication: this node's id in the shard");
   app.add_option("--lease-ms", config.cluster.lease_ms,
                  "replication: the leader's lease lifetime (the same on every node)");
+  app.add_option("--commit-delay-us", config.cluster.commit_delay_us,
+                 "replication: how long the leader waits for the bidders it just answered "
+                 "before it publishes the next batch (group commit; 0 = never waits)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -93,6 +93,7 @@ struct Pipeline::Impl {
 
   // Writer thread.
   void writer_main();
+  void await_company(std::unique_lock<std::mutex>& lock);
   bool commit(Batch& batch);
 
   Engine& engine;
@@ -140,6 +141,10 @@ struct Pipeline::Impl {
   std::vector<Digest256> chain_after;
   std::vector<ChainPoint> marks;  // records that closed a lot (transaction confirmations)
   std::vector<CommandOutcome> outcomes;
+  // The commit delay: answers released by the last batch, when, and the inbox's size then.
+  std::size_t answered = 0;
+  std::chrono::steady_clock::time_point answered_at{};
+  std::size_t inbox_at_answer = 0;
 
   std::thread core_thread;
   std::thread writer_thread;
@@ -332,7 +337,28 @@ bool Pipeline::Impl::commit(Batch& batch) {
                        chain_after[i]});
   }
   sink.on_durable(outcomes);
+  if (options.commit_delay_us > 0) {
+    answered = static_cast<std::size_t>(
+        std::count_if(batch.commands.begin(), batch.commands.end(),
+                      [](const Batch::Pending& p) { return p.origin != 0; }));
+    answered_at = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex);
+    inbox_at_answer = inbox.commands.size();
+  }
   return true;
+}
+
+// The commit delay (PipelineOptions::commit_delay_us): clients answered by the last batch send
+// their next commands within a round trip; waiting for them turns two half batches, each paying
+// a costly sync, into one.
+void Pipeline::Impl::await_company(std::unique_lock<std::mutex>& lock) {
+  if (options.commit_delay_us <= 0 || answered == 0) return;
+  const auto until = answered_at + std::chrono::microseconds(options.commit_delay_us);
+  writer_wake.wait_until(lock, until, [&] {
+    return inbox.commands.size() >= inbox_at_answer + answered || core_done ||
+           grow_request.load() != 0;
+  });
+  answered = 0;
 }
 
 void Pipeline::Impl::writer_main() {
@@ -341,6 +367,7 @@ void Pipeline::Impl::writer_main() {
       std::unique_lock lock(mutex);
       writer_wake.wait(lock, [&] { return !inbox.empty() || core_done || grow_request.load(); });
       if (inbox.empty() && core_done && grow_request.load() == 0) return;
+      await_company(lock);
       std::swap(work, inbox);
       writer_busy = true;
     }

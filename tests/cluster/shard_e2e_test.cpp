@@ -66,6 +66,17 @@ TEST_SUITE("shard") {
     const int status = wrong.wait();
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 1);
+    // So is a commit delay out of its range (0-10000 µs), before any NATS server is asked.
+    Subprocess too_long({"/bin/sh", "-c",
+                         std::string(AUCTIOND) + " --data-dir " + shard.dir.sub("odd") +
+                             " --nats " + shard.nats.url(0) +
+                             " --shard test --node odd --commit-delay-us 20000 2>&1"});
+    const std::optional<std::string> why = too_long.read_line(10s);
+    REQUIRE(why);
+    CHECK_MESSAGE(why->find("--commit-delay-us: from 0 to 10000") != std::string::npos, *why);
+    const int too_long_status = too_long.wait();
+    CHECK(WIFEXITED(too_long_status));
+    CHECK(WEXITSTATUS(too_long_status) == 1);
   }
 
   TEST_CASE("SIGKILL the leader under bidding: a follower takes over, no accepted bid is lost") {
