@@ -1,6 +1,7 @@
 #include "auction/cluster/stream_writer.h"
 
 #include <thread>
+#include <utility>
 
 #include "auction/engine/assert.h"
 
@@ -74,7 +75,45 @@ ReplicatedJournal::ReplicatedJournal(persistence::JournalBackend& local, StreamW
       stream_(stream),
       term_(term),
       still_leading_(std::move(still_leading)),
-      retry_ms_(retry_ms) {}
+      retry_ms_(retry_ms),
+      syncer_([this] { local_syncs(); }) {}
+
+ReplicatedJournal::~ReplicatedJournal() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  syncer_.join();
+}
+
+void ReplicatedJournal::local_syncs() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [&] { return sync_requested_ || stopping_; });
+    if (stopping_) return;
+    sync_requested_ = false;
+    lock.unlock();
+    Status status = local_.sync();
+    lock.lock();
+    local_result_ = std::move(status);
+    wake_.notify_all();
+  }
+}
+
+Status ReplicatedJournal::sync_locally_and(const std::function<Status()>& publish) {
+  {
+    std::lock_guard lock(mutex_);
+    local_result_.reset();
+    sync_requested_ = true;
+  }
+  wake_.notify_all();
+  const Status published = publish();
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [&] { return local_result_.has_value(); });
+  // A local failure wins: a record the stream holds but this disk may not is no base to lead on.
+  return local_result_->is_ok() ? published : *local_result_;
+}
 
 Status ReplicatedJournal::write(const persistence::JournalBatch& batch) {
   if (Status s = local_.write(batch); !s.is_ok()) return s;
@@ -85,22 +124,18 @@ Status ReplicatedJournal::write(const persistence::JournalBatch& batch) {
 }
 
 Status ReplicatedJournal::sync() {
-  Status local = local_.sync();
-  if (!local.is_ok() || staged_.empty()) {
-    staged_.clear();
-    return local;
-  }
+  if (staged_.empty()) return local_.sync();
   finish_batches(staged_);
   // The id names the leadership and the last journal seq: a retry is stored once, and another
   // leader's batch at the same seq is a different message (refused by its expected sequence).
   const std::string id = std::to_string(term_) + "." + std::to_string(staged_last_seq_);
-  Status published = Status::error(Status::Code::unavailable, "the lease is lost");
-  if (still_leading_()) {
+  const Status status = sync_locally_and([&] {
+    if (!still_leading_()) return Status::error(Status::Code::unavailable, "the lease is lost");
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(retry_ms_);
-    published = stream_.publish(staged_, id, deadline);
-  }
+    return stream_.publish(staged_, id, deadline);
+  });
   staged_.clear();
-  return published;
+  return status;
 }
 
 }  // namespace auction::cluster

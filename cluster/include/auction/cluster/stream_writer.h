@@ -14,17 +14,24 @@
 //     a refusal for a wrong last sequence means another node leads: `unavailable`, deposed()
 //     true, and every later publish refused.
 //   - ReplicatedJournal::sync() returns ok only after the local fsync AND the stream's
-//     acknowledgement: the pipeline answers nothing before both (SPEC §11). (Running the two
-//     side by side was measured and did not help on one machine: bench/RESULTS.md.)
+//     acknowledgement: the pipeline answers nothing before both (SPEC §11). The two run side by
+//     side (the fsync on the ReplicatedJournal's own thread), so a batch waits for the longer of
+//     them, not their sum. If the stream took a batch whose local fsync failed, sync() fails
+//     all the same: the node stops leading and rebuilds from the stream.
 // Threading: one thread (the pipeline's writer) uses a StreamWriter / ReplicatedJournal;
-// deposed() and last_sequence() may be read from any thread.
+// deposed() and last_sequence() may be read from any thread. The local journal's sync() runs on
+// the ReplicatedJournal's thread while the writer waits in sync(): never beside its write().
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "auction/cluster/nats_link.h"
 #include "auction/cluster/stream_record.h"
@@ -61,6 +68,9 @@ class ReplicatedJournal final : public persistence::JournalBackend {
   // died leaves its stream without a leader for a few seconds).
   ReplicatedJournal(persistence::JournalBackend& local, StreamWriter& stream, std::uint64_t term,
                     std::function<bool()> still_leading, DurationMs retry_ms);
+  ~ReplicatedJournal() override;
+  ReplicatedJournal(const ReplicatedJournal&) = delete;
+  ReplicatedJournal& operator=(const ReplicatedJournal&) = delete;
 
   Status write(const persistence::JournalBatch& batch) override;
   Status sync() override;
@@ -73,8 +83,18 @@ class ReplicatedJournal final : public persistence::JournalBackend {
   std::uint64_t term_;
   std::function<bool()> still_leading_;
   DurationMs retry_ms_;
+  // The local fsync's own thread: it runs while the batch is published.
+  void local_syncs();
+  Status sync_locally_and(const std::function<Status()>& publish);
+
   std::string staged_;  // the batches written since the last sync, as one stream record
   Seq staged_last_seq_ = 0;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool sync_requested_ = false;
+  bool stopping_ = false;
+  std::optional<Status> local_result_;
+  std::thread syncer_;  // last: it starts once the rest is built
 };
 
 }  // namespace auction::cluster
