@@ -78,15 +78,15 @@ class ReplicatedJournal final : public persistence::JournalBackend {
   Status grow(std::size_t capacity_bytes) override { return local_.grow(capacity_bytes); }
 
  private:
+  // The local fsync's own thread: it runs while the batch is published.
+  void local_syncs();
+  Status sync_locally_and(const std::function<Status()>& publish);
+
   persistence::JournalBackend& local_;
   StreamWriter& stream_;
   std::uint64_t term_;
   std::function<bool()> still_leading_;
   DurationMs retry_ms_;
-  // The local fsync's own thread: it runs while the batch is published.
-  void local_syncs();
-  Status sync_locally_and(const std::function<Status()>& publish);
-
   std::string staged_;  // the batches written since the last sync, as one stream record
   Seq staged_last_seq_ = 0;
   std::mutex mutex_;
