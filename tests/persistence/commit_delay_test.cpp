@@ -13,6 +13,7 @@
 #include "../engine/harness.h"
 #include "auction/persistence/pipeline.h"
 #include "auction/persistence/record_codec.h"
+#include "wait_until.h"
 
 using namespace auction;
 using namespace auction::persistence;
@@ -78,15 +79,6 @@ class Count final : public OutcomeSink {
   mutable std::mutex mutex_;
   std::size_t answered_ = 0;
 };
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 // Command 1 alone in the first batch, held in its sync while commands 2 and 3 are sequenced.
 struct Held {

@@ -16,6 +16,7 @@
 #include "auction/persistence/record_codec.h"
 #include "auction/persistence/recovery.h"
 #include "temp_dir.h"
+#include "wait_until.h"
 
 using namespace auction;
 using namespace auction::persistence;
@@ -125,15 +126,6 @@ class Answers final : public OutcomeSink {
  private:
   const FaultyJournal* journal_;
 };
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 LotConfig open_lot(const std::string& id, TimeMs now_ms) {
   LotConfig config = lot_config(id);
