@@ -1,8 +1,9 @@
-// auctionctl's money and order commands (docs/AUCTIONCTL.md, "Money and orders") end to end: the
-// built binary against a real auctiond with escrow, bidders over WebSocket. Credits booked once,
+// auctionctl's money commands (docs/AUCTIONCTL.md, "Money and orders") end to end: the built
+// binary against a real auctiond with escrow, bidders over WebSocket. Credits booked once,
 // balances, orders through a whole sale (bid, close, pay, ship, confirm receipt, payout less the
-// fee), disputes resolved both ways, the ledger check; every bad input refused with one line and
-// nothing booked. The admin API's own strictness is checked over raw HTTP too.
+// fee), the ledger check; every bad input refused with one line and nothing booked. The admin
+// API's own strictness is checked over raw HTTP too. Disputes and refused order commands:
+// auctionctl_orders_e2e_test.cpp.
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
