@@ -101,18 +101,19 @@ void ReplicatedJournal::local_syncs() {
   }
 }
 
-Status ReplicatedJournal::sync_locally_and(const std::function<Status()>& publish) {
+void ReplicatedJournal::start_local_sync() {
   {
     std::lock_guard lock(mutex_);
     local_result_.reset();
     sync_requested_ = true;
   }
   wake_.notify_all();
-  const Status published = publish();
+}
+
+Status ReplicatedJournal::finish_local_sync() {
   std::unique_lock lock(mutex_);
   wake_.wait(lock, [&] { return local_result_.has_value(); });
-  // A local failure wins: a record the stream holds but this disk may not is no base to lead on.
-  return local_result_->is_ok() ? published : *local_result_;
+  return *local_result_;
 }
 
 Status ReplicatedJournal::write(const persistence::JournalBatch& batch) {
@@ -129,13 +130,16 @@ Status ReplicatedJournal::sync() {
   // The id names the leadership and the last journal seq: a retry is stored once, and another
   // leader's batch at the same seq is a different message (refused by its expected sequence).
   const std::string id = std::to_string(term_) + "." + std::to_string(staged_last_seq_);
-  const Status status = sync_locally_and([&] {
-    if (!still_leading_()) return Status::error(Status::Code::unavailable, "the lease is lost");
+  start_local_sync();
+  Status published = Status::error(Status::Code::unavailable, "the lease is lost");
+  if (still_leading_()) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(retry_ms_);
-    return stream_.publish(staged_, id, deadline);
-  });
+    published = stream_.publish(staged_, id, deadline);
+  }
+  const Status local = finish_local_sync();
   staged_.clear();
-  return status;
+  // A local failure wins: a record the stream holds but this disk may not is no base to lead on.
+  return local.is_ok() ? published : local;
 }
 
 }  // namespace auction::cluster

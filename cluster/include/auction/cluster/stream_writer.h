@@ -78,9 +78,10 @@ class ReplicatedJournal final : public persistence::JournalBackend {
   Status grow(std::size_t capacity_bytes) override { return local_.grow(capacity_bytes); }
 
  private:
-  // The local fsync's own thread: it runs while the batch is published.
+  // The local fsync's own thread (local_syncs): started before the publish, awaited after it.
   void local_syncs();
-  Status sync_locally_and(const std::function<Status()>& publish);
+  void start_local_sync();
+  Status finish_local_sync();
 
   persistence::JournalBackend& local_;
   StreamWriter& stream_;
