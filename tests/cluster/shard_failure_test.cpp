@@ -85,7 +85,8 @@ TEST_SUITE("shard") {
 
     shard.nodes[old_leader]->pause();  // SIGSTOP, past the lease
     // alice's next bid waits in the frozen leader's socket.
-    alice.ws->send(R"({"type":"bid","lot":"hot","amount":)" + std::to_string(next + 1000) + "}");
+    const std::int64_t alice_amount = next + 1000;
+    alice.ws->send(R"({"type":"bid","lot":"hot","amount":)" + std::to_string(alice_amount) + "}");
     int new_leader = -1;
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (new_leader < 0 && std::chrono::steady_clock::now() < deadline) {
@@ -106,7 +107,7 @@ TEST_SUITE("shard") {
     if (const auto late = alice.ws->receive(15s)) {
       const Message message(late);
       if (message.str("type") == "accepted") {
-        accepted.push_back(Accepted{static_cast<Seq>(message.num("seq")), next + 1000, "alice"});
+        accepted.push_back(Accepted{static_cast<Seq>(message.num("seq")), alice_amount, "alice"});
       }
       MESSAGE("the woken leader answered: " << *late);
     }

@@ -85,7 +85,7 @@ class ShardNode {
 
   // SIGSTOP / SIGCONT: a frozen node (its HTTP is not asked while frozen: it would not answer).
   void pause() {
-    process_->kill(SIGSTOP);
+    REQUIRE_MESSAGE(process_->stop(), node_ << " ended instead of stopping");
     paused_ = true;
   }
   void resume() {

@@ -98,6 +98,22 @@ void Subprocess::kill(int signal) {
   if (!reaped_) ::kill(pid_, signal);
 }
 
+bool Subprocess::stop() {
+  if (reaped_) return false;
+  ::kill(pid_, SIGSTOP);
+  int status = 0;
+  while (true) {
+    const int got = waitpid(pid_, &status, WUNTRACED);
+    if (got < 0 && errno == EINTR) continue;
+    if (got == pid_ && WIFSTOPPED(status)) return true;
+    if (got == pid_) {  // it ended before the stop
+      status_ = status;
+      reaped_ = true;
+    }
+    return false;
+  }
+}
+
 int Subprocess::wait() {
   if (!reaped_) {
     while (waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {

@@ -22,6 +22,10 @@ class Subprocess {
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
   void close_stdin();
   void kill(int signal);
+  // SIGSTOP, returning once every thread of the child has stopped. kill(SIGSTOP) alone returns
+  // while the kernel still delivers the stop; a busy child can go on for a few more steps.
+  // False when the child ended instead.
+  bool stop();
   int wait();  // the exit status as waitpid reports it
   int pid() const { return pid_; }
 
