@@ -1,5 +1,6 @@
 #include "cluster_node.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -290,7 +291,10 @@ std::string ClusterNode::nodes_json() const {
 }
 
 void ClusterNode::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cluster");
+    run();
+  });
 }
 
 void ClusterNode::stop() {

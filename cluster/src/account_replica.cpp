@@ -1,5 +1,7 @@
 #include "auction/cluster/account_replica.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 namespace auction::cluster {
@@ -34,7 +36,10 @@ Status AccountReplica::watch(Apply apply) {
     return Status::error(Status::Code::unavailable,
                          "watching " + names_.users + ": " + nats_error_text(status));
   }
-  thread_ = std::thread([this, apply = std::move(apply)] { run(apply); });
+  thread_ = std::thread([this, apply = std::move(apply)] {
+    pthread_setname_np(pthread_self(), "users-watch");
+    run(apply);
+  });
   return Status::ok();
 }
 

@@ -1,5 +1,7 @@
 #include "auction/cluster/stream_writer.h"
 
+#include <pthread.h>
+
 #include <thread>
 #include <utility>
 
@@ -76,7 +78,10 @@ ReplicatedJournal::ReplicatedJournal(persistence::JournalBackend& local, StreamW
       term_(term),
       still_leading_(std::move(still_leading)),
       retry_ms_(retry_ms),
-      syncer_([this] { local_syncs(); }) {}
+      syncer_([this] {
+        pthread_setname_np(pthread_self(), "local-fsync");
+        local_syncs();
+      }) {}
 
 ReplicatedJournal::~ReplicatedJournal() {
   {

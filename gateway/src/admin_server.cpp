@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -280,7 +281,10 @@ void AdminServer::start() {
   Impl& impl = *impl_;
   listen_on(impl.acceptor, impl.options.address, impl.options.port);
   impl.do_accept();
-  impl.thread = std::thread([&impl] { impl.io.run(); });
+  impl.thread = std::thread([&impl] {
+    pthread_setname_np(pthread_self(), "admin");
+    impl.io.run();
+  });
 }
 
 void AdminServer::stop() {

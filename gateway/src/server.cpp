@@ -3,6 +3,8 @@
 // listed in server_impl.h.
 #include "auction/gateway/server.h"
 
+#include <pthread.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 
@@ -179,8 +181,9 @@ void Server::start() {
   listen_on(impl.acceptor, impl.options.address, impl.options.port);
   impl.board.set_courier(&impl.courier);
   impl.do_accept();
-  for (auto& lane : impl.lanes) {
-    lane->thread = std::thread([&io = lane->io] {
+  for (std::size_t i = 0; i < impl.lanes.size(); ++i) {
+    impl.lanes[i]->thread = std::thread([&io = impl.lanes[i]->io, i] {
+      pthread_setname_np(pthread_self(), ("io-" + std::to_string(i)).c_str());
       const auto work = asio::make_work_guard(io);  // a lane without sessions waits for one
       io.run();
     });

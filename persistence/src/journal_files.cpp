@@ -1,6 +1,7 @@
 #include "journal_files.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -150,7 +151,10 @@ SparePreparer::SparePreparer(std::string directory, std::size_t wanted_bytes)
     : path_(directory + "/" + std::string(kSpareName)), wanted_bytes_(wanted_bytes) {
   std::error_code ec;
   ready_ = fs::exists(path_, ec) && fs::file_size(path_, ec) == wanted_bytes_;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "spare-segment");
+    run();
+  });
 }
 
 SparePreparer::~SparePreparer() {

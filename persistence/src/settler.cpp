@@ -1,5 +1,7 @@
 #include "auction/persistence/settler.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "auction/engine/assert.h"
@@ -117,7 +119,10 @@ Status Settler::start() {
     }
   }
   last_commit_ = std::chrono::steady_clock::now();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "settler");
+    run();
+  });
   return Status::ok();
 }
 

@@ -1,5 +1,7 @@
 #include "auction/persistence/snapshotter.h"
 
+#include <pthread.h>
+
 #include <limits>
 
 #include "auction/persistence/recovery.h"
@@ -16,7 +18,10 @@ Snapshotter::~Snapshotter() {
 
 Status Snapshotter::start(std::string_view seed) {
   if (Status s = shadow_.restore(seed); !s.is_ok()) return s;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "snapshotter");
+    run();
+  });
   return Status::ok();
 }
 

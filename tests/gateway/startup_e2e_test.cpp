@@ -1,10 +1,13 @@
 // auctiond's start-up against the built binary: TLS on the bidders' port, flags refused out of
-// range before anything is touched, and the TOML configuration file under the flags.
+// range before anything is touched, the TOML configuration file under the flags, and the threads
+// named for an operator.
 #include <doctest/doctest.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +36,21 @@ TEST_CASE("TLS: with a certificate and key the same port serves https (and plain
   auto c = server.client();  // plain ws on the same port
   c->send(R"({"type":"ping"})");
   CHECK(Message(c->receive(5s)).str("type") == "pong");
+}
+
+TEST_CASE("auctiond's threads carry their roles' names (top -H, perf, chrt)") {
+  Auctiond server({"--io-threads", "2"});
+  std::set<std::string> names;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(server.pid()) + "/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  for (const char* role : {"io-0", "io-1", "core", "journal", "settler", "snapshotter", "admin"}) {
+    CHECK_MESSAGE(names.count(role) == 1, "no thread named " << role);
+  }
 }
 
 TEST_CASE("auctiond refuses a missing or mismatched TLS file with a clear error") {
