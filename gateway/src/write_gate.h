@@ -12,15 +12,28 @@
 //     nothing is under way, the gate calls the session's idle callback.
 // Completions touch only the gate's shared state: a socket destroyed with a write pending still
 // runs its handler (aborted), after the session is gone.
-// Threading: the session's executor only.
+//
+// Beast's reads go through as well, with one system call fewer per message on a plain socket.
+// asio (Boost 1.81) tries each read at once and waits for readiness only when the try found
+// nothing; its try is skipped only after a read of 0 bytes. So the read that follows a bidder's
+// message, asked for within that message's handling, finds the socket empty: `EAGAIN`, one
+// wasted `recvmsg` per bid (bench/RESULTS.md, "Where the open loop's tail comes from"). The
+// gate waits for readiness instead when the read before came back short (the socket was empty
+// then) and the new read is asked for from within that read's completion. Data arriving after
+// the short read then always wakes the wait: the stream's io_context runs on one thread (each
+// lane has its own), so its reactor cannot take the socket's readiness in between. A read asked
+// for later, from another handler, tries at once as asio does.
+// Threading: the session's executor only, on an io_context run by one thread.
 #pragma once
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <array>
@@ -29,6 +42,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,10 +97,27 @@ class WriteGate {
   Next& next_layer() noexcept { return next_; }
   const Next& next_layer() const noexcept { return next_; }
 
-  // Beast's reads pass straight through.
+  // Beast's reads: on a plain socket, a read asked for from within a short read's completion
+  // waits for readiness first (see above); otherwise straight through.
   template <class Buffers, class Handler>
   auto async_read_some(const Buffers& buffers, Handler&& handler) {
-    return next_.async_read_some(buffers, std::forward<Handler>(handler));
+    if constexpr (!kPlainSocket) {
+      return next_.async_read_some(buffers, std::forward<Handler>(handler));
+    } else {
+      return asio::async_initiate<Handler, void(beast::error_code, std::size_t)>(
+          [this](auto&& completion, const Buffers& into) {
+            if (state_->read_was_short && state_->in_read_completion) {
+              read_when_ready(std::move(completion), into);
+            } else {
+              next_.async_read_some(into, [state = state_, completion = std::move(completion),
+                                           wanted = asio::buffer_size(into)](
+                                              beast::error_code ec, std::size_t bytes) mutable {
+                finish_read(*state, completion, ec, bytes, wanted);
+              });
+            }
+          },
+          handler, buffers);
+    }
   }
 
   // Beast's writes: whole, and only once the session's batch under way is out.
@@ -126,7 +157,11 @@ class WriteGate {
   }
 
  private:
+  static constexpr bool kPlainSocket = std::is_same_v<Next, beast::tcp_stream>;
+
   struct State {
+    bool read_was_short = false;      // the last read took less than it had room for
+    bool in_read_completion = false;  // a read's completion is running
     bool batch_writing = false;
     std::vector<asio::const_buffer> beast_buffers;
     // Set from the start of a Beast write until its end. (Optional, never assigned: Boost 1.81's
@@ -135,6 +170,34 @@ class WriteGate {
     bool beast_started = false;
     std::function<void()> idle;
   };
+
+  // Waits until the socket is readable, then reads what it holds (without blocking). A wake-up
+  // for bytes an earlier read already took finds nothing and waits again.
+  template <class Completion, class Buffers>
+  void read_when_ready(Completion&& completion, const Buffers& into) {
+    next_.socket().async_wait(
+        asio::socket_base::wait_read, [this, state = state_, completion = std::move(completion),
+                                       into](beast::error_code ec) mutable {
+          std::size_t bytes = 0;
+          if (!ec) {  // a pending read keeps its session, and so this gate, alive
+            auto& socket = next_.socket();
+            if (!socket.non_blocking()) socket.non_blocking(true, ec);
+            if (!ec) bytes = socket.read_some(into, ec);
+            if (ec == asio::error::would_block) return read_when_ready(std::move(completion), into);
+          }
+          finish_read(*state, completion, ec, bytes, asio::buffer_size(into));
+        });
+  }
+
+  // Hands a read's result to Beast, noting whether it emptied the socket.
+  template <class Completion>
+  static void finish_read(State& state, Completion& completion, beast::error_code ec,
+                          std::size_t bytes, std::size_t wanted) {
+    state.read_was_short = !ec && bytes < wanted;
+    state.in_read_completion = true;
+    std::move(completion)(ec, bytes);  // Beast may ask for the next read here
+    state.in_read_completion = false;
+  }
 
   void write_beast() {
     std::shared_ptr<State> state = state_;
