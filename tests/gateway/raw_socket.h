@@ -57,19 +57,7 @@ class RawSocket {
     REQUIRE(head.rfind("HTTP/1.1 101", 0) == 0);
   }
   // A masked text frame (key 0).
-  void frame(const std::string& payload) {
-    std::string out;
-    out.push_back(static_cast<char>(0x81));
-    if (payload.size() < 126) {
-      out.push_back(static_cast<char>(0x80 | payload.size()));
-    } else {
-      out.push_back(static_cast<char>(0x80 | 126));
-      out.push_back(static_cast<char>(payload.size() >> 8));
-      out.push_back(static_cast<char>(payload.size() & 0xFF));
-    }
-    out.append(4, '\0');
-    send(out + payload);
-  }
+  void frame(const std::string& payload) { send(masked_frame(0x1, payload)); }
 
   struct Frame {
     int opcode = 0;
@@ -124,6 +112,12 @@ class RawSocket {
   // (the payload's size unless given): a client that lies about the length, or sends a huge
   // frame, is what the server must survive.
   void raw_frame(unsigned char opcode, const std::string& payload, std::uint64_t declared = ~0ULL) {
+    send(masked_frame(opcode, payload, declared));
+  }
+  // The bytes of a final frame with this opcode, masked with key 0, its length field `declared`
+  // (the payload's size unless given).
+  static std::string masked_frame(unsigned char opcode, const std::string& payload,
+                                  std::uint64_t declared = ~0ULL) {
     const std::uint64_t length = declared == ~0ULL ? payload.size() : declared;
     std::string out;
     out.push_back(static_cast<char>(0x80 | opcode));
@@ -139,7 +133,7 @@ class RawSocket {
         out.push_back(static_cast<char>((length >> shift) & 0xFF));
     }
     out.append(4, '\0');  // mask key 0: the payload goes as is
-    send(out + payload);
+    return out + payload;
   }
   int fd() const { return fd_; }
 

@@ -16,33 +16,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A masked text frame (mask key 0) carrying a ping with this id, padded by `pad_bytes`.
+// A text ping with this id, padded by `pad_bytes`, as a client sends it.
 std::string ping_frame(const std::string& id, std::size_t pad_bytes = 0) {
   std::string payload = R"({"type":"ping","id":")" + id + "\"";
   if (pad_bytes > 0) payload += R"(,"pad":")" + std::string(pad_bytes, 'x') + "\"";
-  payload += "}";
-  REQUIRE(payload.size() <= 0xFFFF);
-  std::string out;
-  out.push_back(static_cast<char>(0x81));
-  if (payload.size() < 126) {
-    out.push_back(static_cast<char>(0x80 | payload.size()));
-  } else {
-    out.push_back(static_cast<char>(0x80 | 126));
-    out.push_back(static_cast<char>(payload.size() >> 8));
-    out.push_back(static_cast<char>(payload.size() & 0xFF));
-  }
-  out.append(4, '\0');
-  return out + payload;
+  return RawSocket::masked_frame(0x1, payload + "}");
 }
 
-// A masked ping control frame (mask key 0): Beast answers it with a pong of its own, then
-// reads on after that write, outside any read's completion.
+// A ping control frame: Beast answers it with a pong of its own, then reads on after that write,
+// outside any read's completion.
 std::string control_ping(const std::string& payload) {
-  std::string out;
-  out.push_back(static_cast<char>(0x89));
-  out.push_back(static_cast<char>(0x80 | payload.size()));
-  out.append(4, '\0');
-  return out + payload;
+  return RawSocket::masked_frame(0x9, payload);
 }
 
 // The id of the next pong, or "" when none came in time.
