@@ -13,16 +13,17 @@
 // Completions touch only the gate's shared state: a socket destroyed with a write pending still
 // runs its handler (aborted), after the session is gone.
 //
-// Beast's reads go through as well, with one system call fewer per message on a plain socket.
-// asio (Boost 1.81) tries each read at once and waits for readiness only when the try found
-// nothing; its try is skipped only after a read of 0 bytes. So the read that follows a bidder's
-// message, asked for within that message's handling, finds the socket empty: `EAGAIN`, one
-// wasted `recvmsg` per bid (bench/RESULTS.md, "Where the open loop's tail comes from"). The
-// gate waits for readiness instead when the read before came back short (the socket was empty
-// then) and the new read is asked for from within that read's completion. Data arriving after
-// the short read then always wakes the wait: the stream's io_context runs on one thread (each
-// lane has its own), so its reactor cannot take the socket's readiness in between. A read asked
-// for later, from another handler, tries at once as asio does.
+// Beast's reads go through as well. asio (Boost 1.81) tries each read at once and waits for
+// readiness only when the try found nothing; its try is skipped only after a read of 0 bytes.
+// So the read that follows a bidder's message, asked for within that message's handling, finds
+// the socket empty: a `recvmsg` failing with `EAGAIN` per bid. The gate waits for readiness
+// instead when the read before came back short (the socket was empty then) and the new read is
+// asked for from within that read's completion. asio registers the wait with an `epoll_ctl`,
+// which costs less than the failed read but is a system call too (bench/RESULTS.md, "The read's
+// wait, measured again"). Data arriving after the short read always wakes the wait: the stream's
+// io_context runs on one thread (each lane has its own), so its reactor cannot take the socket's
+// readiness in between. A read asked for later, from another handler, tries at once as asio
+// does.
 // Threading: the session's executor only, on an io_context run by one thread.
 #pragma once
 
@@ -31,6 +32,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -139,13 +141,27 @@ class WriteGate {
   // Called when a write of Beast's ended and nothing is under way.
   void on_idle(std::function<void()> idle) { state_->idle = std::move(idle); }
 
-  // The session's own bytes, all of them; `done(ec)` afterwards. Only when !busy().
+  // The session's own bytes, all of them. Only when !busy(). On a plain socket the batch is
+  // first offered to the socket at once, in one `sendmsg`: when the socket takes it whole (or
+  // fails), the result is returned and `done` is not called. Otherwise (TLS, or a full socket:
+  // the rest waits for room) nullopt, and `done(ec)` once the batch is out.
   template <class Done>
-  void write_batch(BufferSpan buffers, Done&& done) {
+  std::optional<beast::error_code> write_batch(BufferSpan buffers, Done&& done) {
+    std::size_t sent = 0;
+    if constexpr (kPlainSocket) {
+      beast::error_code ec;
+      auto& socket = next_.socket();
+      if (!socket.non_blocking()) socket.non_blocking(true, ec);
+      if (!ec) sent = socket.write_some(buffers, ec);
+      if (ec == asio::error::would_block) ec = {};
+      if (ec || sent == asio::buffer_size(buffers)) return ec;
+    }
     std::shared_ptr<State> state = state_;
     state->batch_writing = true;
+    beast::buffers_suffix<BufferSpan> rest(buffers);  // asio copies it into its operation
+    rest.consume(sent);
     asio::async_write(
-        next_, buffers,
+        next_, rest,
         [this, state, done = std::forward<Done>(done)](beast::error_code ec, std::size_t) mutable {
           state->batch_writing = false;
           // A Beast write that waited goes first (after an error too: Beast
@@ -154,6 +170,7 @@ class WriteGate {
           if (state->beast_handler) write_beast();
           done(ec);
         });
+    return std::nullopt;
   }
 
  private:

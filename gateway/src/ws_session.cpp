@@ -153,31 +153,42 @@ class WsSession : public BidderDispatcher {
 
   // Every queued frame (up to kBatchFrames) leaves in one send, framed here; nothing starts while
   // a write is under way (ours, or one of Beast's: the gate calls back when it is idle).
-  // Once the queue is out, a close asked for goes.
+  // A batch the socket takes at once is done here (no operation, no completion to run); the
+  // next batch follows in the loop. Once the queue is out, a close asked for goes.
   void do_write() {
-    if (writing_frames_ != 0 || close_started_) return;
-    if (outbound_.empty()) {
-      if (close_code_) do_close();
-      return;
+    for (;;) {
+      if (writing_frames_ != 0 || close_started_) return;
+      if (outbound_.empty()) {
+        if (close_code_) do_close();
+        return;
+      }
+      if (ws_.next_layer().busy()) return;
+      const std::size_t frames = std::min(outbound_.size(), kBatchFrames);
+      batch_.clear();
+      for (std::size_t i = 0; i < frames; ++i) {
+        const std::string& text = *outbound_[i];
+        batch_.push_back(
+            asio::buffer(headers_[i].data(), encode_frame_header(headers_[i], text.size())));
+        batch_.push_back(asio::buffer(text));
+      }
+      writing_frames_ = frames;
+      const auto written =
+          ws_.next_layer().write_batch(BufferSpan{batch_.data(), batch_.data() + batch_.size()},
+                                       [self = shared()](beast::error_code ec) {
+                                         if (self->on_written(ec)) self->do_write();
+                                       });
+      if (!written || !on_written(*written)) return;
     }
-    if (ws_.next_layer().busy()) return;
-    const std::size_t frames = std::min(outbound_.size(), kBatchFrames);
-    batch_.clear();
-    for (std::size_t i = 0; i < frames; ++i) {
-      const std::string& text = *outbound_[i];
-      batch_.push_back(
-          asio::buffer(headers_[i].data(), encode_frame_header(headers_[i], text.size())));
-      batch_.push_back(asio::buffer(text));
-    }
-    writing_frames_ = frames;
-    ws_.next_layer().write_batch(BufferSpan{batch_.data(), batch_.data() + batch_.size()},
-                                 [self = shared()](beast::error_code ec) { self->on_write(ec); });
   }
 
-  void on_write(beast::error_code ec) {
+  // The batch under way is out (or failed: the connection ends). Whether writing may go on.
+  bool on_written(beast::error_code ec) {
     const std::size_t frames = writing_frames_;
     writing_frames_ = 0;
-    if (ec) return finish();
+    if (ec) {
+      finish();
+      return false;
+    }
     server_.metrics.frames_out.fetch_add(frames);
     server_.metrics.sends.fetch_add(1);
     for (std::size_t i = 0; i < frames; ++i) {
@@ -185,7 +196,7 @@ class WsSession : public BidderDispatcher {
       outbound_.pop_front();
     }
     queue_changed(outbound_.size());  // emptied: a subscriber that fell behind resyncs (send())
-    do_write();
+    return true;
   }
 
   // Closes after the frames already queued (e.g. the rate_limited answers) have been sent.

@@ -1,6 +1,14 @@
 // Connection: one WebSocket connection of auction-loadgen, framed by hand.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 #include "load.h"
 
@@ -57,19 +65,51 @@ void append_frame(std::string& out, std::string_view payload) {
   out.append(payload);
 }
 
-void Connection::start(const tcp::endpoint& endpoint) {
-  socket_.async_connect(endpoint, [this](boost::system::error_code ec) {
-    if (ec) {
-      std::fprintf(stderr, "auction-loadgen: connect: %s\n", ec.message().c_str());
-      return;
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Connection::start(const sockaddr_in& address) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  if (fd_ < 0 || ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+      !poller_.add(fd_, this)) {
+    return fail("socket");
+  }
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 &&
+      errno != EINPROGRESS) {
+    return fail("connect");
+  }
+}
+
+void Connection::fail(const char* what) {
+  std::fprintf(stderr, "auction-loadgen: %s: %s\n", what, std::strerror(errno));
+  close();
+}
+
+void Connection::close() {
+  if (fd_ >= 0) ::close(fd_);  // also leaves the poller's set
+  fd_ = -1;
+}
+
+void Connection::on_events(std::uint32_t events) {
+  if (!connected_) {
+    int error = 0;
+    socklen_t size = sizeof(error);
+    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size);
+    if (error != 0) {
+      errno = error;
+      return fail("connect");
     }
-    socket_.set_option(tcp::no_delay(true));
+    if ((events & EPOLLOUT) == 0) return;
+    connected_ = true;
     pending_ =
         "GET /ws HTTP/1.1\r\nHost: loadgen\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     flush();  // the login follows the server's 101 (RFC 6455: no frames before the handshake)
-    do_read();
-  });
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) read_all();
+  if ((events & EPOLLOUT) != 0) flush();
 }
 
 void Connection::queue_fixed_bid(const std::string& lot, std::int64_t amount) {
@@ -117,70 +157,85 @@ std::optional<Clock::time_point> Connection::take_outstanding(std::uint64_t id) 
   return intended;
 }
 
+// Sends what is pending; what the socket cannot take now goes at its next EPOLLOUT edge.
 void Connection::flush() {
-  if (writing_ || pending_.empty()) return;
-  writing_ = true;
-  std::swap(sending_, pending_);
-  asio::async_write(socket_, asio::buffer(sending_),
-                    [this](boost::system::error_code ec, std::size_t) {
-                      writing_ = false;
-                      sending_.clear();
-                      if (!ec) flush();
-                    });
+  while (fd_ >= 0 && pending_sent_ < pending_.size()) {
+    const ssize_t n =
+        ::send(fd_, pending_.data() + pending_sent_, pending_.size() - pending_sent_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) fail("send");
+      return;
+    }
+    pending_sent_ += static_cast<std::size_t>(n);
+  }
+  pending_.clear();
+  pending_sent_ = 0;
 }
 
-void Connection::do_read() {
-  socket_.async_read_some(
-      asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
-      [this](boost::system::error_code ec, std::size_t n) {
-        if (ec) return;
-        in_size_ += n;
-        std::size_t at = 0;
-        if (!upgraded_) {
-          const std::string_view head(in_.data(), in_size_);
-          const auto end = head.find("\r\n\r\n");
-          if (end == std::string_view::npos) return do_read();
-          if (head.substr(0, 12) != "HTTP/1.1 101") {
-            std::fprintf(stderr, "auction-loadgen: upgrade refused\n");
-            return;
-          }
-          upgraded_ = true;
-          at = end + 4;
-          if (subscribe_lot_.empty()) {
-            append_frame(pending_, "{\"type\":\"login\",\"user\":\"" + user_ + "\",\"token\":\"" +
-                                       token_ + "\"}");
-          } else {
-            append_frame(pending_, "{\"type\":\"subscribe\",\"lot\":\"" + subscribe_lot_ + "\"}");
-          }
-          flush();
-        }
-        // Every complete frame in the buffer, before reading again.
-        while (in_size_ - at >= 2) {
-          const auto* p = reinterpret_cast<const unsigned char*>(in_.data() + at);
-          std::size_t length = p[1] & 0x7F, header = 2;
-          if (length == 126) {
-            if (in_size_ - at < 4) break;
-            length = (std::size_t{p[2]} << 8) | p[3];
-            header = 4;
-          } else if (length == 127) {
-            if (in_size_ - at < 10) break;
-            length = 0;
-            for (int i = 0; i < 8; ++i)
-              length = (length << 8) | p[2 + i];
-            header = 10;
-          }
-          if (in_size_ - at < header + length) break;
-          const unsigned opcode = p[0] & 0x0F;
-          if (opcode == 0x1) on_frame(std::string_view(in_.data() + at + header, length));
-          if (opcode == 0x8) return;  // closed by the server
-          at += header + length;
-        }
-        flush();  // the bids that this read's answers let go, in one write
-        std::memmove(in_.data(), in_.data() + at, in_size_ - at);
-        in_size_ -= at;
-        if (in_size_ == in_.size()) in_.resize(in_.size() * 2);
-        do_read();
-      });
+// Reads until the socket is empty. Edge-triggered: a read that comes back short emptied it, and
+// the next bytes bring a new edge.
+void Connection::read_all() {
+  while (fd_ >= 0) {
+    const std::size_t room = in_.size() - in_size_;
+    const ssize_t n = ::recv(fd_, in_.data() + in_size_, room, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) return close();  // closed by the server, or failed
+    if (!on_read(static_cast<std::size_t>(n))) return close();
+    if (static_cast<std::size_t>(n) < room) return;
+  }
+}
+
+// Takes `n` new bytes: the handshake's answer, then every complete frame. False when the
+// connection is over.
+bool Connection::on_read(std::size_t n) {
+  in_size_ += n;
+  std::size_t at = 0;
+  if (!upgraded_) {
+    const std::string_view head(in_.data(), in_size_);
+    const auto end = head.find("\r\n\r\n");
+    if (end == std::string_view::npos) return true;
+    if (head.substr(0, 12) != "HTTP/1.1 101") {
+      std::fprintf(stderr, "auction-loadgen: upgrade refused\n");
+      return false;
+    }
+    upgraded_ = true;
+    at = end + 4;
+    if (subscribe_lot_.empty()) {
+      append_frame(pending_,
+                   "{\"type\":\"login\",\"user\":\"" + user_ + "\",\"token\":\"" + token_ + "\"}");
+    } else {
+      append_frame(pending_, "{\"type\":\"subscribe\",\"lot\":\"" + subscribe_lot_ + "\"}");
+    }
+    flush();
+  }
+  // Every complete frame in the buffer, before reading again.
+  while (in_size_ - at >= 2) {
+    const auto* p = reinterpret_cast<const unsigned char*>(in_.data() + at);
+    std::size_t length = p[1] & 0x7F, header = 2;
+    if (length == 126) {
+      if (in_size_ - at < 4) break;
+      length = (std::size_t{p[2]} << 8) | p[3];
+      header = 4;
+    } else if (length == 127) {
+      if (in_size_ - at < 10) break;
+      length = 0;
+      for (int i = 0; i < 8; ++i)
+        length = (length << 8) | p[2 + i];
+      header = 10;
+    }
+    if (in_size_ - at < header + length) break;
+    const unsigned opcode = p[0] & 0x0F;
+    if (opcode == 0x1) on_frame(std::string_view(in_.data() + at + header, length));
+    if (opcode == 0x8) return false;  // closed by the server
+    at += header + length;
+  }
+  flush();  // the bids that this read's answers let go, in one write
+  std::memmove(in_.data(), in_.data() + at, in_size_ - at);
+  in_size_ -= at;
+  if (in_size_ == in_.size()) in_.resize(in_.size() * 2);
+  return true;
 }
 
 void Connection::on_frame(std::string_view payload) {

@@ -5,26 +5,24 @@
 #include "load.h"
 
 namespace auction::loadgen {
-// Fan-out: --connections subscribers follow one lot while two bidders alternate at --rate bids/s;
-// each delivered bid event's latency is measured from when its bid was sent.
+// Fan-out: --connections subscribers follow one lot while two bidders alternate at --rate bids/s
+// (a bid waits for the answer to the one before); each delivered bid event's latency is measured
+// from when its bid was due.
 int Load::run_fanout() {
-  const auto colon = options_.target.rfind(':');
-  const tcp::endpoint endpoint(
-      asio::ip::make_address(options_.target.substr(0, colon)),
-      static_cast<unsigned short>(std::stoi(options_.target.substr(colon + 1))));
+  const sockaddr_in address = target();
   const std::string& lot = options_.fanout_lot;
   for (unsigned i = 0; i < 2; ++i) {
     connections_.push_back(
-        std::make_unique<Connection>(*this, io_, i, accounts_[i].first, accounts_[i].second));
+        std::make_unique<Connection>(*this, poller_, i, accounts_[i].first, accounts_[i].second));
   }
   for (unsigned i = 0; i < options_.connections; ++i) {
-    connections_.push_back(std::make_unique<Connection>(*this, io_, i + 2, "", "", lot));
+    connections_.push_back(std::make_unique<Connection>(*this, poller_, i + 2, "", "", lot));
   }
   for (auto& c : connections_)
-    c->start(endpoint);
+    c->start(address);
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   while (ready_ < connections_.size() && Clock::now() < deadline) {
-    io_.run_for(std::chrono::milliseconds(10));
+    poller_.run_for(std::chrono::milliseconds(10));
   }
   if (ready_ < connections_.size()) {
     std::fprintf(stderr, "auction-loadgen: only %u of %zu connections ready\n", ready_,
@@ -38,22 +36,29 @@ int Load::run_fanout() {
   while (Clock::now() - started_ < std::chrono::duration<double>(options_.duration_s)) {
     const auto due = static_cast<std::uint64_t>(
         std::chrono::duration<double>(Clock::now() - started_).count() * rate);
-    while (bids < due) {
+    // One bid outstanding at a time: the two bidders may sit on different IO lanes of the
+    // server, and two bids in flight could reach the engine in either order (the second refused
+    // below the minimum, and its event never published).
+    if (bids < due && stats_.answered == stats_.sent) {
       Connection& bidder = *connections_[bids % 2];
-      bid_sent_at_[amount] = Clock::now();
+      // Latency counts from when the bid was due, so that a bid held back behind a slow answer
+      // is charged to the server (no coordinated omission).
+      bid_sent_at_[amount] =
+          started_ + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(static_cast<double>(bids) / rate));
       bidder.queue_fixed_bid(lot, amount);
       bidder.flush();
       amount += 50;
       ++bids;
       ++stats_.sent;
     }
-    io_.run_for(std::chrono::milliseconds(1));
+    poller_.run_for(std::chrono::milliseconds(1));
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   const auto drain = Clock::now() + std::chrono::seconds(10);
   while ((stats_.answered < stats_.sent || deliveries_ < stats_.accepted * options_.connections) &&
          Clock::now() < drain) {
-    io_.run_for(std::chrono::milliseconds(10));
+    poller_.run_for(std::chrono::milliseconds(10));
   }
   auto& l = stats_.latency_us;
   std::sort(l.begin(), l.end());

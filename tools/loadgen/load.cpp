@@ -1,6 +1,9 @@
 // Load: the closed and open loops, and the report.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "load.h"
 
@@ -39,26 +42,36 @@ void Load::tick() {
     for (auto& c : connections_)
       c->flush();
   }
-  timer_.expires_after(std::chrono::milliseconds(1));
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) tick();
-  });
+}
+
+sockaddr_in Load::target() const {
+  const auto colon = options_.target.rfind(':');
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  unsigned port = 0;
+  const std::string host = options_.target.substr(0, colon);
+  const char* digits = options_.target.c_str() + colon + 1;
+  if (colon == std::string::npos || ::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1 ||
+      std::sscanf(digits, "%u", &port) != 1 || port == 0 || port > 65'535) {
+    std::fprintf(stderr, "auction-loadgen: --target %s: expected an IPv4 address:port\n",
+                 options_.target.c_str());
+    std::exit(1);
+  }
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  return address;
 }
 
 int Load::run() {
-  const auto colon = options_.target.rfind(':');
-  const tcp::endpoint endpoint(
-      asio::ip::make_address(options_.target.substr(0, colon)),
-      static_cast<unsigned short>(std::stoi(options_.target.substr(colon + 1))));
+  const sockaddr_in address = target();
   for (unsigned i = 0; i < options_.connections; ++i) {
     const auto& [user, token] = accounts_[i % accounts_.size()];
-    connections_.push_back(std::make_unique<Connection>(*this, io_, i, user, token));
-    connections_.back()->start(endpoint);
+    connections_.push_back(std::make_unique<Connection>(*this, poller_, i, user, token));
+    connections_.back()->start(address);
   }
   // Log everyone in (bounded), then measure for the duration.
   const auto login_deadline = Clock::now() + std::chrono::seconds(30);
   while (ready_ < options_.connections && Clock::now() < login_deadline) {
-    io_.run_for(std::chrono::milliseconds(10));
+    poller_.run_for(std::chrono::milliseconds(10));
   }
   if (ready_ < options_.connections) {
     std::fprintf(stderr, "auction-loadgen: only %u of %u connections logged in\n", ready_,
@@ -69,7 +82,7 @@ int Load::run() {
     std::printf("%u connections logged in and idle; holding them %.0f s\n", ready_,
                 options_.duration_s);
     std::fflush(stdout);
-    io_.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(
+    poller_.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::duration<double>(options_.duration_s)));
     return 0;
   }
@@ -80,9 +93,13 @@ int Load::run() {
     for (auto& c : connections_)
       on_ready_bid(*c);
   }
-  tick();
-  io_.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::duration<double>(options_.duration_s)));
+  // The open loop's schedule is looked at every millisecond.
+  const auto end = started_ + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(options_.duration_s));
+  for (auto now = started_; now < end; now = Clock::now()) {
+    tick();
+    poller_.run_until(std::min(end, now + std::chrono::milliseconds(1)));
+  }
   const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   stopping_ = true;
   // Give the answers still owed up to 10 s to arrive.
@@ -94,7 +111,7 @@ int Load::run() {
     return n;
   };
   while (owed() > 0 && Clock::now() < drain_deadline)
-    io_.run_for(std::chrono::milliseconds(10));
+    poller_.run_for(std::chrono::milliseconds(10));
   report(seconds);
   return owed() == 0 && stats_.duplicates == 0 ? 0 : 2;
 }

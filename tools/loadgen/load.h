@@ -1,13 +1,15 @@
 // auction-loadgen's parts: a Connection (one WebSocket, hand-framed), and the Load that drives
 // them closed loop, open loop or as a hot lot's watchers (fan-out), and reports.
-// Threading: one thread (the io_context's); nothing here is shared.
+// Threading: one thread (the Poller's); nothing here is shared.
 #pragma once
 
-#include <boost/asio.hpp>
+#include <netinet/in.h>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -15,11 +17,9 @@
 #include <utility>
 #include <vector>
 
-namespace auction::loadgen {
+#include "poller.h"
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+namespace auction::loadgen {
 
 struct Options {
   std::string target = "127.0.0.1:8080";
@@ -50,26 +50,33 @@ struct Stats {
 
 class Load;
 
-class Connection {
+class Connection final : public Poller::Handler {
  public:
-  Connection(Load& load, asio::io_context& io, unsigned index, std::string user, std::string token,
+  Connection(Load& load, Poller& poller, unsigned index, std::string user, std::string token,
              std::string subscribe_lot = {})
       : load_(load),
-        socket_(io),
+        poller_(poller),
         index_(index),
         user_(std::move(user)),
         token_(std::move(token)),
         subscribe_lot_(std::move(subscribe_lot)) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
   // Fan-out mode: a bid of a known amount on the followed lot.
   void queue_fixed_bid(const std::string& lot, std::int64_t amount);
-  void start(const tcp::endpoint& endpoint);
+  void start(const sockaddr_in& address);
   bool ready() const { return ready_; }
   std::size_t outstanding() const { return outstanding_; }
   void queue_bid(Clock::time_point intended);
   void flush();
+  void on_events(std::uint32_t events) override;
 
  private:
-  void do_read();
+  void read_all();
+  bool on_read(std::size_t n);
+  void fail(const char* what);
+  void close();
   void on_frame(std::string_view payload);
   void on_answer(std::string_view type, std::string_view payload);
   // The time bid `id` was meant to leave, taken off the outstanding ones; none for an id that is
@@ -77,14 +84,17 @@ class Connection {
   std::optional<Clock::time_point> take_outstanding(std::uint64_t id);
 
   Load& load_;
-  tcp::socket socket_;
+  Poller& poller_;
+  int fd_ = -1;
+  bool connected_ = false;
   unsigned index_;
   std::string user_, token_;
   std::string subscribe_lot_;  // non-empty: a subscriber (no login)
   std::vector<char> in_ = std::vector<char>(64 * 1024);
   std::size_t in_size_ = 0;
-  bool upgraded_ = false, ready_ = false, writing_ = false;
-  std::string pending_, sending_;
+  bool upgraded_ = false, ready_ = false;
+  std::string pending_;  // to send; the first pending_sent_ bytes are gone
+  std::size_t pending_sent_ = 0;
   std::string text_;  // the message being framed (kept: its capacity is reused)
   std::uint64_t next_id_ = 1;
   // Ids are sequential and answers come nearly in order: the send times of ids first_id_ on, in
@@ -150,20 +160,21 @@ class Load {
  private:
   void tick();
   void report(double seconds);
+  // The --target address (IPv4 a.b.c.d:port); exits on a bad one.
+  sockaddr_in target() const;
 
   Options options_;
   std::vector<std::pair<std::string, std::string>> accounts_;
   std::vector<std::int64_t> next_amount_;
   std::mt19937 rng_;
-  asio::io_context io_;
+  Poller poller_;
   std::vector<std::unique_ptr<Connection>> connections_;
   unsigned ready_ = 0;
   bool measuring_ = false, stopping_ = false;
   Stats stats_;
   Clock::time_point started_;
   std::uint64_t scheduled_ = 0;
-  asio::steady_timer timer_{io_};
-  std::map<std::int64_t, Clock::time_point> bid_sent_at_;  // fan-out: amount → when sent
+  std::map<std::int64_t, Clock::time_point> bid_sent_at_;  // fan-out: amount → when due
   std::uint64_t deliveries_ = 0;
   std::uint64_t resyncs_ = 0;
 };
