@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <iterator>
 
 namespace auction::gateway {
@@ -10,6 +11,8 @@ namespace {
 constexpr int kQuietIntervals = 4;
 // A turn this big costs the IO thread ~10 ms here (a send each): the next one waits.
 constexpr std::size_t kBigTurnDeliveries = 1'000;
+// Sends started per step of a turn (~2 ms here): what else is ready runs between two steps.
+constexpr std::size_t kFlushesPerStep = 256;
 
 }  // namespace
 
@@ -37,6 +40,10 @@ void IoCourier::hand_over(std::vector<Delivery>&& batch) {
 // gather, so turns grow instead of multiplying. The turn's size decides, not its duration: a
 // duration flips around any threshold as sockets fill and drain (measured: bench/RESULTS.md).
 void IoCourier::schedule() {
+  if (in_turn_) {
+    deferred_ = true;  // the turn's end schedules it
+    return;
+  }
   const auto now = std::chrono::steady_clock::now();
   const bool quiet = now >= last_turn_end_ + kQuietIntervals * interval_;
   if (quiet || last_turn_deliveries_ < kBigTurnDeliveries) return run_due();
@@ -47,18 +54,35 @@ void IoCourier::schedule() {
 }
 
 void IoCourier::run_due() {
-  std::vector<Delivery> due;
+  turn_.clear();  // keeps its capacity, which then goes to pending_
   {
     std::lock_guard lock(mutex_);
-    due.swap(pending_);
+    turn_.swap(pending_);
     scheduled_ = false;
   }
-  for (const Delivery& delivery : due)
+  for (const Delivery& delivery : turn_)
     delivery.who->take(delivery.frame);
-  for (const Delivery& delivery : due)
-    delivery.who->flush();
+  in_turn_ = true;
+  flushed_ = 0;
+  flush_some();
+}
+
+void IoCourier::flush_some() {
+  const std::size_t end = std::min(turn_.size(), flushed_ + kFlushesPerStep);
+  for (; flushed_ < end; ++flushed_)
+    turn_[flushed_].who->flush();
+  if (flushed_ < turn_.size()) {
+    boost::asio::post(io_, [this] { flush_some(); });
+    return;
+  }
+  in_turn_ = false;
   last_turn_end_ = std::chrono::steady_clock::now();
-  last_turn_deliveries_ = due.size();
+  last_turn_deliveries_ = turn_.size();
+  turn_.clear();  // the frames and subscribers it held go now
+  if (deferred_) {
+    deferred_ = false;
+    schedule();
+  }
 }
 
 }  // namespace auction::gateway

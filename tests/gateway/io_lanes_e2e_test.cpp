@@ -43,3 +43,35 @@ TEST_CASE("three IO threads: watchers on every lane get every event in order") {
   CHECK(metric(server.port, "auction_resyncs_total") == 0);
   CHECK(metric(server.port, "auction_closed_slow_reader_total") == 0);
 }
+
+TEST_CASE("a turn longer than one step: 600 watchers get every event in order, bids answered") {
+  // One lane: each event is a turn of 600 deliveries, which the courier starts in steps of 256
+  // sends, with reads and answers between the steps; events arriving meanwhile wait for the
+  // turn's end and go in the next one.
+  Auctiond server(with({"--resync-after-frames", "100000"}));
+  create_hot_lot(server);
+  std::vector<std::unique_ptr<WsClient>> watchers;
+  for (int i = 0; i < 600; ++i) {
+    watchers.push_back(server.client());
+    watchers.back()->send(R"({"type":"subscribe","lot":"hot","id":"w"})");
+  }
+  for (auto& watcher : watchers)
+    REQUIRE(Message(watcher->receive(5s)).str("type") == "snapshot");
+  BidWar war(server);
+  REQUIRE(war.maxima(100) == 100);  // answered while the turns run
+
+  constexpr std::int64_t kBids = 1 + 2 * 100;
+  for (auto& watcher : watchers) {
+    std::int64_t bids = 0;
+    while (bids < kBids) {
+      const auto frame = watcher->receive(5s);
+      REQUIRE_MESSAGE(frame, "a watcher stopped at " << bids << " of " << kBids << " bid events");
+      const Message m(*frame);
+      if (m.str("type") != "bid") continue;
+      REQUIRE(m.num("bids") == bids + 1);  // none missed, none doubled, none out of order
+      bids = m.num("bids");
+    }
+  }
+  CHECK(metric(server.port, "auction_frames_out_total") >= 600 * kBids);
+  CHECK(metric(server.port, "auction_closed_slow_reader_total") == 0);
+}

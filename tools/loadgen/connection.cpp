@@ -248,7 +248,7 @@ void Connection::on_frame(std::string_view payload) {
   } else if (type == "bid" && !subscribe_lot_.empty()) {
     load_.delivered(number_field(payload, "amount"));
   } else if ((type == "accepted" || type == "rejected") && !load_.options().fanout_lot.empty()) {
-    load_.fanout_answer(type == "accepted");
+    load_.fanout_answer(index_, type == "accepted");
   } else if (type == "accepted" || type == "rejected" || type == "pong") {
     on_answer(type, payload);
   } else if (type == "error") {

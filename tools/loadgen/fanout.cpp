@@ -5,9 +5,9 @@
 #include "load.h"
 
 namespace auction::loadgen {
-// Fan-out: --connections subscribers follow one lot while two bidders alternate at --rate bids/s
-// (a bid waits for the answer to the one before); each delivered bid event's latency is measured
-// from when its bid was due.
+// Fan-out: --connections subscribers follow one lot while two bidders alternate at --rate bids/s;
+// each delivered bid event's latency is measured from when its bid was sent, and each bid's
+// answer from the same moment.
 int Load::run_fanout() {
   const sockaddr_in address = target();
   const std::string& lot = options_.fanout_lot;
@@ -36,16 +36,14 @@ int Load::run_fanout() {
   while (Clock::now() - started_ < std::chrono::duration<double>(options_.duration_s)) {
     const auto due = static_cast<std::uint64_t>(
         std::chrono::duration<double>(Clock::now() - started_).count() * rate);
-    // One bid outstanding at a time: the two bidders may sit on different IO lanes of the
-    // server, and two bids in flight could reach the engine in either order (the second refused
-    // below the minimum, and its event never published).
-    if (bids < due && stats_.answered == stats_.sent) {
+    // On schedule, whatever is outstanding (open loop). Two bids in flight from the two bidders
+    // can reach the engine in either order when the bidders sit on different IO lanes: the
+    // later amount first, then the earlier one refused below the minimum (counted: "accepted").
+    while (bids < due) {
       Connection& bidder = *connections_[bids % 2];
-      // Latency counts from when the bid was due, so that a bid held back behind a slow answer
-      // is charged to the server (no coordinated omission).
-      bid_sent_at_[amount] =
-          started_ + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(static_cast<double>(bids) / rate));
+      const auto now = Clock::now();
+      bid_sent_at_[amount] = now;
+      bidder_sent_[bids % 2].push_back(now);
       bidder.queue_fixed_bid(lot, amount);
       bidder.flush();
       amount += 50;
@@ -62,12 +60,14 @@ int Load::run_fanout() {
   }
   auto& l = stats_.latency_us;
   std::sort(l.begin(), l.end());
-  const auto pct = [&](double p) {
-    return l.empty() ? 0.0
-                     : l[std::min(l.size() - 1,
-                                  static_cast<std::size_t>(p * static_cast<double>(l.size())))] /
+  std::sort(answer_us_.begin(), answer_us_.end());
+  const auto pct_of = [](const std::vector<std::uint32_t>& v, double p) {
+    return v.empty() ? 0.0
+                     : v[std::min(v.size() - 1,
+                                  static_cast<std::size_t>(p * static_cast<double>(v.size())))] /
                            1000.0;
   };
+  const auto pct = [&](double p) { return pct_of(l, p); };
   const std::uint64_t expected = stats_.accepted * options_.connections;
   std::printf("fan-out: %u subscribers on %s, %llu bids (%llu accepted) at %.0f/s over %.1f s\n",
               options_.connections, lot.c_str(), static_cast<unsigned long long>(stats_.sent),
@@ -78,6 +78,8 @@ int Load::run_fanout() {
       static_cast<double>(deliveries_) / seconds, static_cast<unsigned long long>(resyncs_));
   std::printf("delivery latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(0.5),
               pct(0.9), pct(0.99), pct(0.999), l.empty() ? 0.0 : l.back() / 1000.0);
+  std::printf("bid answers ms: p50 %.3f  p99 %.3f  max %.3f\n", pct_of(answer_us_, 0.5),
+              pct_of(answer_us_, 0.99), pct_of(answer_us_, 1.0));
   return deliveries_ == expected ? 0 : 2;
 }
 

@@ -150,9 +150,19 @@ class Load {
   // A subscriber that fell behind got a fresh snapshot in place of events (SPEC §7): counted,
   // so that a run says how many events were replaced rather than delivered.
   void resynced() { ++resyncs_; }
-  void fanout_answer(bool accepted) {
+  // A bidder's answers come in the order of its bids.
+  void fanout_answer(unsigned bidder, bool accepted) {
     accepted ? ++stats_.accepted : ++stats_.rejected["any"];
     ++stats_.answered;
+    auto& sent = bidder_sent_[bidder % 2];
+    if (sent.empty()) {
+      ++stats_.unexpected;
+      return;
+    }
+    answer_us_.push_back(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent.front())
+            .count()));
+    sent.pop_front();
   }
   int run_fanout();
   const Options& options() const { return options_; }
@@ -174,8 +184,10 @@ class Load {
   Stats stats_;
   Clock::time_point started_;
   std::uint64_t scheduled_ = 0;
-  std::map<std::int64_t, Clock::time_point> bid_sent_at_;  // fan-out: amount → when due
+  std::map<std::int64_t, Clock::time_point> bid_sent_at_;  // fan-out: amount → when sent
   std::uint64_t deliveries_ = 0;
+  std::deque<Clock::time_point> bidder_sent_[2];  // fan-out: each bidder's bids not answered
+  std::vector<std::uint32_t> answer_us_;          // fan-out: each bid's round trip
   std::uint64_t resyncs_ = 0;
 };
 
