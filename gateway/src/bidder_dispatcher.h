@@ -71,9 +71,11 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   // Joins the session registry: answers find the session by the id in their origin.
   void registered_as(std::uint64_t id) { id_ = id; }
   void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
+  // Answers and replies leave once the handler running now is done, so that those of one batch
+  // of answers, or of one read's messages, share a send.
   void send(const Frame& frame) {
     enqueue(frame);
-    start_sending();
+    start_sending_soon();
   }
 
   // The transport's queue of unsent frames after each change (session executor): a subscriber
@@ -83,9 +85,10 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   void resync_due();
 
   // The transport's hooks, on the session's executor: queue a frame (a connection whose queue
-  // outgrows its limit is closed), send what is queued.
+  // outgrows its limit is closed), send what is queued now, or once the running handler is done.
   virtual void enqueue(const Frame& frame) = 0;
   virtual void start_sending() = 0;
+  virtual void start_sending_soon() = 0;
   virtual void close_policy(const char* reason) = 0;
   // Runs `task` on the session's executor, keeping the session alive until it has run.
   virtual void post(std::function<void()> task) = 0;

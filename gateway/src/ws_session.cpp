@@ -87,6 +87,16 @@ class WsSession : public BidderDispatcher {
     queue_changed(outbound_.size());
   }
   void start_sending() override { do_write(); }
+  // A send is written at once when the socket takes it (WriteGate::write_batch), so an answer
+  // sent at once would leave alone; posted, the answers queued by the same handler go with it.
+  void start_sending_soon() override {
+    if (send_posted_) return;
+    send_posted_ = true;
+    asio::post(ws_.get_executor(), [self = shared()] {
+      self->send_posted_ = false;
+      self->do_write();
+    });
+  }
 
  private:
   std::shared_ptr<WsSession> shared() {
@@ -243,6 +253,7 @@ class WsSession : public BidderDispatcher {
   std::array<FrameHeader, kBatchFrames> headers_;
   std::vector<asio::const_buffer> batch_;
   bool closing_ = false;
+  bool send_posted_ = false;    // a do_write() is posted (start_sending_soon)
   bool close_started_ = false;  // the close frame is Beast's: nothing of ours follows it
   std::optional<websocket::close_code> close_code_;
   const char* close_reason_ = "";

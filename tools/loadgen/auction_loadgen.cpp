@@ -13,7 +13,9 @@
 // the journal, so the figure is the WebSocket round trip alone (the reference for bench/peers).
 //
 // Frugal by design (the machine has 2 cores shared with the server): one thread, hand-rolled
-// framing, every frame due on a connection written in one send, every complete frame in the read
+// framing, every frame due on a connection written in one send, every complete frame in a read
+// handled before the next read, and raw sockets in one edge-triggered epoll set (poller.h): one
+// recv per arrival. IPv4 targets only (a.b.c.d:port).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -28,7 +30,7 @@ using namespace auction::loadgen;
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{"auction-loadgen: WebSocket bidders against auctiond (loopback)"};
-  app.add_option("--target", options.target, "auctiond address:port");
+  app.add_option("--target", options.target, "auctiond IPv4 address:port");
   app.add_option("--tokens", options.tokens_file, "file of \"user token\" lines")
       ->required()
       ->check(CLI::ExistingFile);
