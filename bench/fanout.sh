@@ -3,7 +3,8 @@
 # while two bidders alternate at each RATE bids/s on it; every event must reach every subscriber.
 # Prints auction-loadgen's deliveries and latency, the server's frames per send, resyncs, slow
 # readers closed, and auctiond's peak RSS.
-#   [AUCTIOND_FLAGS=...] bench/fanout.sh [subscribers=5000] [io-threads=1] RATE...
+# LOADGEN_FLAGS=--in-turn makes each bid wait for the answer to the one before.
+#   [AUCTIOND_FLAGS=...] [LOADGEN_FLAGS=...] bench/fanout.sh [subscribers=5000] [io-threads=1] RATE...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 subscribers=${1:-5000}
@@ -29,7 +30,7 @@ for rate in "${rates[@]}"; do
   for _ in $(seq 1 100); do grep -q "tokens in" "$work/server.log" 2>/dev/null && break; sleep 0.2; done
   echo "== $subscribers subscribers, $rate bids/s, $io_threads IO thread(s)"
   build/release/tools/auction-loadgen --target 127.0.0.1:$port --tokens "$work/tokens" --lots 1000 \
-    --fanout-lot open-7 --connections "$subscribers" --rate "$rate" --duration 8 ||
+    --fanout-lot open-7 --connections "$subscribers" --rate "$rate" --duration 8 ${LOADGEN_FLAGS:-} ||
     echo "(not every event was delivered)"
   frames=$(metric auction_frames_out_total); sends=$(metric auction_sends_total)
   echo "server: $frames frames in $sends sends ($(awk -v f="$frames" -v s="$sends" 'BEGIN {printf "%.2f", f / s}') per send)," \

@@ -121,3 +121,17 @@ TEST_CASE("a message past 64 KiB is framed with the 8-byte length") {
   CHECK(m.str("type") == "lots");
   CHECK(frame->payload.find(R"("lot-599")") != std::string::npos);
 }
+
+TEST_CASE("the answers of one durable batch leave a connection together, in order") {
+  // A send the socket takes is written at once, so each answer written as it is made would go
+  // alone; the answers a batch brings a connection are queued first and leave in one send.
+  Auctiond server(kFastLimits);
+  create_hot_lot(server);
+  BidWar war(server);  // nobody subscribed: the sends below carry bob's answers only
+  const auto sends_before = metric(server.port, "auction_sends_total");
+  REQUIRE(war.maxima(1'000) == 1'000);  // windows of 100 maxima, each answer checked in turn
+  const auto sends = metric(server.port, "auction_sends_total") - sends_before;
+  MESSAGE(sends << " sends for 1,000 answers");
+  CHECK(sends > 0);
+  CHECK(sends < 500);
+}

@@ -2,6 +2,7 @@
 //
 //   auction-loadgen --tokens FILE [--target 127.0.0.1:8080] [--connections 1000] [--lots 1000]
 //                   [--duration 10] [--rate 0 | BIDS_PER_SECOND] [--in-flight 1] [--ping] [--json]
+//                   [--fanout-lot LOT [--in-turn]]
 //
 // Each connection logs in as one bidder of the tokens file ("user token" lines, e.g. from
 // `auctiond --demo --demo-bidders N --demo-tokens-file FILE`) and bids on the lots open-0..N-1,
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
   app.add_flag("--idle", options.idle, "log in, then hold the connections idle for --duration");
   app.add_option("--fanout-lot", options.fanout_lot,
                  "fan-out: --connections subscribers on this lot, two bidders at --rate bids/s");
+  app.add_flag("--in-turn", options.in_turn,
+               "fan-out: a bid waits for the answer to the one before (bidders who watch)");
   app.add_flag("--ping", options.ping,
                "send pings, not bids: the gateway's round trip without the journal");
   app.add_flag("--json", options.json, "one JSON object instead of the table");

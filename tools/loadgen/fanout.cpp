@@ -6,7 +6,7 @@
 
 namespace auction::loadgen {
 // Fan-out: --connections subscribers follow one lot while two bidders alternate at --rate bids/s;
-// each delivered bid event's latency is measured from when its bid was sent, and each bid's
+// each delivered bid event's latency is measured from when its bid was due, and each bid's
 // answer from the same moment.
 int Load::run_fanout() {
   const sockaddr_in address = target();
@@ -33,17 +33,23 @@ int Load::run_fanout() {
   started_ = Clock::now();
   std::int64_t amount = 1'000'000;  // far above the lot's price: every bid is a valid raise
   std::uint64_t bids = 0;
+  const auto due_at = [&](std::uint64_t bid) {
+    return started_ + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(static_cast<double>(bid) / rate));
+  };
   while (Clock::now() - started_ < std::chrono::duration<double>(options_.duration_s)) {
     const auto due = static_cast<std::uint64_t>(
         std::chrono::duration<double>(Clock::now() - started_).count() * rate);
-    // On schedule, whatever is outstanding (open loop). Two bids in flight from the two bidders
-    // can reach the engine in either order when the bidders sit on different IO lanes: the
-    // later amount first, then the earlier one refused below the minimum (counted: "accepted").
-    while (bids < due) {
+    // On schedule, whatever is outstanding (open loop), unless --in-turn: then a bid also waits
+    // for the answer to the one before, as bidders who watch the price do. Without it, two bids
+    // in flight from the two bidders can reach the engine in either order when the bidders sit
+    // on different IO lanes: the later amount first, then the earlier one refused below the
+    // minimum (counted: "accepted"). Latency counts from when a bid was due, not when it left.
+    while (bids < due && (!options_.in_turn || stats_.answered == stats_.sent)) {
       Connection& bidder = *connections_[bids % 2];
-      const auto now = Clock::now();
-      bid_sent_at_[amount] = now;
-      bidder_sent_[bids % 2].push_back(now);
+      const auto due_time = due_at(bids);
+      bid_sent_at_[amount] = due_time;
+      bidder_sent_[bids % 2].push_back(due_time);
       bidder.queue_fixed_bid(lot, amount);
       bidder.flush();
       amount += 50;
@@ -80,6 +86,13 @@ int Load::run_fanout() {
               pct(0.9), pct(0.99), pct(0.999), l.empty() ? 0.0 : l.back() / 1000.0);
   std::printf("bid answers ms: p50 %.3f  p99 %.3f  max %.3f\n", pct_of(answer_us_, 0.5),
               pct_of(answer_us_, 0.99), pct_of(answer_us_, 1.0));
+  // Taking turns, no bid can overtake another: each must have been accepted.
+  if (options_.in_turn && stats_.accepted != stats_.sent) {
+    std::fprintf(stderr, "auction-loadgen: in turn, yet %llu of %llu bids refused\n",
+                 static_cast<unsigned long long>(stats_.sent - stats_.accepted),
+                 static_cast<unsigned long long>(stats_.sent));
+    return 2;
+  }
   return deliveries_ == expected ? 0 : 2;
 }
 

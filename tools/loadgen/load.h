@@ -32,6 +32,7 @@ struct Options {
   bool idle = false;  // log in, then hold the connections without bidding (memory per connection)
   bool ping = false;  // send pings instead of bids: the gateway's round trip without the journal
   std::string fanout_lot;  // fan-out mode: --connections subscribers on this lot, two bidders
+  bool in_turn = false;    // fan-out: each bid also waits for the answer to the one before
   bool json = false;
 };
 
