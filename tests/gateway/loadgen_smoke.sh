@@ -2,7 +2,8 @@
 # Keeps auction-loadgen working: auctiond on loopback, 20 bidders for 1 s closed loop (one bid in
 # flight, then 8), 1 s open loop and 1 s of pings (--ping); every bid and ping must get exactly
 # one answer (else exit 2). Then fan-out: 18 watchers of one lot must get every accepted bid's
-# event (else exit 2), and with --in-turn every bid must also be accepted.   loadgen_smoke.sh <auctiond> <auction-loadgen>
+# event (else exit 2), and with --in-turn every bid must also be accepted.
+#   loadgen_smoke.sh <auctiond> <auction-loadgen>
 set -euo pipefail
 auctiond=$1
 loadgen=$2
