@@ -177,6 +177,14 @@ try {
   check((await lotText("lamp")).includes("from €100.00"), "the EUR lot lists its start price: " + await lotText("lamp"));
   check((await lotText("teabowl")).includes("from ¥10,000"), "the JPY lot lists ¥10,000: " + await lotText("teabowl"));
   check((await lotText("pearls")).includes("BHD 12.345"), "the BHD lot lists 12.345: " + await lotText("pearls"));
+  // The list refreshes every 5 s and on each event of the open lot. Its rows are updated in
+  // place: a row rebuilt between a click's press and release lost that click (CI, once).
+  const mark = () => alice.evaluate(() => document.querySelector("li[data-lot=teabowl] button").dataset.mark);
+  await alice.evaluate(() => { document.querySelector("li[data-lot=teabowl] button").dataset.mark = "kept"; });
+  await alice.evaluate(() => { send({ type: "lots" }); renderLots(); });
+  await alice.waitForTimeout(500);  // the lots answer re-renders the list too
+  check(await mark() === "kept", "a lot's row stays the same element when the list refreshes: " + await mark());
+  check((await lotText("teabowl")).includes("from ¥10,000"), "the refreshed row is current: " + await lotText("teabowl"));
   await alice.click("li[data-lot=teabowl]");
   await alice.waitForSelector("#title:has-text('Raku tea bowl')", { timeout: 5000 });
   check((await alice.textContent("#price")) === "¥10,000 to start", "JPY start price: " + await alice.textContent("#price"));
