@@ -437,7 +437,10 @@ TEST_CASE("engine equals the reference model over random command streams") {
       const auto reject = static_cast<RejectCode>(code);
       // rate_limited and unavailable are the gateway's and the pipeline's, not the engine's.
       if (reject == RejectCode::rate_limited || reject == RejectCode::unavailable) continue;
-      CHECK_MESSAGE(stats.by_code[code] > 100, reject_code_name(reject));
+      // The rarest, not_above_own_max, comes 91-144 times a run (14 seeds): over 100 failed one
+      // run in seven (CI). Every other code comes over a thousand times.
+      const std::size_t least = reject == RejectCode::not_above_own_max ? 40 : 100;
+      CHECK_MESSAGE(stats.by_code[code] > least, reject_code_name(reject));
     }
     for (int error = 0; error <= static_cast<int>(CommandError::limit_reached); ++error) {
       CHECK_MESSAGE(stats.by_error[error] > 20,
