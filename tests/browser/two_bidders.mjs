@@ -178,7 +178,7 @@ try {
   check((await lotText("teabowl")).includes("from ¥10,000"), "the JPY lot lists ¥10,000: " + await lotText("teabowl"));
   check((await lotText("pearls")).includes("BHD 12.345"), "the BHD lot lists 12.345: " + await lotText("pearls"));
   // The list refreshes every 5 s and on each event of the open lot. Its rows are updated in
-  // place: a row rebuilt between a click's press and release lost that click (CI, once).
+  // place: a row rebuilt between a click's press and release loses the click (likely CI's failure).
   const mark = () => alice.evaluate(() => document.querySelector("li[data-lot=teabowl] button").dataset.mark);
   await alice.evaluate(() => { document.querySelector("li[data-lot=teabowl] button").dataset.mark = "kept"; });
   await alice.evaluate(() => { send({ type: "lots" }); renderLots(); });
