@@ -194,7 +194,9 @@ class CommandGenerator {
     const AmountMinor step = lot ? lot->inc(base) : 10;
     const int roll = uniform(0, 99);
     AmountMinor& last_max = last_max_[std::string(bid.lot.view())];
-    if (roll < 12 && last_max != 0) {
+    // The last maximum left under this id may belong to an older lot of the same id (one near
+    // 10^15): reused on a cheap lot, the model's rung-by-rung walk to it would never end.
+    if (roll < 12 && last_max != 0 && last_max <= base + 3'000) {
       bid.max_minor = last_max;
     } else if (roll < 80) {
       bid.max_minor = base + uniform64(0, 12 * step) + (chance(50) ? uniform64(0, step) : 0);
