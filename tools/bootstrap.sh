@@ -16,7 +16,8 @@ packages=(
 )
 # --tests: also what the test suite and the benchmarks run: Debian's chromium driven by
 # playwright-core from Node.js (the browser test; any node >= 18 will do), python3 (the SVG and
-# peers scripts), Redis and PostgreSQL (the peers comparison), clang and libFuzzer (the fuzzers),
+# peers scripts), Redis and PostgreSQL (the peers comparison), clang and its sanitizer runtimes
+# (the fuzzers, and the ASan and TSan builds),
 # nats-server (the replication tests run a three-node JetStream cluster on loopback).
 if [[ "${1:-}" == "--cluster" ]]; then
   packages+=(nats-server)

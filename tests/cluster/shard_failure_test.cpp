@@ -200,10 +200,12 @@ TEST_SUITE("shard") {
     REQUIRE(leader >= 0);
     // Extension-only, 1.5 s: its deadline passes while the shard elects a new leader.
     ensure_seller(*shard.nodes[leader]);
-    const auto [status, body] = shard.nodes[leader]->admin(
+    const auto reply = shard.nodes[leader]->admin(
         "POST", "/v1/lots",
         R"({"lots":[{"id":"brief","title":"Brief lot","seller":"gallery","currency":"EUR",)"
         R"("start_price":1000,"increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":1500}]})");
+    const int status = reply.first;
+    const std::string& body = reply.second;
     REQUIRE_MESSAGE(status == 201, body);
     const int follower = other_than(leader);
     std::this_thread::sleep_for(200ms);

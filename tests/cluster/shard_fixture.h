@@ -223,25 +223,30 @@ inline std::string json_str(const std::string& text, const char* key) {
 using namespace std::chrono_literals;
 
 inline std::string create_user(const ShardNode& node, const std::string& user) {
-  const auto [status, body] = node.admin("POST", "/v1/users", R"({"user":")" + user + R"("})");
+  const auto reply = node.admin("POST", "/v1/users", R"({"user":")" + user + R"("})");
+  const int status = reply.first;
+  const std::string& body = reply.second;
   REQUIRE_MESSAGE(status == 201, body);
   return json_str(body, "token");
 }
 
 // The lots' seller (SPEC §8: an account with the seller role), made on `node` once.
 inline void ensure_seller(const ShardNode& node) {
-  const auto [status, body] =
-      node.admin("POST", "/v1/users", R"({"user":"gallery","role":"seller"})");
+  const auto reply = node.admin("POST", "/v1/users", R"({"user":"gallery","role":"seller"})");
+  const int status = reply.first;
+  const std::string& body = reply.second;
   REQUIRE_MESSAGE((status == 201 || status == 409), body);
 }
 
 inline void create_open_lot(const ShardNode& node, const std::string& id) {
   ensure_seller(node);
-  const auto [status, body] = node.admin(
+  const auto reply = node.admin(
       "POST", "/v1/lots",
       R"({"lots":[{"id":")" + id +
           R"(","title":"Hot lot","seller":"gallery","currency":"EUR","start_price":1000,)"
           R"("increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":3600000}]})");
+  const int status = reply.first;
+  const std::string& body = reply.second;
   REQUIRE_MESSAGE(status == 201, body);
 }
 

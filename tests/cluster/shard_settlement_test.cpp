@@ -83,11 +83,13 @@ TEST_SUITE("shard") {
     const int other = (leader + 2) % Shard::kNodes;
     Bidder alice{"alice", create_user(*shard.nodes[leader], "alice"), nullptr};
     ensure_seller(*shard.nodes[follower]);
-    const auto [created, lot] = shard.nodes[follower]->admin(
+    const auto lot_reply = shard.nodes[follower]->admin(
         "POST", "/v1/lots",
         R"({"lots":[{"id":"dep","title":"Deposit lot","seller":"gallery","currency":"EUR",)"
         R"("start_price":10000,"increment":500,"deposit":1000,"starts_in_ms":0,)"
         R"("timed_ms":3600000,"extension_ms":60000}]})");
+    const int created = lot_reply.first;
+    const std::string& lot = lot_reply.second;
     REQUIRE_MESSAGE(created == 201, lot);
 
     // A payment notice to a follower's webhook, the same notice again to the other follower.
@@ -136,7 +138,9 @@ TEST_SUITE("shard") {
     CHECK(every_node_shows(shard, "alice", "wallet/alice/EUR", 5'300 - 1'000 + 2'000));
     CHECK(every_node_shows(shard, "alice", "hold/alice/dep", 1'000));
     for (const auto& node : shard.nodes) {
-      const auto [status, body] = node->admin("GET", "/v1/ledger/check");
+      const auto reply = node->admin("GET", "/v1/ledger/check");
+      const int status = reply.first;
+      const std::string& body = reply.second;
       CHECK(status == 200);
       CHECK_MESSAGE(body.find("\"ok\":true") != std::string::npos, node->name() << ": " << body);
     }

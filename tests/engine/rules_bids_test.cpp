@@ -153,8 +153,9 @@ TEST_SUITE("bids") {
 
 TEST_SUITE("closing") {
   TEST_CASE("highest bid below the reserve: unsold — at the reserve: sold") {
-    for (const auto& [last_bid, expected] : {std::pair{AmountMinor{140}, Outcome::unsold},
-                                             std::pair{AmountMinor{150}, Outcome::sold}}) {
+    for (const auto& [bid_minor, expected] : {std::pair{AmountMinor{140}, Outcome::unsold},
+                                              std::pair{AmountMinor{150}, Outcome::sold}}) {
+      const AmountMinor last_bid = bid_minor;  // clang 14: a binding cannot be CAPTUREd
       CAPTURE(last_bid);
       Harness h;
       LotConfig config = lot_config();

@@ -33,7 +33,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// GCC says so with __SANITIZE_*__; clang 14 (the ASan stage's compiler) only with __has_feature.
+#if defined(__has_feature)
+#define AUCTION_CLANG_SANITIZED __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#else
+#define AUCTION_CLANG_SANITIZED 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || AUCTION_CLANG_SANITIZED
 constexpr bool kSanitized = true;  // auctiond is built the same way as this test
 #else
 constexpr bool kSanitized = false;

@@ -108,7 +108,9 @@ TEST_CASE("a message past 64 KiB is framed with the 8-byte length") {
             R"("currency":"EUR","start_price":1000,"increment":10,"starts_in_ms":0,)"
             R"("timed_ms":600000,"extension_ms":60000})";
   }
-  const auto [status, body] = settle.admin("POST", "/v1/lots", R"({"lots":[)" + lots + "]}");
+  const auto reply = settle.admin("POST", "/v1/lots", R"({"lots":[)" + lots + "]}");
+  const int status = reply.first;
+  const std::string& body = reply.second;
   REQUIRE_MESSAGE(status == 201, body);
   RawSocket socket(server.port);
   socket.upgrade();

@@ -69,7 +69,9 @@ TEST_CASE("auctiond killed with SIGKILL loses no acknowledged bid") {
     // Every acknowledged bid is in the journal where it was acknowledged.
     std::unique_ptr<Journal> journal;
     REQUIRE(Journal::open(JournalOptions{dir + "/journal", 1 << 30, true}, journal).is_ok());
-    for (const auto& [seq, value] : acked) {
+    for (const auto& acked_bid : acked) {
+      const auto seq = acked_bid.first;  // clang 14: a binding cannot be captured by a lambda
+      const auto value = acked_bid.second;
       bool found = false;
       REQUIRE(journal
                   ->scan(static_cast<Seq>(seq),

@@ -27,11 +27,13 @@ inline std::vector<std::string> with(std::vector<std::string> extra) {
 
 inline void create_hot_lot(Auctiond& server) {
   Settle settle(server);
-  const auto [status, body] =
+  const auto reply =
       settle.admin("POST", "/v1/lots",
                    R"({"lots":[{"id":"hot","title":"Hot lot","seller":"gallery","currency":"EUR",)"
                    R"("start_price":1000,"increment":10,"starts_in_ms":0,"timed_ms":600000,)"
                    R"("extension_ms":60000}]})");
+  const int status = reply.first;
+  const std::string& body = reply.second;
   REQUIRE_MESSAGE(status == 201, body);
 }
 

@@ -48,11 +48,13 @@ void drain(WsClient& client, std::vector<std::string>& seen) {
 TEST_CASE("maximum bids over WebSocket: a duel, the answers, and a maximum nobody else sees") {
   Auctiond server;
   Settle settle(server);
-  const auto [status, body] = settle.admin(
+  const auto reply = settle.admin(
       "POST", "/v1/lots",
       R"({"lots":[{"id":"proxy","title":"Proxy lot","seller":"gallery","currency":"EUR",)"
       R"("start_price":1000,"increments":[[0,100],[2000,250]],"starts_in_ms":0,)"
       R"("timed_ms":600000,"extension_ms":60000}]})");
+  const int status = reply.first;
+  const std::string& body = reply.second;
   REQUIRE_MESSAGE(status == 201, body);
   auto alice = server.login("alice");
   auto bob = server.login("bob");
@@ -151,7 +153,9 @@ TEST_CASE("lots with bad increment tables are refused with the field named, noth
        {"[[1,100]]", "[[0,100],[500,10],[500,20]]", "[[0,0]]", "[[0,100],[500,10.5]]",
         "[[0,100],[\"500\",10]]", "[]", "{}", "[[0,100,3]]"}) {
     CAPTURE(bad);
-    const auto [status, body] = create(bad);
+    const auto reply = create(bad);
+    const int status = reply.first;
+    const std::string& body = reply.second;
     CHECK(status == 422);
     CHECK_MESSAGE(body.find("\"field\":\"increments\"") != std::string::npos, body);
   }
@@ -163,11 +167,13 @@ TEST_CASE("lots with bad increment tables are refused with the field named, noth
   const auto listed = settle.admin("GET", "/v1/lots/t");
   CHECK(listed.first == 404);
   // max_bids false: a maximum bid is refused with its code.
-  const auto [status, body] =
+  const auto reply =
       settle.admin("POST", "/v1/lots",
                    R"({"lots":[{"id":"nomax","title":"N","seller":"gallery","currency":"EUR",)"
                    R"("start_price":1000,"increment":100,"max_bids":false,"starts_in_ms":0,)"
                    R"("timed_ms":60000,"extension_ms":0}]})");
+  const int status = reply.first;
+  const std::string& body = reply.second;
   REQUIRE_MESSAGE(status == 201, body);
   auto alice = server.login("alice");
   alice->send(R"({"type":"max_bid","lot":"nomax","max":5000})");

@@ -93,14 +93,15 @@ class Settle {
   }
   void create_lot(const std::string& id, std::int64_t deposit, std::int64_t timed_ms,
                   std::int64_t extension_ms) const {
-    const auto [status, body] =
-        admin("POST", "/v1/lots",
-              R"({"lots":[{"id":")" + id +
-                  R"(","title":"Deposit lot","seller":"gallery","currency":"EUR",)"
-                  R"("start_price":10000,"increment":500,"deposit":)" +
-                  std::to_string(deposit) + R"(,"starts_in_ms":0,"timed_ms":)" +
-                  std::to_string(timed_ms) + R"(,"extension_ms":)" + std::to_string(extension_ms) +
-                  "}]}");
+    const auto reply = admin("POST", "/v1/lots",
+                             R"({"lots":[{"id":")" + id +
+                                 R"(","title":"Deposit lot","seller":"gallery","currency":"EUR",)"
+                                 R"("start_price":10000,"increment":500,"deposit":)" +
+                                 std::to_string(deposit) + R"(,"starts_in_ms":0,"timed_ms":)" +
+                                 std::to_string(timed_ms) + R"(,"extension_ms":)" +
+                                 std::to_string(extension_ms) + "}]}");
+    const int status = reply.first;
+    const std::string& body = reply.second;
     REQUIRE_MESSAGE(status == 201, body);
   }
 

@@ -173,7 +173,9 @@ TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket — the s
   }
   CHECK(completed);
   CHECK(settle.balance("gallery", "payable/gallery/EUR") == 9'500);  // 10,000 less 5 %
-  const auto [status, body] = settle.admin("GET", "/v1/ledger/check");
+  const auto reply = settle.admin("GET", "/v1/ledger/check");
+  const int status = reply.first;
+  const std::string& body = reply.second;
   CHECK(status == 200);
   CHECK_MESSAGE(body.find("\"ok\":true") != std::string::npos, body);
   CHECK(server.stop() == 0);

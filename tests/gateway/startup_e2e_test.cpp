@@ -63,11 +63,13 @@ TEST_CASE("auctiond refuses a missing or mismatched TLS file with a clear error"
 
 TEST_CASE("auctiond refuses a handshake or idle timeout out of range") {
   // 0 ms would close every connection at once; a negative value would never time out.
-  for (const auto& [flag, value] :
+  for (const auto& [flag_name, flag_value] :
        std::vector<std::pair<std::string, std::string>>{{"--handshake-timeout-ms", "0"},
                                                         {"--handshake-timeout-ms", "-5"},
                                                         {"--idle-timeout-ms", "99"},
                                                         {"--idle-timeout-ms", "86400001"}}) {
+    const std::string& flag = flag_name;  // clang 14: a binding cannot be CAPTUREd
+    const std::string& value = flag_value;
     TempDir dir;
     Subprocess bad({AUCTIOND, "--data-dir", dir.sub("data"), "--listen", "127.0.0.1:0",
                     "--admin-listen", "127.0.0.1:0", flag, value});

@@ -48,7 +48,8 @@ inline void check_sums_to_zero(const Auctiond& server) {
   std::map<std::string, std::int64_t> sums;
   for (const dom::element account : items(reply.root(), "accounts"))
     sums[text(account, "currency")] += integer(account, "balance");
-  for (const auto& [currency, sum] : sums) {
+  for (const auto& [account_currency, sum] : sums) {
+    const std::string& currency = account_currency;  // clang 14: a binding cannot be CAPTUREd
     CAPTURE(currency);
     CHECK(sum == 0);
   }
