@@ -198,17 +198,20 @@ TEST_SUITE("shard") {
     Shard shard;
     const int leader = shard.leader();
     REQUIRE(leader >= 0);
-    // Extension-only, 1.5 s: its deadline passes while the shard elects a new leader.
+    // Extension-only, 800 ms: its deadline falls after the kill (100 ms after the creation) and
+    // before any takeover can: a follower takes the lease once it lapses, its lifetime (1,500 ms)
+    // after the last renewal, at most a quarter of it before the kill. With 1.5 s here the
+    // deadline could fall after a quick takeover, and the lot rightly closed (a CI dry run).
     ensure_seller(*shard.nodes[leader]);
     const auto reply = shard.nodes[leader]->admin(
         "POST", "/v1/lots",
         R"({"lots":[{"id":"brief","title":"Brief lot","seller":"gallery","currency":"EUR",)"
-        R"("start_price":1000,"increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":1500}]})");
+        R"("start_price":1000,"increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":800}]})");
     const int status = reply.first;
     const std::string& body = reply.second;
     REQUIRE_MESSAGE(status == 201, body);
     const int follower = other_than(leader);
-    std::this_thread::sleep_for(200ms);
+    std::this_thread::sleep_for(100ms);
     shard.nodes[leader]->kill_hard();
     const auto killed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
