@@ -102,7 +102,8 @@ try {
   check(pausedPhase === "paused", "a paused lot shows its phase: " + pausedPhase);
   await lotCommand("sprint", "resume");
   await alice.waitForSelector("#phase:has-text('timed')", { timeout: 5000 });
-  check(true, "the lot resumes in its timed phase");
+  const resumedPhase = await alice.textContent("#phase");
+  check(resumedPhase === "timed", "the lot resumes in its timed phase: " + resumedPhase);
   check(await alice.isHidden("#deposit-row"), "a lot without deposit offers no deposit registration");
 
   // Timed phase: alice bids the next valid amount, and leads.
