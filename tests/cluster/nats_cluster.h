@@ -7,9 +7,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <random>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,17 +23,33 @@
 
 namespace auction::testing {
 
-// A port nothing listens on right now (bound to 0 and released: good enough on loopback).
+// A port nothing listens on right now, below the kernel's ephemeral range. A node keeps its
+// ports across restarts, so they are chosen before it binds them; a port from the ephemeral
+// range (what binding to 0 returns) can meanwhile become another process's outgoing connection,
+// as it did once beside the parallel tests ("bind: Address already in use").
 inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  static std::mt19937 random(std::random_device{}());
+  static std::set<int> given;  // chosen here before: not yet bound, but taken
+  int ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  const int low = 10000;
+  const int high = std::max(low + 1000, ephemeral_low);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port = std::uniform_int_distribution<int>(low, high - 1)(random);
+    if (given.contains(port)) continue;
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    ::close(fd);
+    if (bound) {
+      given.insert(port);
+      return port;
+    }
+  }
+  throw std::runtime_error("no free port below " + std::to_string(high));
 }
 
 class NatsCluster {
