@@ -207,9 +207,7 @@ TEST_SUITE("shard") {
         "POST", "/v1/lots",
         R"({"lots":[{"id":"brief","title":"Brief lot","seller":"gallery","currency":"EUR",)"
         R"("start_price":1000,"increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":800}]})");
-    const int status = reply.first;
-    const std::string& body = reply.second;
-    REQUIRE_MESSAGE(status == 201, body);
+    REQUIRE_MESSAGE(reply.status == 201, reply.body);
     const int follower = other_than(leader);
     std::this_thread::sleep_for(100ms);
     shard.nodes[leader]->kill_hard();

@@ -108,8 +108,8 @@ class ShardNode {
     const auto body = metrics();
     return body && body->find("auction_cluster_leader 1") != std::string::npos;
   }
-  std::pair<int, std::string> admin(const std::string& method, const std::string& target,
-                                    const std::string& body = "") const {
+  HttpReply admin(const std::string& method, const std::string& target,
+                  const std::string& body = "") const {
     return http_request(
         admin_port, method, target, body,
         {{"Authorization", "Bearer " + admin_token}, {"Content-Type", "application/json"}});
@@ -164,7 +164,7 @@ class Shard {
       int ready = 0;
       for (const auto& node : nodes) {
         try {
-          if (node->running() && http_get(node->port, "/healthz").first == 200) ++ready;
+          if (node->running() && http_get(node->port, "/healthz").status == 200) ++ready;
         } catch (const std::exception&) {
         }
       }
@@ -224,18 +224,14 @@ using namespace std::chrono_literals;
 
 inline std::string create_user(const ShardNode& node, const std::string& user) {
   const auto reply = node.admin("POST", "/v1/users", R"({"user":")" + user + R"("})");
-  const int status = reply.first;
-  const std::string& body = reply.second;
-  REQUIRE_MESSAGE(status == 201, body);
-  return json_str(body, "token");
+  REQUIRE_MESSAGE(reply.status == 201, reply.body);
+  return json_str(reply.body, "token");
 }
 
 // The lots' seller (SPEC §8: an account with the seller role), made on `node` once.
 inline void ensure_seller(const ShardNode& node) {
   const auto reply = node.admin("POST", "/v1/users", R"({"user":"gallery","role":"seller"})");
-  const int status = reply.first;
-  const std::string& body = reply.second;
-  REQUIRE_MESSAGE((status == 201 || status == 409), body);
+  REQUIRE_MESSAGE((reply.status == 201 || reply.status == 409), reply.body);
 }
 
 inline void create_open_lot(const ShardNode& node, const std::string& id) {
@@ -245,9 +241,7 @@ inline void create_open_lot(const ShardNode& node, const std::string& id) {
       R"({"lots":[{"id":")" + id +
           R"(","title":"Hot lot","seller":"gallery","currency":"EUR","start_price":1000,)"
           R"("increment":10,"starts_in_ms":0,"timed_ms":0,"extension_ms":3600000}]})");
-  const int status = reply.first;
-  const std::string& body = reply.second;
-  REQUIRE_MESSAGE(status == 201, body);
+  REQUIRE_MESSAGE(reply.status == 201, reply.body);
 }
 
 // A bidder with a connection to one node; reconnects to another when told.

@@ -19,7 +19,7 @@ std::string notice(const std::string& user, std::int64_t amount, const std::stri
 }
 
 // A payment notice to `node`'s webhook, signed with that node's secret.
-std::pair<int, std::string> webhook(const ShardNode& node, const std::string& body) {
+HttpReply webhook(const ShardNode& node, const std::string& body) {
   const std::string secret = read_first_line(node.data_dir() + "/webhook.secret");
   return http_request(node.port, "POST", "/webhooks/payment", body,
                       {{"X-Auction-Signature", signature(body, secret)}});
@@ -88,23 +88,21 @@ TEST_SUITE("shard") {
         R"({"lots":[{"id":"dep","title":"Deposit lot","seller":"gallery","currency":"EUR",)"
         R"("start_price":10000,"increment":500,"deposit":1000,"starts_in_ms":0,)"
         R"("timed_ms":3600000,"extension_ms":60000}]})");
-    const int created = lot_reply.first;
-    const std::string& lot = lot_reply.second;
-    REQUIRE_MESSAGE(created == 201, lot);
+    REQUIRE_MESSAGE(lot_reply.status == 201, lot_reply.body);
 
     // A payment notice to a follower's webhook, the same notice again to the other follower.
     const std::string wire1 = notice("alice", 5'000, "wire-1");
     const auto booked = webhook(*shard.nodes[follower], wire1);
-    CHECK_MESSAGE(booked.first == 200, booked.second);
-    CHECK(booked.second.find("\"booked\":true") != std::string::npos);
+    CHECK_MESSAGE(booked.status == 200, booked.body);
+    CHECK(booked.body.find("\"booked\":true") != std::string::npos);
     const auto twice = webhook(*shard.nodes[other], wire1);
-    CHECK(twice.first == 409);
-    CHECK_MESSAGE(twice.second.find("duplicate_reference") != std::string::npos, twice.second);
+    CHECK(twice.status == 409);
+    CHECK_MESSAGE(twice.body.find("duplicate_reference") != std::string::npos, twice.body);
     // An operator's credit through the admin API of a follower.
     const auto credited =
         shard.nodes[other]->admin("POST", "/v1/wallets/alice/credit",
                                   R"({"currency":"EUR","amount":300,"reference":"desk-1"})");
-    CHECK_MESSAGE(credited.first == 200, credited.second);
+    CHECK_MESSAGE(credited.status == 200, credited.body);
     CHECK(every_node_shows(shard, "alice", "wallet/alice/EUR", 5'300));
 
     // The deposit is held through a follower, and alice bids there.
@@ -123,26 +121,25 @@ TEST_SUITE("shard") {
     REQUIRE(next >= 0);
     // Booked once across the failover: the same notice again, through the new leader's shard.
     const auto after = webhook(*shard.nodes[next], wire1);
-    CHECK(after.first == 409);
-    CHECK_MESSAGE(after.second.find("duplicate_reference") != std::string::npos, after.second);
+    CHECK(after.status == 409);
+    CHECK_MESSAGE(after.body.find("duplicate_reference") != std::string::npos, after.body);
     const auto again =
         shard.nodes[next]->admin("POST", "/v1/wallets/alice/credit",
                                  R"({"currency":"EUR","amount":300,"reference":"desk-1"})");
-    CHECK(again.first != 200);
-    CHECK_MESSAGE(again.second.find("duplicate_reference") != std::string::npos, again.second);
+    CHECK(again.status != 200);
+    CHECK_MESSAGE(again.body.find("duplicate_reference") != std::string::npos, again.body);
     const auto wire2 = webhook(*shard.nodes[next == follower ? other : follower],
                                notice("alice", 2'000, "wire-2"));
-    CHECK_MESSAGE(wire2.second.find("\"booked\":true") != std::string::npos, wire2.second);
+    CHECK_MESSAGE(wire2.body.find("\"booked\":true") != std::string::npos, wire2.body);
 
     shard.nodes[leader]->start();  // the old leader comes back as a follower and catches up
     CHECK(every_node_shows(shard, "alice", "wallet/alice/EUR", 5'300 - 1'000 + 2'000));
     CHECK(every_node_shows(shard, "alice", "hold/alice/dep", 1'000));
     for (const auto& node : shard.nodes) {
       const auto reply = node->admin("GET", "/v1/ledger/check");
-      const int status = reply.first;
-      const std::string& body = reply.second;
-      CHECK(status == 200);
-      CHECK_MESSAGE(body.find("\"ok\":true") != std::string::npos, node->name() << ": " << body);
+      CHECK(reply.status == 200);
+      CHECK_MESSAGE(reply.body.find("\"ok\":true") != std::string::npos, node->name()
+                                                                             << ": " << reply.body);
     }
     CHECK(shard.settle_and_stop());
     const std::uint64_t digest = checked_ledger(shard.nodes[0]->data_dir());

@@ -322,7 +322,7 @@ TEST_CASE("abuse: connections that never read are dropped at the outbound limit"
     // Only then look: reading to see the close would drain the very queue that must overflow
     // (under ThreadSanitizer the server was still answering when the first socket was read).
     const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (http_get(server.port, "/metrics").second.find("auction_closed_slow_reader_total 20") ==
+    while (http_get(server.port, "/metrics").body.find("auction_closed_slow_reader_total 20") ==
                std::string::npos &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(100ms);

@@ -109,9 +109,7 @@ TEST_CASE("a message past 64 KiB is framed with the 8-byte length") {
             R"("timed_ms":600000,"extension_ms":60000})";
   }
   const auto reply = settle.admin("POST", "/v1/lots", R"({"lots":[)" + lots + "]}");
-  const int status = reply.first;
-  const std::string& body = reply.second;
-  REQUIRE_MESSAGE(status == 201, body);
+  REQUIRE_MESSAGE(reply.status == 201, reply.body);
   RawSocket socket(server.port);
   socket.upgrade();
   socket.frame(R"({"type":"lots","id":"l"})");

@@ -51,7 +51,7 @@ TEST_CASE(
   };
   for (int i = 0; i < 10; ++i)
     REQUIRE(bid(i % 2 ? *bob : *alice) == "accepted");
-  CHECK(http_get(server.port, "/healthz").first == 200);
+  CHECK(http_get(server.port, "/healthz").status == 200);
 
   disk.fill();
   // The journal sees the disk full at its next commit: from then on, `unavailable`.
@@ -69,7 +69,7 @@ TEST_CASE(
 
   disk.free_filler();
   CHECK(saw_line(server, "auctiond: commands are durable again", 5s));
-  CHECK(http_get(server.port, "/healthz").first == 200);
+  CHECK(http_get(server.port, "/healthz").status == 200);
   CHECK(bid(accepted % 2 ? *bob : *alice) == "accepted");
   // Nothing acknowledged was lost: the lot counts every accepted bid, before and after.
   auto watcher = server.client();

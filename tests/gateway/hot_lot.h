@@ -32,9 +32,7 @@ inline void create_hot_lot(Auctiond& server) {
                    R"({"lots":[{"id":"hot","title":"Hot lot","seller":"gallery","currency":"EUR",)"
                    R"("start_price":1000,"increment":10,"starts_in_ms":0,"timed_ms":600000,)"
                    R"("extension_ms":60000}]})");
-  const int status = reply.first;
-  const std::string& body = reply.second;
-  REQUIRE_MESSAGE(status == 201, body);
+  REQUIRE_MESSAGE(reply.status == 201, reply.body);
 }
 
 // Events on "hot", fast: alice leaves a high maximum, then bob's maxima come in windows, each

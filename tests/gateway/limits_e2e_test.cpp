@@ -97,7 +97,7 @@ TEST_CASE("a client that does not read is disconnected — others keep their lat
   while (metrics_now.find("auction_closed_slow_reader_total 1") == std::string::npos &&
          std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(50ms);
-    metrics_now = http_get(server.port, "/metrics").second;
+    metrics_now = http_get(server.port, "/metrics").body;
   }
   CHECK(reader_that_never_reads.closed_within(5s));
   std::sort(quiet.begin(), quiet.end());

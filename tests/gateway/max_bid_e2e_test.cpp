@@ -53,9 +53,7 @@ TEST_CASE("maximum bids over WebSocket: a duel, the answers, and a maximum nobod
       R"({"lots":[{"id":"proxy","title":"Proxy lot","seller":"gallery","currency":"EUR",)"
       R"("start_price":1000,"increments":[[0,100],[2000,250]],"starts_in_ms":0,)"
       R"("timed_ms":600000,"extension_ms":60000}]})");
-  const int status = reply.first;
-  const std::string& body = reply.second;
-  REQUIRE_MESSAGE(status == 201, body);
+  REQUIRE_MESSAGE(reply.status == 201, reply.body);
   auto alice = server.login("alice");
   auto bob = server.login("bob");
   auto watcher = server.login("carol");
@@ -154,27 +152,23 @@ TEST_CASE("lots with bad increment tables are refused with the field named, noth
         "[[0,100],[\"500\",10]]", "[]", "{}", "[[0,100,3]]"}) {
     CAPTURE(bad);
     const auto reply = create(bad);
-    const int status = reply.first;
-    const std::string& body = reply.second;
-    CHECK(status == 422);
-    CHECK_MESSAGE(body.find("\"field\":\"increments\"") != std::string::npos, body);
+    CHECK(reply.status == 422);
+    CHECK_MESSAGE(reply.body.find("\"field\":\"increments\"") != std::string::npos, reply.body);
   }
   std::string too_many = "[[0,1]";
   for (int i = 1; i <= 32; ++i)
     too_many += ",[" + std::to_string(i * 100) + ",1]";
   too_many += "]";
-  CHECK(create(too_many).first == 422);
+  CHECK(create(too_many).status == 422);
   const auto listed = settle.admin("GET", "/v1/lots/t");
-  CHECK(listed.first == 404);
+  CHECK(listed.status == 404);
   // max_bids false: a maximum bid is refused with its code.
   const auto reply =
       settle.admin("POST", "/v1/lots",
                    R"({"lots":[{"id":"nomax","title":"N","seller":"gallery","currency":"EUR",)"
                    R"("start_price":1000,"increment":100,"max_bids":false,"starts_in_ms":0,)"
                    R"("timed_ms":60000,"extension_ms":0}]})");
-  const int status = reply.first;
-  const std::string& body = reply.second;
-  REQUIRE_MESSAGE(status == 201, body);
+  REQUIRE_MESSAGE(reply.status == 201, reply.body);
   auto alice = server.login("alice");
   alice->send(R"({"type":"max_bid","lot":"nomax","max":5000})");
   std::vector<std::string> seen;

@@ -76,13 +76,13 @@ class Settle {
            R"(","currency":"EUR","amount":)" + std::to_string(amount) + R"(,"timestamp_ms":)" +
            std::to_string(ts_ms == 0 ? wall_ms() : ts_ms) + "}";
   }
-  std::pair<int, std::string> webhook(const std::string& body, std::string sig = {}) const {
+  HttpReply webhook(const std::string& body, std::string sig = {}) const {
     if (sig.empty()) sig = signature(body, secret_);
     return http_request(server_.port, "POST", "/webhooks/payment", body,
                         {{"X-Auction-Signature", sig}});
   }
-  std::pair<int, std::string> admin(const std::string& method, const std::string& target,
-                                    const std::string& body = {}) const {
+  HttpReply admin(const std::string& method, const std::string& target,
+                  const std::string& body = {}) const {
     return http_request(admin_port_, method, target, body, {{"Authorization", "Bearer " + token_}});
   }
   // The balance of one account, 0 when it does not exist.
@@ -100,9 +100,7 @@ class Settle {
                                  std::to_string(deposit) + R"(,"starts_in_ms":0,"timed_ms":)" +
                                  std::to_string(timed_ms) + R"(,"extension_ms":)" +
                                  std::to_string(extension_ms) + "}]}");
-    const int status = reply.first;
-    const std::string& body = reply.second;
-    REQUIRE_MESSAGE(status == 201, body);
+    REQUIRE_MESSAGE(reply.status == 201, reply.body);
   }
 
  private:

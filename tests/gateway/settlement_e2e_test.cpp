@@ -41,8 +41,8 @@ TEST_CASE("payment webhook: a signed notice is booked once — every bad notice 
   Settle settle(server);
   const std::string wallet = "wallet/alice/EUR";
   const auto ok = settle.webhook(settle.notice("alice", 5'000, "pay-1"));
-  CHECK_MESSAGE(ok.first == 200, ok.second);
-  CHECK(ok.second.find("\"booked\":true") != std::string::npos);
+  CHECK_MESSAGE(ok.status == 200, ok.body);
+  CHECK(ok.body.find("\"booked\":true") != std::string::npos);
   CHECK(settle.balance("alice", wallet) == 5'000);
 
   struct Bad {
@@ -115,7 +115,7 @@ TEST_CASE("admin API: a field named twice is bad_request and nothing is created"
   CHECK(status == 400);
   CHECK(body.find("\"code\":\"bad_request\"") != std::string::npos);
   CHECK(body.find("named twice") != std::string::npos);
-  CHECK(settle.admin("GET", "/v1/lots/twice").first == 404);
+  CHECK(settle.admin("GET", "/v1/lots/twice").status == 404);
 }
 
 TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket — the seller is paid") {
@@ -130,7 +130,7 @@ TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket — the s
   CHECK(poor.str("code") == "insufficient_funds");
   CHECK(poor.str("id") == "r1");
 
-  REQUIRE(settle.webhook(settle.notice("alice", 50'000, "bank-1")).first == 200);
+  REQUIRE(settle.webhook(settle.notice("alice", 50'000, "bank-1")).status == 200);
   alice->send(R"({"type":"register","lot":"dep","id":"r2"})");
   Message registered(next_of(*alice, "registered"));
   CHECK(registered.num("deposit") == 1'000);
@@ -164,7 +164,7 @@ TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket — the s
   CHECK(settle.balance("alice", "wallet/alice/EUR") == 40'000);
 
   const auto shipped = settle.admin("POST", "/v1/orders/dep/ship", R"({"tracking":"DHL-1"})");
-  CHECK_MESSAGE(shipped.first == 200, shipped.second);
+  CHECK_MESSAGE(shipped.status == 200, shipped.body);
   alice->send(R"({"type":"confirm_receipt","order":"dep","id":"c1"})");
   bool completed = false;
   for (int i = 0; i < 4 && !completed; ++i) {
@@ -174,10 +174,8 @@ TEST_CASE("deposit, sale, payment, shipping and receipt over WebSocket — the s
   CHECK(completed);
   CHECK(settle.balance("gallery", "payable/gallery/EUR") == 9'500);  // 10,000 less 5 %
   const auto reply = settle.admin("GET", "/v1/ledger/check");
-  const int status = reply.first;
-  const std::string& body = reply.second;
-  CHECK(status == 200);
-  CHECK_MESSAGE(body.find("\"ok\":true") != std::string::npos, body);
+  CHECK(reply.status == 200);
+  CHECK_MESSAGE(reply.body.find("\"ok\":true") != std::string::npos, reply.body);
   CHECK(server.stop() == 0);
 }
 
@@ -196,7 +194,7 @@ TEST_CASE("settlement crash loop: SIGKILL while settling — the ledger equals a
     const std::string lot = "crash" + std::to_string(cycle);
     settle.create_lot(lot, 500, 300, 300);
     auto alice = server.login("alice");
-    REQUIRE(settle.webhook(settle.notice("alice", 2'000, "seed-" + std::to_string(cycle))).first ==
+    REQUIRE(settle.webhook(settle.notice("alice", 2'000, "seed-" + std::to_string(cycle))).status ==
             200);
     acknowledged.insert("seed-" + std::to_string(cycle));
     alice->send(R"({"type":"register","lot":")" + lot + R"("})");

@@ -32,7 +32,7 @@ TEST_CASE("TLS: with a certificate and key the same port serves https (and plain
     CHECK(body.find("\"status\":\"ok\"") != std::string::npos);
   }
   for (int i = 0; i < 2; ++i)
-    CHECK(http_get(server.port, "/healthz").first == 200);
+    CHECK(http_get(server.port, "/healthz").status == 200);
   auto c = server.client();  // plain ws on the same port
   c->send(R"({"type":"ping"})");
   CHECK(Message(c->receive(5s)).str("type") == "pong");

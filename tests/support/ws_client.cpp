@@ -115,7 +115,7 @@ namespace {
 
 // GET `target` on a connected stream (plain or TLS).
 template <typename Stream>
-std::pair<int, std::string> get(Stream& stream, const std::string& target) {
+HttpReply get(Stream& stream, const std::string& target) {
   beast::http::request<beast::http::empty_body> request(beast::http::verb::get, target, 11);
   request.set(beast::http::field::host, "127.0.0.1");
   beast::http::write(stream, request);
@@ -127,16 +127,16 @@ std::pair<int, std::string> get(Stream& stream, const std::string& target) {
 
 }  // namespace
 
-std::pair<int, std::string> http_get(unsigned short port, const std::string& target) {
+HttpReply http_get(unsigned short port, const std::string& target) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   stream.connect(tcp::resolver(io).resolve("127.0.0.1", std::to_string(port)));
   return get(stream, target);
 }
 
-std::pair<int, std::string> http_request(
-    unsigned short port, const std::string& method, const std::string& target,
-    const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers) {
+HttpReply http_request(unsigned short port, const std::string& method, const std::string& target,
+                       const std::string& body,
+                       const std::vector<std::pair<std::string, std::string>>& headers) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   stream.connect(tcp::resolver(io).resolve("127.0.0.1", std::to_string(port)));
@@ -155,7 +155,7 @@ std::pair<int, std::string> http_request(
   return {static_cast<int>(response.result_int()), response.body()};
 }
 
-std::pair<int, std::string> https_get(unsigned short port, const std::string& target) {
+HttpReply https_get(unsigned short port, const std::string& target) {
   asio::io_context io;
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls.set_verify_mode(asio::ssl::verify_none);

@@ -29,14 +29,20 @@ class WsClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// HTTP GET on loopback; returns status code and body.
-std::pair<int, std::string> http_get(unsigned short port, const std::string& target);
-// An HTTP request ("GET", "POST", ...) with a body and extra header fields on loopback; returns
-// status code and body.
-std::pair<int, std::string> http_request(
-    unsigned short port, const std::string& method, const std::string& target,
-    const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers);
+// An HTTP answer. Named fields rather than a pair: clang 14 cannot capture a structured binding in
+// a lambda, and doctest's CAPTURE and *_MESSAGE are lambdas.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// HTTP GET on loopback.
+HttpReply http_get(unsigned short port, const std::string& target);
+// An HTTP request ("GET", "POST", ...) with a body and extra header fields on loopback.
+HttpReply http_request(unsigned short port, const std::string& method, const std::string& target,
+                       const std::string& body,
+                       const std::vector<std::pair<std::string, std::string>>& headers);
 // The same over TLS (the server's certificate is not verified: tests use a self-signed one).
-std::pair<int, std::string> https_get(unsigned short port, const std::string& target);
+HttpReply https_get(unsigned short port, const std::string& target);
 
 }  // namespace auction::testing
