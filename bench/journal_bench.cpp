@@ -2,6 +2,7 @@
 //
 //   BM_JournalDurable   bids through the whole pipeline (sequencing, engine, group-committed
 //                       fsync'd journal); a command counts once its answer is released.
+//   BM_ChainDigest      the chain digest of one bid record (the writer thread does it per record).
 //   BM_JournalWrite/N   raw journal: batches of N pre-encoded records, one fsync'd commit each.
 //   BM_Replay           records read back from the journal, decoded and applied to an engine.
 //   BM_Restart          a server with 10 million journaled commands and its snapshots:
@@ -157,6 +158,19 @@ void BM_JournalDurable(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBlock));
 }
 BENCHMARK(BM_JournalDurable)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(3);
+
+void BM_ChainDigest(benchmark::State& state) {
+  BidStream bids;
+  std::string record;
+  encode_record(Command{1, kT0, bids.next()}, record);
+  ChainDigest chain;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(chain.add(record));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetLabel(std::to_string(record.size()) + " bytes a record");
+}
+BENCHMARK(BM_ChainDigest);
 
 void BM_JournalWrite(benchmark::State& state) {
   BenchDir dir;

@@ -19,18 +19,20 @@ std::string to_hex(const Digest256& digest) {
 
 ChainDigest::ChainDigest() : ChainDigest(Digest256{}) {}
 
-ChainDigest::ChainDigest(const Digest256& start) : value_(start), context_(EVP_MD_CTX_new()) {
-  AUCTION_ASSERT(context_ != nullptr);
+ChainDigest::ChainDigest(const Digest256& start)
+    : value_(start), context_(EVP_MD_CTX_new()), md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)) {
+  AUCTION_ASSERT(context_ != nullptr && md_ != nullptr);
 }
 
 ChainDigest::~ChainDigest() {
   EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_));
+  EVP_MD_free(static_cast<EVP_MD*>(md_));
 }
 
 const Digest256& ChainDigest::add(std::string_view record) {
   auto* context = static_cast<EVP_MD_CTX*>(context_);
   unsigned int size = 0;
-  const bool ok = EVP_DigestInit_ex(context, EVP_sha256(), nullptr) == 1 &&
+  const bool ok = EVP_DigestInit_ex2(context, static_cast<const EVP_MD*>(md_), nullptr) == 1 &&
                   EVP_DigestUpdate(context, value_.data(), value_.size()) == 1 &&
                   EVP_DigestUpdate(context, record.data(), record.size()) == 1 &&
                   EVP_DigestFinal_ex(context, value_.data(), &size) == 1;

@@ -82,6 +82,20 @@ std::string only_segment(const std::string& dir) {
 
 }  // namespace
 
+// Known answers, computed apart (Python's hashlib): d(n) = SHA-256(d(n-1) || record n).
+TEST_CASE("the chain digest is SHA-256 of the previous digest and the record") {
+  ChainDigest chain;
+  CHECK(to_hex(chain.value()) == std::string(64, '0'));
+  CHECK(to_hex(chain.add("abc")) ==
+        "365aa7d8f7f9402c4b9434502b4cc89ddb09fe50d7cd95b493b834c62d5a5370");
+  CHECK(to_hex(chain.add("")) ==
+        "e68b0c72b1aff9488294900ba6cc1e99075122a8d0c122eb42da506f9c2321a4");
+  CHECK(to_hex(chain.add(std::string(200, 'x'))) ==
+        "d9cece6bfeaf1f42dc02be24fbef5aae1c410e25d74ba0c92d2d072fc7e47685");
+  ChainDigest resumed(chain.value());  // a restart resumes from the last digest
+  CHECK(resumed.add("next") == chain.add("next"));
+}
+
 TEST_CASE("appended records read back in order with their chain digest") {
   TempDir dir;
   auto journal = open_journal(dir.path());
