@@ -19,7 +19,7 @@ namespace auction::gateway {
 namespace {
 
 namespace websocket = beast::websocket;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<LaneStream>;
 
 template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
@@ -27,13 +27,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
  public:
   // `buffer` holds what was read while detecting TLS.
-  HttpSession(Server::Impl& server, beast::tcp_stream&& stream,
+  HttpSession(Server::Impl& server, LaneStream&& stream,
               beast::flat_buffer&& buffer) requires(!kTls)
       : server_(server), stream_(std::move(stream)), buffer_(std::move(buffer)) {
     server_.metrics.connections_open.fetch_add(1);
   }
-  HttpSession(Server::Impl& server, beast::tcp_stream&& stream,
-              beast::flat_buffer&& buffer) requires(kTls)
+  HttpSession(Server::Impl& server, LaneStream&& stream, beast::flat_buffer&& buffer) requires(kTls)
       : server_(server), stream_(std::move(stream), *server.tls), buffer_(std::move(buffer)) {
     server_.metrics.connections_open.fetch_add(1);
   }
@@ -273,7 +272,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 // else to plain HTTP.
 class DetectSession : public std::enable_shared_from_this<DetectSession> {
  public:
-  DetectSession(Server::Impl& server, tcp::socket&& socket)
+  DetectSession(Server::Impl& server, LaneSocket&& socket)
       : server_(server), stream_(std::move(socket)) {}
 
   // On the socket's lane: the acceptor's thread may be another lane's.
@@ -295,25 +294,24 @@ class DetectSession : public std::enable_shared_from_this<DetectSession> {
       std::make_shared<HttpSession<TlsStream>>(server_, std::move(stream_), std::move(buffer_))
           ->run();
     } else {
-      std::make_shared<HttpSession<beast::tcp_stream>>(server_, std::move(stream_),
-                                                       std::move(buffer_))
+      std::make_shared<HttpSession<LaneStream>>(server_, std::move(stream_), std::move(buffer_))
           ->run();
     }
   }
 
   Server::Impl& server_;
-  beast::tcp_stream stream_;
+  LaneStream stream_;
   beast::flat_buffer buffer_;
 };
 
 }  // namespace
 
-void start_http_session(Server::Impl& server, tcp::socket&& socket) {
+void start_http_session(Server::Impl& server, LaneSocket&& socket) {
   if (server.tls) {
     std::make_shared<DetectSession>(server, std::move(socket))->run();
   } else {
-    std::make_shared<HttpSession<beast::tcp_stream>>(server, beast::tcp_stream(std::move(socket)),
-                                                     beast::flat_buffer{})
+    std::make_shared<HttpSession<LaneStream>>(server, LaneStream(std::move(socket)),
+                                              beast::flat_buffer{})
         ->run();
   }
 }

@@ -28,10 +28,9 @@ std::vector<std::unique_ptr<Lane>> Server::Impl::make_lanes(const ServerOptions&
   return lanes;
 }
 
-Lane& Server::Impl::lane_of(const asio::any_io_executor& executor) {
-  const auto& context = asio::query(executor, asio::execution::context);
+Lane& Server::Impl::lane_of(const LaneExecutor& executor) {
   for (const auto& lane : lanes) {
-    if (&lane->io == &context) return *lane;
+    if (&lane->io == &executor.context()) return *lane;
   }
   AUCTION_ASSERT(false && "a session on no lane");
   return *lanes.front();
@@ -40,12 +39,12 @@ Lane& Server::Impl::lane_of(const asio::any_io_executor& executor) {
 void Server::Impl::do_accept() {
   // Round the lanes: each new connection's socket (and so its session) on the next one.
   Lane& lane = *lanes[next_lane++ % lanes.size()];
-  acceptor.async_accept(lane.io, [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(lane.io, [this](beast::error_code ec, LaneSocket socket) {
     on_accept(ec, std::move(socket));
   });
 }
 
-void Server::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+void Server::Impl::on_accept(beast::error_code ec, LaneSocket socket) {
   if (stopping.load()) return;
   if (!ec) {
     if (metrics.connections_open.load() >= options.limits.max_connections) {

@@ -45,6 +45,13 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using HttpRequest = http::request<http::string_body>;
 
+// A lane's sockets name its io_context's executor type, not any_io_executor: each of Beast's
+// read operations keeps a copy of its stream's executor, and copying and destroying the
+// type-erased one was 3–4 % of auctiond's CPU at 50 × 16 in flight (bench/RESULTS.md).
+using LaneExecutor = asio::io_context::executor_type;
+using LaneSocket = asio::basic_stream_socket<tcp, LaneExecutor>;
+using LaneStream = beast::basic_stream<tcp, LaneExecutor, beast::unlimited_rate_policy>;
+
 // The server's clock for `ts` fields and webhook timestamps.
 TimeMs wall_ms();
 
@@ -110,7 +117,7 @@ struct Server::Impl {
   static std::vector<std::unique_ptr<Lane>> make_lanes(const ServerOptions& options);
 
   void do_accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
+  void on_accept(beast::error_code ec, LaneSocket socket);
   std::string metrics_text() const;
 
   std::uint64_t register_session(const std::shared_ptr<BidderDispatcher>& session);
@@ -122,7 +129,7 @@ struct Server::Impl {
   void stage(Lane& lane, CommandBody body, std::uint64_t origin);
   void flush_staged(Lane& lane);
   // The lane whose io_context runs `executor` (a session's).
-  Lane& lane_of(const asio::any_io_executor& executor);
+  Lane& lane_of(const LaneExecutor& executor);
 
   ServerOptions options;
   LotBoard& board;
@@ -148,10 +155,10 @@ struct Server::Impl {
 
 // A new connection: sniffs TLS when the server has a certificate, then serves HTTP
 // (http_session.cpp).
-void start_http_session(Server::Impl& server, tcp::socket&& socket);
+void start_http_session(Server::Impl& server, LaneSocket&& socket);
 // An upgraded connection speaks the bidder protocol from here on (ws_session.cpp).
-void start_ws_session(Server::Impl& server, beast::tcp_stream&& stream, HttpRequest&& request);
-void start_wss_session(Server::Impl& server, beast::ssl_stream<beast::tcp_stream>&& stream,
+void start_ws_session(Server::Impl& server, LaneStream&& stream, HttpRequest&& request);
+void start_wss_session(Server::Impl& server, beast::ssl_stream<LaneStream>&& stream,
                        HttpRequest&& request);
 
 }  // namespace auction::gateway

@@ -174,7 +174,10 @@ class WriteGate {
   }
 
  private:
-  static constexpr bool kPlainSocket = std::is_same_v<Next, beast::tcp_stream>;
+  // A plain TCP stream (whatever its executor), not TLS over one.
+  static constexpr bool kPlainSocket =
+      std::is_same_v<Next, beast::basic_stream<asio::ip::tcp, typename Next::executor_type,
+                                               beast::unlimited_rate_policy>>;
 
   struct State {
     bool read_was_short = false;      // the last read took less than it had room for

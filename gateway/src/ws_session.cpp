@@ -266,11 +266,11 @@ void start_session(Server::Impl& server, NextLayer&& stream, HttpRequest&& reque
 
 }  // namespace
 
-void start_ws_session(Server::Impl& server, beast::tcp_stream&& stream, HttpRequest&& request) {
+void start_ws_session(Server::Impl& server, LaneStream&& stream, HttpRequest&& request) {
   start_session(server, std::move(stream), std::move(request));
 }
 
-void start_wss_session(Server::Impl& server, beast::ssl_stream<beast::tcp_stream>&& stream,
+void start_wss_session(Server::Impl& server, beast::ssl_stream<LaneStream>&& stream,
                        HttpRequest&& request) {
   start_session(server, std::move(stream), std::move(request));
 }
