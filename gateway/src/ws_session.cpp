@@ -26,6 +26,10 @@ constexpr std::chrono::milliseconds kDiscardPatience{250};
 // How long a close may wait for the frames queued before it (a client that does not read may
 // never let them out): then the socket is closed.
 constexpr std::chrono::milliseconds kCloseDeadline{2'000};
+// The keep-alive looks at a connection this many times per idle timeout: one silent for more than
+// half the timeout gets a ping, one silent for more than all of it is closed, each within one
+// look's length (60 s: a ping after 30–37.5 s, closed after 60–67.5 s).
+constexpr int kKeepaliveLooks = 8;
 // The most frames one send carries (its iovec holds a header and a payload each); a longer queue
 // leaves in several sends.
 constexpr std::size_t kBatchFrames = 32;
@@ -37,7 +41,8 @@ class WsSession : public BidderDispatcher {
       : BidderDispatcher(server, server.lane_of(stream.get_executor())),
         ws_(std::move(stream)),
         limits_(server.options.limits),
-        timer_(ws_.get_executor()) {
+        timer_(ws_.get_executor()),
+        keepalive_timer_(ws_.get_executor()) {
     server_.metrics.connections_open.fetch_add(1);
     batch_.reserve(2 * kBatchFrames);
   }
@@ -47,9 +52,12 @@ class WsSession : public BidderDispatcher {
     registered_as(server_.register_session(shared_from_this()));
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = limits_.handshake_timeout;
-    timeouts.idle_timeout = limits_.idle_timeout;
-    timeouts.keep_alive_pings = true;
+    // The idle timeout is ours (on_keepalive): Beast's re-arms a timer at every frame read, a
+    // cancelled wait and two timer-queue operations per bid.
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
     ws_.set_option(timeouts);
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { silent_looks_ = 0; });
     // The limit is ours (on_read_some): Beast failing the stream itself would close with unread
     // data, which resets the connection before the client reads the 1009.
     ws_.read_message_max(0);
@@ -105,7 +113,27 @@ class WsSession : public BidderDispatcher {
 
   void on_accept(beast::error_code ec) {
     if (ec) return;
+    do_keepalive();
     do_read();
+  }
+
+  // Any frame resets the count (on_read_some, the control callback).
+  void do_keepalive() {
+    keepalive_timer_.expires_after(limits_.idle_timeout / kKeepaliveLooks);
+    keepalive_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      if (auto self = weak.lock(); self && !ec)
+        std::static_pointer_cast<WsSession>(self)->on_keepalive();
+    });
+  }
+
+  void on_keepalive() {
+    if (closing_) return;
+    // The first silent look may come just after the last frame: it counts no time.
+    ++silent_looks_;
+    if (silent_looks_ > kKeepaliveLooks) return finish();  // as Beast's timeout: no close frame
+    if (silent_looks_ == kKeepaliveLooks / 2 + 1)
+      ws_.async_ping({}, [self = shared()](beast::error_code) {});
+    do_keepalive();
   }
 
   // Reads at most a frame's limit at a time: a message is whole once is_message_done().
@@ -117,6 +145,7 @@ class WsSession : public BidderDispatcher {
 
   void on_read_some(beast::error_code ec, std::size_t bytes) {
     if (ec) return finish();
+    silent_looks_ = 0;
     message_bytes_ += bytes;
     if (message_bytes_ > limits_.max_frame_bytes) {
       // Too big: the rest is read and dropped (bounded), then 1009 in a proper closing
@@ -236,6 +265,7 @@ class WsSession : public BidderDispatcher {
   void finish() {
     closing_ = true;
     timer_.cancel();
+    keepalive_timer_.cancel();
     server_.board.unsubscribe_all(this);
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -246,6 +276,8 @@ class WsSession : public BidderDispatcher {
   beast::flat_buffer buffer_;
   std::size_t message_bytes_ = 0;  // of the message being read
   asio::steady_timer timer_;       // the discard's patience, then the close's deadline
+  asio::steady_timer keepalive_timer_;
+  int silent_looks_ = 0;  // keep-alive looks since a frame was last read
   PaddedFrame frame_;
   std::deque<Frame> outbound_;
   std::size_t outbound_bytes_ = 0;

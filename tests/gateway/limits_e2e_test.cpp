@@ -41,13 +41,36 @@ TEST_CASE("an idle WebSocket that answers no keep-alive ping is closed after the
   idle.upgrade();
   const auto start = std::chrono::steady_clock::now();
   int pings = 0;
-  while (const auto frame = idle.next_frame(5s))
-    pings += frame->opcode == 0x9 ? 1 : 0;
+  std::chrono::steady_clock::duration ping_after{};
+  while (const auto frame = idle.next_frame(5s)) {
+    if (frame->opcode != 0x9) continue;
+    ++pings;
+    ping_after = std::chrono::steady_clock::now() - start;
+  }
   const auto silent = std::chrono::steady_clock::now() - start;
   CHECK(idle.ended());
   CHECK(pings == 1);  // one keep-alive ping, after half the timeout
-  CHECK(silent >= 550ms);
+  CHECK(ping_after >= 280ms);
+  CHECK(ping_after < 600ms);
+  CHECK(silent >= 580ms);
   CHECK(silent < 2s);
+}
+
+TEST_CASE("a WebSocket that keeps sending messages gets no keep-alive ping and stays open") {
+  Auctiond server({"--idle-timeout-ms", "400"});
+  RawSocket busy(server.port);
+  busy.upgrade();
+  // Three idle timeouts, a message every 100 ms: each resets the keep-alive's count.
+  for (int i = 0; i < 12; ++i) {
+    busy.frame(R"({"type":"ping","id":"p)" + std::to_string(i) + R"("})");
+    const auto answer = busy.next_frame(5s);
+    REQUIRE(answer.has_value());
+    REQUIRE(answer->opcode == 0x1);  // the pong's text, never a keep-alive ping
+    CHECK(answer->payload.find("\"p" + std::to_string(i) + "\"") != std::string::npos);
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(!busy.next_frame(50ms).has_value());
+  CHECK(!busy.ended());
 }
 
 TEST_CASE("a WebSocket that answers the keep-alive pings stays open past the idle timeout") {
