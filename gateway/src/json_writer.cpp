@@ -1,9 +1,62 @@
 #include "auction/gateway/json_writer.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace auction::gateway {
+
+namespace {
+
+// The bytes a JSON string must escape (RFC 8259): the quote, the backslash, control characters.
+constexpr auto kEscape = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t c = 0; c < 0x20; ++c)
+    table[c] = true;
+  table['"'] = true;
+  table['\\'] = true;
+  return table;
+}();
+
+bool needs_escape(char c) {
+  return kEscape[static_cast<unsigned char>(c)];
+}
+
+// Room a key leaves in a piece for its value: an integer's digits and sign, or a literal.
+constexpr std::size_t kValueBytes = 24;
+
+}  // namespace
+
+// One field's bytes (separator, quoted key, colon, a short value) gathered before one append.
+struct JsonWriter::Piece {
+  static constexpr std::size_t kBytes = 128;
+  char bytes[kBytes];  // left uninitialised: only [0, size) is read
+  std::size_t size = 0;
+
+  void put(char c) { bytes[size++] = c; }
+  void put(std::string_view literal) {
+    std::copy(literal.begin(), literal.end(), bytes + size);
+    size += literal.size();
+  }
+  template <class Integer>
+  void put_digits(Integer value) {
+    size = static_cast<std::size_t>(std::to_chars(bytes + size, bytes + kBytes, value).ptr - bytes);
+  }
+  // Puts "text" when the text needs no escape and leaves `spare` bytes free; false (the piece as
+  // it was) otherwise.
+  bool put_quoted(std::string_view text, std::size_t spare) {
+    if (size + text.size() + 2 + spare > kBytes) return false;
+    char* at = bytes + size;
+    *at++ = '"';
+    for (const char c : text) {
+      if (needs_escape(c)) return false;
+      *at++ = c;
+    }
+    *at++ = '"';
+    size = static_cast<std::size_t>(at - bytes);
+    return true;
+  }
+};
 
 void JsonWriter::separator() {
   if (!first_) out_.push_back(',');
@@ -11,18 +64,31 @@ void JsonWriter::separator() {
 }
 
 void JsonWriter::key(std::string_view name) {
+  Piece piece;
+  begin_field(piece, name);
+  flush(piece);
+}
+
+// The separator and the key, in the piece when they fit unescaped, else written out at once.
+void JsonWriter::begin_field(Piece& piece, std::string_view name) {
+  if (put_key(piece, name)) return;
+  piece.size = 0;
   separator();
   string(name);
   out_.push_back(':');
 }
 
-namespace {
-
-bool needs_escape(char c) {
-  return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+bool JsonWriter::put_key(Piece& piece, std::string_view name) {
+  if (!first_) piece.put(',');
+  if (!piece.put_quoted(name, kValueBytes)) return false;
+  piece.put(':');
+  first_ = false;
+  return true;
 }
 
-}  // namespace
+void JsonWriter::flush(const Piece& piece) {
+  out_.append(piece.bytes, piece.size);
+}
 
 // Runs of characters that need no escape (nearly every string) are appended whole.
 void JsonWriter::string(std::string_view value) {
@@ -67,8 +133,10 @@ JsonWriter& JsonWriter::begin_object() {
 }
 
 JsonWriter& JsonWriter::begin_object(std::string_view name) {
-  key(name);
-  out_.push_back('{');
+  Piece piece;
+  begin_field(piece, name);
+  piece.put('{');
+  flush(piece);
   first_ = true;
   return *this;
 }
@@ -80,8 +148,10 @@ JsonWriter& JsonWriter::end_object() {
 }
 
 JsonWriter& JsonWriter::begin_array(std::string_view name) {
-  key(name);
-  out_.push_back('[');
+  Piece piece;
+  begin_field(piece, name);
+  piece.put('[');
+  flush(piece);
   first_ = true;
   return *this;
 }
@@ -93,30 +163,35 @@ JsonWriter& JsonWriter::end_array() {
 }
 
 JsonWriter& JsonWriter::field(std::string_view name, std::string_view value) {
-  key(name);
-  string(value);
+  Piece piece;
+  begin_field(piece, name);
+  const bool whole = piece.put_quoted(value, 0);
+  flush(piece);
+  if (!whole) string(value);
   return *this;
 }
 
 JsonWriter& JsonWriter::field(std::string_view name, std::int64_t value) {
-  key(name);
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
-  out_.append(digits, end);
+  Piece piece;
+  begin_field(piece, name);
+  piece.put_digits(value);
+  flush(piece);
   return *this;
 }
 
 JsonWriter& JsonWriter::field(std::string_view name, std::uint64_t value) {
-  key(name);
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
-  out_.append(digits, end);
+  Piece piece;
+  begin_field(piece, name);
+  piece.put_digits(value);
+  flush(piece);
   return *this;
 }
 
 JsonWriter& JsonWriter::field(std::string_view name, bool value) {
-  key(name);
-  out_ += value ? "true" : "false";
+  Piece piece;
+  begin_field(piece, name);
+  piece.put(value ? std::string_view("true") : std::string_view("false"));
+  flush(piece);
   return *this;
 }
 
@@ -127,8 +202,10 @@ JsonWriter& JsonWriter::value(std::string_view text) {
 }
 
 JsonWriter& JsonWriter::field_null(std::string_view name) {
-  key(name);
-  out_ += "null";
+  Piece piece;
+  begin_field(piece, name);
+  piece.put("null");
+  flush(piece);
   return *this;
 }
 

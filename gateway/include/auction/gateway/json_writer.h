@@ -3,6 +3,10 @@
 // Contract: produces compact, valid JSON text in a caller-reused std::string (no allocation once
 // its capacity suffices). Strings are escaped per RFC 8259; input text must be valid UTF-8 (the
 // engine's ids and titles are). Threading: one writer per thread.
+//
+// Speed: every answer is written here, so a field's bytes are gathered on the stack and the
+// message grows by one append per field; text that needs an escape, or does not fit, takes the
+// general path.
 #pragma once
 
 #include <cstddef>
@@ -42,10 +46,14 @@ class JsonWriter {
 
  private:
   static constexpr std::size_t kFirstBytes = 256;  // an `accepted` answer is ~190 bytes
+  struct Piece;
 
   void separator();
   void key(std::string_view name);
   void string(std::string_view value);
+  void begin_field(Piece& piece, std::string_view name);
+  bool put_key(Piece& piece, std::string_view name);
+  void flush(const Piece& piece);
 
   std::string& out_;
   bool first_ = true;
