@@ -131,8 +131,11 @@ class WsSession : public BidderDispatcher {
     // The first silent look may come just after the last frame: it counts no time.
     ++silent_looks_;
     if (silent_looks_ > kKeepaliveLooks) return finish();  // as Beast's timeout: no close frame
-    if (silent_looks_ == kKeepaliveLooks / 2 + 1)
-      ws_.async_ping({}, [self = shared()](beast::error_code) {});
+    // One ping at a time: one a client has not let out yet is not followed by another.
+    if (silent_looks_ == kKeepaliveLooks / 2 + 1 && !ping_pending_) {
+      ping_pending_ = true;
+      ws_.async_ping({}, [self = shared()](beast::error_code) { self->ping_pending_ = false; });
+    }
     do_keepalive();
   }
 
@@ -278,6 +281,7 @@ class WsSession : public BidderDispatcher {
   asio::steady_timer timer_;       // the discard's patience, then the close's deadline
   asio::steady_timer keepalive_timer_;
   int silent_looks_ = 0;  // keep-alive looks since a frame was last read
+  bool ping_pending_ = false;
   PaddedFrame frame_;
   std::deque<Frame> outbound_;
   std::size_t outbound_bytes_ = 0;
