@@ -57,17 +57,18 @@ TEST_CASE("an idle WebSocket that answers no keep-alive ping is closed after the
 }
 
 TEST_CASE("a WebSocket that keeps sending messages gets no keep-alive ping and stays open") {
-  Auctiond server({"--idle-timeout-ms", "400"});
+  Auctiond server({"--idle-timeout-ms", "600"});
   RawSocket busy(server.port);
   busy.upgrade();
-  // Three idle timeouts, a message every 100 ms: each resets the keep-alive's count.
-  for (int i = 0; i < 12; ++i) {
+  // Three idle timeouts, a message every 50 ms: each resets the keep-alive's count (a ping
+  // would need 300 ms of silence).
+  for (int i = 0; i < 36; ++i) {
     busy.frame(R"({"type":"ping","id":"p)" + std::to_string(i) + R"("})");
     const auto answer = busy.next_frame(5s);
     REQUIRE(answer.has_value());
     REQUIRE(answer->opcode == 0x1);  // the pong's text, never a keep-alive ping
     CHECK(answer->payload.find("\"p" + std::to_string(i) + "\"") != std::string::npos);
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(50ms);
   }
   CHECK(!busy.next_frame(50ms).has_value());
   CHECK(!busy.ended());
