@@ -1,5 +1,7 @@
 #include "auction/gateway/json_writer.h"
 
+#include "auction/engine/assert.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -33,14 +35,18 @@ struct JsonWriter::Piece {
   char bytes[kBytes];  // left uninitialised: only [0, size) is read
   std::size_t size = 0;
 
-  void put(char c) { bytes[size++] = c; }
+  void put(char c) { put(std::string_view(&c, 1)); }
+  // A key leaves kValueBytes free (put_key), enough for any literal or integer put after it.
   void put(std::string_view literal) {
+    AUCTION_ASSERT(size + literal.size() <= kBytes);
     std::copy(literal.begin(), literal.end(), bytes + size);
     size += literal.size();
   }
   template <class Integer>
   void put_digits(Integer value) {
-    size = static_cast<std::size_t>(std::to_chars(bytes + size, bytes + kBytes, value).ptr - bytes);
+    const auto [end, error] = std::to_chars(bytes + size, bytes + kBytes, value);
+    AUCTION_ASSERT(error == std::errc{});
+    size = static_cast<std::size_t>(end - bytes);
   }
   // Puts "text" when the text needs no escape and leaves `spare` bytes free; false (the piece as
   // it was) otherwise.
@@ -84,6 +90,13 @@ bool JsonWriter::put_key(Piece& piece, std::string_view name) {
   piece.put(':');
   first_ = false;
   return true;
+}
+
+void JsonWriter::field_literal(std::string_view name, std::string_view literal) {
+  Piece piece;
+  begin_field(piece, name);
+  piece.put(literal);
+  flush(piece);
 }
 
 void JsonWriter::flush(const Piece& piece) {
@@ -133,10 +146,7 @@ JsonWriter& JsonWriter::begin_object() {
 }
 
 JsonWriter& JsonWriter::begin_object(std::string_view name) {
-  Piece piece;
-  begin_field(piece, name);
-  piece.put('{');
-  flush(piece);
+  field_literal(name, "{");
   first_ = true;
   return *this;
 }
@@ -148,10 +158,7 @@ JsonWriter& JsonWriter::end_object() {
 }
 
 JsonWriter& JsonWriter::begin_array(std::string_view name) {
-  Piece piece;
-  begin_field(piece, name);
-  piece.put('[');
-  flush(piece);
+  field_literal(name, "[");
   first_ = true;
   return *this;
 }
@@ -188,10 +195,7 @@ JsonWriter& JsonWriter::field(std::string_view name, std::uint64_t value) {
 }
 
 JsonWriter& JsonWriter::field(std::string_view name, bool value) {
-  Piece piece;
-  begin_field(piece, name);
-  piece.put(value ? std::string_view("true") : std::string_view("false"));
-  flush(piece);
+  field_literal(name, value ? "true" : "false");
   return *this;
 }
 
@@ -202,10 +206,7 @@ JsonWriter& JsonWriter::value(std::string_view text) {
 }
 
 JsonWriter& JsonWriter::field_null(std::string_view name) {
-  Piece piece;
-  begin_field(piece, name);
-  piece.put("null");
-  flush(piece);
+  field_literal(name, "null");
   return *this;
 }
 

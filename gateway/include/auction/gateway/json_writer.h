@@ -53,6 +53,7 @@ class JsonWriter {
   void string(std::string_view value);
   void begin_field(Piece& piece, std::string_view name);
   bool put_key(Piece& piece, std::string_view name);
+  void field_literal(std::string_view name, std::string_view literal);  // `"name":literal`
   void flush(const Piece& piece);
 
   std::string& out_;
