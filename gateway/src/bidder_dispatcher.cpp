@@ -97,23 +97,25 @@ void BidderDispatcher::handle(const Request& request, const std::optional<Protoc
   if (!messages_.take()) {
     server_.metrics.messages_rate_limited.fetch_add(1);
     if (!problem && is_bid(request.type)) {
-      send_text(encode_rejected(request, "rate_limited", board_min_next(request.lot), wall_ms()));
+      send_text(encode_rejected(request, "rate_limited", board_min_next(request.lot), wall_ms(),
+                                spare_text()));
     } else {
       send_text(encode_error("rate_limited", "too many messages",
-                             problem ? problem->id : request.id, wall_ms()));
+                             problem ? problem->id : request.id, wall_ms(), spare_text()));
     }
     over_limit();
     return;
   }
   if (problem) {
     server_.metrics.bad_requests.fetch_add(1);
-    return send_text(encode_error(problem->code, problem->message, problem->id, wall_ms()));
+    return send_text(
+        encode_error(problem->code, problem->message, problem->id, wall_ms(), spare_text()));
   }
   if (!is_bid(request.type)) rate_limited_in_row_ = 0;  // "in a row" means in a row
   const TimeMs now_ms = wall_ms();
   switch (request.type) {
     case RequestType::ping:
-      return send_text(encode_simple("pong", request.id, now_ms));
+      return send_text(encode_simple("pong", request.id, now_ms, {}, {}, spare_text()));
     case RequestType::login:
       return handle_login(request);
     case RequestType::lots:
@@ -175,7 +177,7 @@ bool BidderDispatcher::over_limit() {
 void BidderDispatcher::handle_bid(const Request& request) {
   server_.metrics.bids_in.fetch_add(1);
   const auto reject = [&](std::string_view code) {
-    send_text(encode_rejected(request, code, board_min_next(request.lot), wall_ms()));
+    send_text(encode_rejected(request, code, board_min_next(request.lot), wall_ms(), spare_text()));
   };
   if (!logged_in()) {
     return send_text(encode_error("not_logged_in", "log in to bid", request.id, wall_ms()));
@@ -344,7 +346,7 @@ void BidderDispatcher::on_answer(std::uint32_t slot, Seq seq, std::span<const Ev
       echo.amount_valid = true;
       echo.amount_minor = rejected->amount_minor;
       return send_text(encode_rejected(echo, reject_code_name(rejected->code),
-                                       rejected->min_next_minor, wall_ms()));
+                                       rejected->min_next_minor, wall_ms(), spare_text()));
     }
   }
   if (!accepted) return;
@@ -360,7 +362,7 @@ void BidderDispatcher::on_answer(std::uint32_t slot, Seq seq, std::span<const Ev
       answer.min_next_minor = view->min_next_minor();
     }
   }
-  send_text(encode_accepted(pending.id, answer, wall_ms()));
+  send_text(encode_accepted(pending.id, answer, wall_ms(), spare_text()));
 }
 
 void BidderDispatcher::on_qualified(const Pending& pending, std::span<const Event> events) {
@@ -390,7 +392,8 @@ void BidderDispatcher::on_refused(std::uint32_t slot) {
   echo.lot = pending.lot;
   echo.amount_valid = true;
   echo.amount_minor = pending.amount_minor;
-  send_text(encode_rejected(echo, "unavailable", board_min_next(pending.lot), wall_ms()));
+  send_text(
+      encode_rejected(echo, "unavailable", board_min_next(pending.lot), wall_ms(), spare_text()));
 }
 
 }  // namespace auction::gateway

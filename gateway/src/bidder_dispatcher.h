@@ -70,9 +70,13 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   void handle(const Request& request, const std::optional<ProtocolError>& problem);
   // Joins the session registry: answers find the session by the id in their origin.
   void registered_as(std::uint64_t id) { id_ = id; }
-  void send_text(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
   // Answers and replies leave once the handler running now is done, so that those of one batch
-  // of answers, or of one read's messages, share a send.
+  // of answers, or of one read's messages, share a send. The hot answers are written into
+  // spare_text(), a sent answer's buffer.
+  void send_text(std::string text) {
+    enqueue(std::move(text));
+    start_sending_soon();
+  }
   void send(const Frame& frame) {
     enqueue(frame);
     start_sending_soon();
@@ -84,9 +88,13 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   // Queues the resync snapshots due now (none while frames are unsent). Session executor.
   void resync_due();
 
-  // The transport's hooks, on the session's executor: queue a frame (a connection whose queue
-  // outgrows its limit is closed), send what is queued now, or once the running handler is done.
+  // The transport's hooks, on the session's executor: queue a frame shared with other
+  // subscribers or a text of the connection's own (a connection whose queue outgrows its limit
+  // is closed), give an empty string with room from a sent text, send what is queued now, or
+  // once the running handler is done.
   virtual void enqueue(const Frame& frame) = 0;
+  virtual void enqueue(std::string&& text) = 0;
+  virtual std::string spare_text() = 0;
   virtual void start_sending() = 0;
   virtual void start_sending_soon() = 0;
   virtual void close_policy(const char* reason) = 0;

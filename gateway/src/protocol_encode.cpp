@@ -6,16 +6,16 @@
 
 namespace auction::gateway {
 std::string encode_error(std::string_view code, std::string_view message, const RequestId& id,
-                         TimeMs ts_ms) {
-  std::string out;
+                         TimeMs ts_ms, std::string out) {
+  out.clear();
   JsonWriter w(out);
   message_header(w, "error", id, ts_ms).field("code", code).field("message", message).end_object();
   return out;
 }
 
 std::string encode_simple(std::string_view type, const RequestId& id, TimeMs ts_ms,
-                          std::string_view key, std::string_view value) {
-  std::string out;
+                          std::string_view key, std::string_view value, std::string out) {
+  out.clear();
   JsonWriter w(out);
   message_header(w, type, id, ts_ms);
   if (!key.empty()) w.field(key, value);
@@ -24,8 +24,9 @@ std::string encode_simple(std::string_view type, const RequestId& id, TimeMs ts_
 }
 
 std::string encode_rejected(const Request& request, std::string_view code,
-                            std::optional<AmountMinor> min_next_minor, TimeMs ts_ms) {
-  std::string out;
+                            std::optional<AmountMinor> min_next_minor, TimeMs ts_ms,
+                            std::string out) {
+  out.clear();
   JsonWriter w(out);
   message_header(w, "rejected", request.id, ts_ms).field("lot", request.lot.view());
   const std::string_view name = request.type == RequestType::max_bid ? "max" : "amount";
@@ -38,8 +39,9 @@ std::string encode_rejected(const Request& request, std::string_view code,
   return out;
 }
 
-std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs ts_ms) {
-  std::string out;
+std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs ts_ms,
+                            std::string out) {
+  out.clear();
   JsonWriter w(out);
   message_header(w, "accepted", id, ts_ms)
       .field("lot", bid.lot.view())

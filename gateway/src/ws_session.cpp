@@ -9,10 +9,10 @@
 
 #include <algorithm>
 #include <array>
-#include <deque>
 #include <vector>
 
 #include "bidder_dispatcher.h"
+#include "outbound_queue.h"
 #include "write_gate.h"
 
 namespace auction::gateway {
@@ -79,21 +79,16 @@ class WsSession : public BidderDispatcher {
 
   // Queues a frame; a client that lets its queue grow past the limit is disconnected.
   void enqueue(const Frame& frame) override {
-    if (closing_) return;  // frames queued before close() are still flushed
-    if (outbound_bytes_ + frame->size() > limits_.max_outbound_bytes) {
-      server_.metrics.closed_slow_reader.fetch_add(1);
-      // Drop what was never started; the frames being written must outlive their write.
-      outbound_.erase(outbound_.begin() + static_cast<std::ptrdiff_t>(writing_frames_),
-                      outbound_.end());
-      outbound_bytes_ = 0;
-      for (const Frame& kept : outbound_)
-        outbound_bytes_ += kept->size();
-      return close(websocket::close_code::policy_error, "not reading");
-    }
-    outbound_bytes_ += frame->size();
-    outbound_.push_back(frame);
+    if (!admit(frame->size())) return;
+    outbound_.push(frame);
     queue_changed(outbound_.size());
   }
+  void enqueue(std::string&& text) override {
+    if (!admit(text.size())) return;
+    outbound_.push(std::move(text));
+    queue_changed(outbound_.size());
+  }
+  std::string spare_text() override { return outbound_.take_spare(); }
   void start_sending() override { do_write(); }
   // A send is written at once when the socket takes it (WriteGate::write_batch), so an answer
   // sent at once would leave alone; posted, the answers queued by the same handler go with it.
@@ -109,6 +104,17 @@ class WsSession : public BidderDispatcher {
  private:
   std::shared_ptr<WsSession> shared() {
     return std::static_pointer_cast<WsSession>(shared_from_this());
+  }
+
+  // Whether a frame of `bytes` may join the queue: not once closing (frames queued before close()
+  // are still flushed), nor past the limit, where the client is disconnected instead.
+  bool admit(std::size_t bytes) {
+    if (closing_) return false;
+    if (outbound_.bytes() + bytes <= limits_.max_outbound_bytes) return true;
+    server_.metrics.closed_slow_reader.fetch_add(1);
+    outbound_.truncate(writing_frames_);  // the frames being written must outlive their write
+    close(websocket::close_code::policy_error, "not reading");
+    return false;
   }
 
   void on_accept(beast::error_code ec) {
@@ -208,10 +214,10 @@ class WsSession : public BidderDispatcher {
       const std::size_t frames = std::min(outbound_.size(), kBatchFrames);
       batch_.clear();
       for (std::size_t i = 0; i < frames; ++i) {
-        const std::string& text = *outbound_[i];
+        const std::string_view text = outbound_.text(i);
         batch_.push_back(
             asio::buffer(headers_[i].data(), encode_frame_header(headers_[i], text.size())));
-        batch_.push_back(asio::buffer(text));
+        batch_.push_back(asio::buffer(text.data(), text.size()));
       }
       writing_frames_ = frames;
       const auto written =
@@ -233,10 +239,8 @@ class WsSession : public BidderDispatcher {
     }
     server_.metrics.frames_out.fetch_add(frames);
     server_.metrics.sends.fetch_add(1);
-    for (std::size_t i = 0; i < frames; ++i) {
-      outbound_bytes_ -= outbound_.front()->size();
-      outbound_.pop_front();
-    }
+    for (std::size_t i = 0; i < frames; ++i)
+      outbound_.pop();
     queue_changed(outbound_.size());  // emptied: a subscriber that fell behind resyncs (send())
     return true;
   }
@@ -283,8 +287,7 @@ class WsSession : public BidderDispatcher {
   int silent_looks_ = 0;  // keep-alive looks since a frame was last read
   bool ping_pending_ = false;
   PaddedFrame frame_;
-  std::deque<Frame> outbound_;
-  std::size_t outbound_bytes_ = 0;
+  OutboundQueue outbound_;
   std::size_t writing_frames_ = 0;  // the front of outbound_ under way
   std::array<FrameHeader, kBatchFrames> headers_;
   std::vector<asio::const_buffer> batch_;

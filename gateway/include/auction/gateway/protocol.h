@@ -97,20 +97,23 @@ std::optional<AmountMinor> parse_amount_token(std::string_view token);
 
 std::string_view request_type_name(RequestType type);
 
-// ---- Answers (SPEC §7). `id` is the request's, echoed when present.
+// ---- Answers (SPEC §7). `id` is the request's, echoed when present. The answers sent most often
+// take `out`, a buffer to write into (emptied first; its room is reused) and return it.
 using RequestId = std::optional<std::string>;
 
 // `error` {code, message}.
 std::string encode_error(std::string_view code, std::string_view message, const RequestId& id,
-                         TimeMs ts_ms);
+                         TimeMs ts_ms, std::string out = {});
 // An answer with at most one string field: `pong`, `login_ok` {user}, `unsubscribed` {lot}, and
 // `registered` {lot} for a lot without deposit.
 std::string encode_simple(std::string_view type, const RequestId& id, TimeMs ts_ms,
-                          std::string_view key = {}, std::string_view value = {});
+                          std::string_view key = {}, std::string_view value = {},
+                          std::string out = {});
 // `rejected` {lot, amount (`max` for a maximum bid), code, min_next}: the amount as the request
 // gave it (an invalid one echoed as written when every JSON reader takes it back, else null).
 std::string encode_rejected(const Request& request, std::string_view code,
-                            std::optional<AmountMinor> min_next_minor, TimeMs ts_ms);
+                            std::optional<AmountMinor> min_next_minor, TimeMs ts_ms,
+                            std::string out = {});
 // What a bid or a maximum bid came to (SPEC §4.2): it may be accepted and not lead, when a
 // maximum answered it at once.
 struct AcceptedBid {
@@ -126,7 +129,8 @@ struct AcceptedBid {
 };
 // `accepted` {lot, amount | max, leading, price, seq, deadline_ms, min_next}, and `match`: true
 // for a priority purchaser's match.
-std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs ts_ms);
+std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs ts_ms,
+                            std::string out = {});
 // `registered` {lot, deposit}: the deposit is held and the bidder qualified.
 std::string encode_registered(const RequestId& id, const LotId& lot, AmountMinor deposit_minor,
                               TimeMs ts_ms);
