@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
+#include <cstring>
 
 namespace auction::gateway {
 
@@ -42,11 +44,54 @@ struct JsonWriter::Piece {
     std::copy(literal.begin(), literal.end(), bytes + size);
     size += literal.size();
   }
-  template <class Integer>
-  void put_digits(Integer value) {
-    const auto [end, error] = std::to_chars(bytes + size, bytes + kBytes, value);
-    AUCTION_ASSERT(error == std::errc{});
-    size = static_cast<std::size_t>(end - bytes);
+  // A rendered key's bytes: the whole rendering is copied (a fixed size, no loop), only its
+  // length counted.
+  void put_rendered(const std::array<char, JsonKey::kRenderedBytes>& rendered, std::size_t used) {
+    AUCTION_ASSERT(size + rendered.size() <= kBytes);
+    std::memcpy(bytes + size, rendered.data(), rendered.size());
+    size += used;
+  }
+  void put_digits(std::int64_t value) {
+    if (value >= 0) return put_digits(static_cast<std::uint64_t>(value));
+    put('-');
+    put_digits(std::uint64_t{0} - static_cast<std::uint64_t>(value));
+  }
+  // Two digits at a time from a table, from the last backwards, once the count is known.
+  void put_digits(std::uint64_t value) {
+    static constexpr char kPairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    const std::size_t digits = digit_count(value);
+    AUCTION_ASSERT(size + digits <= kBytes);
+    char* at = bytes + size + digits;
+    while (value >= 100) {
+      const auto pair = static_cast<std::size_t>(value % 100) * 2;
+      value /= 100;
+      *--at = kPairs[pair + 1];
+      *--at = kPairs[pair];
+    }
+    if (value >= 10) {
+      *--at = kPairs[value * 2 + 1];
+      *--at = kPairs[value * 2];
+    } else {
+      *--at = static_cast<char>('0' + value);
+    }
+    size += digits;
+  }
+  static std::size_t digit_count(std::uint64_t value) {
+    static constexpr std::array<std::uint64_t, 20> kPowers = [] {
+      std::array<std::uint64_t, 20> powers{};
+      std::uint64_t power = 1;
+      for (auto& p : powers) {
+        p = power;
+        power = power <= UINT64_MAX / 10 ? power * 10 : power;
+      }
+      return powers;
+    }();
+    // bit_width * 1233 / 4096 is log10 of 2^bit_width rounded down: off by at most one.
+    const auto guess = (static_cast<std::size_t>(std::bit_width(value)) * 1233) >> 12;
+    return guess + 1 - (guess > 0 && value < kPowers[guess] ? 1 : 0);
   }
   // Puts "text" when the text needs no escape and leaves `spare` bytes free; false (the piece as
   // it was) otherwise.
@@ -69,30 +114,35 @@ void JsonWriter::separator() {
   first_ = false;
 }
 
-void JsonWriter::key(std::string_view name) {
+void JsonWriter::key(const JsonKey& name) {
   Piece piece;
   begin_field(piece, name);
   flush(piece);
 }
 
 // The separator and the key, in the piece when they fit unescaped, else written out at once.
-void JsonWriter::begin_field(Piece& piece, std::string_view name) {
+void JsonWriter::begin_field(Piece& piece, const JsonKey& name) {
   if (put_key(piece, name)) return;
   piece.size = 0;
   separator();
-  string(name);
+  string(name.name());
   out_.push_back(':');
 }
 
-bool JsonWriter::put_key(Piece& piece, std::string_view name) {
+bool JsonWriter::put_key(Piece& piece, const JsonKey& name) {
   if (!first_) piece.put(',');
-  if (!piece.put_quoted(name, kValueBytes)) return false;
-  piece.put(':');
+  if (name.rendered_bytes_ > 0) {
+    piece.put_rendered(name.rendered_, name.rendered_bytes_);
+  } else if (piece.put_quoted(name.name(), kValueBytes)) {
+    piece.put(':');
+  } else {
+    return false;
+  }
   first_ = false;
   return true;
 }
 
-void JsonWriter::field_literal(std::string_view name, std::string_view literal) {
+void JsonWriter::field_literal(const JsonKey& name, std::string_view literal) {
   Piece piece;
   begin_field(piece, name);
   piece.put(literal);
@@ -145,7 +195,7 @@ JsonWriter& JsonWriter::begin_object() {
   return *this;
 }
 
-JsonWriter& JsonWriter::begin_object(std::string_view name) {
+JsonWriter& JsonWriter::begin_object(const JsonKey& name) {
   field_literal(name, "{");
   first_ = true;
   return *this;
@@ -157,7 +207,7 @@ JsonWriter& JsonWriter::end_object() {
   return *this;
 }
 
-JsonWriter& JsonWriter::begin_array(std::string_view name) {
+JsonWriter& JsonWriter::begin_array(const JsonKey& name) {
   field_literal(name, "[");
   first_ = true;
   return *this;
@@ -169,7 +219,7 @@ JsonWriter& JsonWriter::end_array() {
   return *this;
 }
 
-JsonWriter& JsonWriter::field(std::string_view name, std::string_view value) {
+JsonWriter& JsonWriter::field(const JsonKey& name, std::string_view value) {
   Piece piece;
   begin_field(piece, name);
   const bool whole = piece.put_quoted(value, 0);
@@ -178,7 +228,7 @@ JsonWriter& JsonWriter::field(std::string_view name, std::string_view value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::field(std::string_view name, std::int64_t value) {
+JsonWriter& JsonWriter::field(const JsonKey& name, std::int64_t value) {
   Piece piece;
   begin_field(piece, name);
   piece.put_digits(value);
@@ -186,7 +236,7 @@ JsonWriter& JsonWriter::field(std::string_view name, std::int64_t value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::field(std::string_view name, std::uint64_t value) {
+JsonWriter& JsonWriter::field(const JsonKey& name, std::uint64_t value) {
   Piece piece;
   begin_field(piece, name);
   piece.put_digits(value);
@@ -194,7 +244,7 @@ JsonWriter& JsonWriter::field(std::string_view name, std::uint64_t value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::field(std::string_view name, bool value) {
+JsonWriter& JsonWriter::field(const JsonKey& name, bool value) {
   field_literal(name, value ? "true" : "false");
   return *this;
 }
@@ -205,16 +255,16 @@ JsonWriter& JsonWriter::value(std::string_view text) {
   return *this;
 }
 
-JsonWriter& JsonWriter::field_null(std::string_view name) {
+JsonWriter& JsonWriter::field_null(const JsonKey& name) {
   field_literal(name, "null");
   return *this;
 }
 
-JsonWriter& JsonWriter::field(std::string_view name, const std::optional<std::int64_t>& value) {
+JsonWriter& JsonWriter::field(const JsonKey& name, const std::optional<std::int64_t>& value) {
   return value ? field(name, *value) : field_null(name);
 }
 
-JsonWriter& JsonWriter::field_raw(std::string_view name, std::string_view json) {
+JsonWriter& JsonWriter::field_raw(const JsonKey& name, std::string_view json) {
   key(name);
   out_ += json;
   return *this;

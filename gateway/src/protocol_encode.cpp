@@ -29,7 +29,7 @@ std::string encode_rejected(const Request& request, std::string_view code,
   out.clear();
   JsonWriter w(out);
   message_header(w, "rejected", request.id, ts_ms).field("lot", request.lot.view());
-  const std::string_view name = request.type == RequestType::max_bid ? "max" : "amount";
+  const JsonKey name = request.type == RequestType::max_bid ? JsonKey("max") : JsonKey("amount");
   if (request.amount_valid) {
     w.field(name, request.amount_minor);
   } else {
@@ -45,7 +45,7 @@ std::string encode_accepted(const RequestId& id, const AcceptedBid& bid, TimeMs 
   JsonWriter w(out);
   message_header(w, "accepted", id, ts_ms)
       .field("lot", bid.lot.view())
-      .field(bid.max_bid ? "max" : "amount", bid.amount_minor)
+      .field(bid.max_bid ? JsonKey("max") : JsonKey("amount"), bid.amount_minor)
       .field("leading", bid.leading)
       .field("price", bid.price_minor)
       .field("seq", static_cast<std::int64_t>(bid.seq))

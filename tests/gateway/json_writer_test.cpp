@@ -74,7 +74,7 @@ TEST_CASE("JSON fields: keys and values past a field's piece, or with escapes, r
       .field(long_key, long_value)
       .field(quoted_key, std::int64_t{-9'223'372'036'854'775'807 - 1})
       .field(long_key + "2", std::uint64_t{18'446'744'073'709'551'615u})
-      .field("t\n", true)
+      .field(std::string_view("t\n"), true)  // as a literal key it would not compile
       .field_null(long_key + "3")
       .begin_object(long_key + "4")
       .field(quoted_key, "x\\y")
@@ -114,4 +114,43 @@ TEST_CASE("JSON fields: keys and values past a field's piece, or with escapes, r
   }
   CHECK(keys == std::vector<std::string>{long_key, quoted_key, long_key + "2", "t\n",
                                          long_key + "3", long_key + "4", quoted_key + "5"});
+}
+
+TEST_CASE("JSON integers: every count of digits, at both edges, as std::to_string writes it") {
+  std::vector<std::uint64_t> values = {0, UINT64_MAX, UINT64_MAX - 1};
+  for (std::uint64_t power = 1; power <= UINT64_MAX / 10; power *= 10) {
+    values.insert(values.end(), {power - 1, power, power + 1, power * 10 - 1});
+  }
+  for (const std::uint64_t value : values) {
+    std::string out;
+    JsonWriter(out).begin_object().field("u", value).end_object();
+    CHECK(out == "{\"u\":" + std::to_string(value) + "}");
+    if (value > static_cast<std::uint64_t>(INT64_MAX)) continue;
+    for (const std::int64_t signed_value :
+         {static_cast<std::int64_t>(value), -static_cast<std::int64_t>(value)}) {
+      out.clear();
+      JsonWriter(out).begin_object().field("i", signed_value).end_object();
+      CHECK(out == "{\"i\":" + std::to_string(signed_value) + "}");
+    }
+  }
+  std::string out;
+  JsonWriter(out).begin_object().field("min", std::int64_t{INT64_MIN}).end_object();
+  CHECK(out == "{\"min\":" + std::to_string(INT64_MIN) + "}");
+}
+
+TEST_CASE("JSON keys: a literal key and the same key as text write the same bytes") {
+  const std::string name = "deadline_ms";
+  std::string literal, text;
+  JsonWriter(literal)
+      .begin_object()
+      .field("deadline_ms", std::int64_t{5})
+      .field("x", "y")
+      .end_object();
+  JsonWriter(text)
+      .begin_object()
+      .field(name, std::int64_t{5})
+      .field(std::string("x"), "y")
+      .end_object();
+  CHECK(literal == R"({"deadline_ms":5,"x":"y"})");
+  CHECK(text == literal);
 }
