@@ -153,12 +153,12 @@ void BidderDispatcher::handle_login(const Request& request) {
     std::lock_guard lock(user_mutex_);
     user_ = request.user;
   }
+  session_user_ = request.user;
   send_text(encode_simple("login_ok", request.id, wall_ms(), "user", request.user.view()));
 }
 
 bool BidderDispatcher::logged_in() const {
-  std::lock_guard lock(user_mutex_);
-  return !user_.empty();
+  return !session_user_.empty();
 }
 
 std::optional<AmountMinor> BidderDispatcher::board_min_next(const LotId& lot) const {
@@ -200,8 +200,8 @@ void BidderDispatcher::handle_bid(const Request& request) {
   }
   const std::uint64_t origin = (id_ << kSlotBits) | *slot;
   CommandBody bid = request.type == RequestType::max_bid
-                        ? CommandBody{PlaceMaxBid{request.lot, viewer(), request.amount_minor}}
-                        : CommandBody{PlaceBid{request.lot, viewer(), request.amount_minor}};
+                        ? CommandBody{PlaceMaxBid{request.lot, user(), request.amount_minor}}
+                        : CommandBody{PlaceBid{request.lot, user(), request.amount_minor}};
   server_.stage(lane_, std::move(bid), origin);
 }
 
@@ -215,7 +215,7 @@ void BidderDispatcher::handle_register(const Request& request) {
     return send_text(encode_simple("registered", request.id, wall_ms(), "lot", request.lot.view()));
   }
   // The deposit is held first (durable), and only then is the bidder qualified (SPEC §6.2).
-  settle(request, settlement::Register{viewer(), request.lot});
+  settle(request, settlement::Register{user(), request.lot});
 }
 
 void BidderDispatcher::handle_orders(const Request& request) {
@@ -226,8 +226,7 @@ void BidderDispatcher::handle_orders(const Request& request) {
     return send_text(encode_error("unavailable", "settlement is not enabled on this server",
                                   request.id, wall_ms()));
   }
-  const UserId user = viewer();
-  send_text(encode_orders(request.id, server_.settlement->orders(&user), wall_ms()));
+  send_text(encode_orders(request.id, server_.settlement->orders(&user()), wall_ms()));
 }
 
 void BidderDispatcher::handle_order_request(const Request& request) {
@@ -235,11 +234,11 @@ void BidderDispatcher::handle_order_request(const Request& request) {
     return send_text(encode_error("not_logged_in", "log in first", request.id, wall_ms()));
   }
   const LotId order = *LotId::parse(request.order);  // checked by the decoder
-  if (request.type == RequestType::pay) return settle(request, settlement::Pay{viewer(), order});
+  if (request.type == RequestType::pay) return settle(request, settlement::Pay{user(), order});
   if (request.type == RequestType::confirm_receipt) {
-    return settle(request, settlement::ConfirmReceipt{viewer(), order});
+    return settle(request, settlement::ConfirmReceipt{user(), order});
   }
-  settle(request, settlement::OpenDispute{viewer(), order, request.reason});
+  settle(request, settlement::OpenDispute{user(), order, request.reason});
 }
 
 // Hands a settlement input over; its answer comes back to this session's executor.
@@ -285,7 +284,7 @@ void BidderDispatcher::qualify(const Request& request, AmountMinor held_minor) {
   };
   if (!slot) return unavailable();
   const std::uint64_t origin = (id_ << kSlotBits) | *slot;
-  if (!server_.commands.submit(QualifyBidder{request.lot, viewer(), QualifySource::deposit_held},
+  if (!server_.commands.submit(QualifyBidder{request.lot, user(), QualifySource::deposit_held},
                                origin)) {
     release_slot(*slot);
     unavailable();
@@ -331,7 +330,7 @@ void BidderDispatcher::on_answer(std::uint32_t slot, Seq seq, std::span<const Ev
       accepted = true;
       answer.lot = bid->lot;
       answer.price_minor = bid->amount_minor;
-      answer.leading = bid->bidder == viewer();
+      answer.leading = bid->bidder == user();
       answer.priority_match = bid->priority_match;
       answer.deadline_ms = bid->deadline_ms;
       answer.min_next_minor = bid->min_next_minor;

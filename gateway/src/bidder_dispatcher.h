@@ -112,7 +112,8 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
     AmountMinor amount_minor = 0;
   };
 
-  bool logged_in() const;
+  bool logged_in() const;  // session executor, as is user()
+  const UserId& user() const { return session_user_; }
   std::optional<AmountMinor> board_min_next(const LotId& lot) const;
   bool over_limit();
   void handle_login(const Request& request);
@@ -135,7 +136,10 @@ class BidderDispatcher : public Subscriber, public std::enable_shared_from_this<
   std::atomic<bool> not_reading_{false};  // the close for not reading is on its way
   std::uint64_t id_ = 0;
   mutable std::mutex user_mutex_;
-  UserId user_;
+  UserId user_;  // for viewer(), from any thread
+  // The same user, written and read on the session's executor only: a bid reads it without the
+  // lock (three lock round trips a bid otherwise).
+  UserId session_user_;
   TokenBucket bids_;
   TokenBucket messages_;
   std::uint32_t rate_limited_in_row_ = 0;

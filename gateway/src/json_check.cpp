@@ -1,16 +1,9 @@
 #include "json_check.h"
 
-#include <algorithm>
-
 namespace auction::gateway {
 namespace {
 
 using simdjson::ondemand::json_type;
-
-bool all_digits(std::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 }  // namespace
 
@@ -22,21 +15,30 @@ std::string_view trim_right(std::string_view token) {
   return token;
 }
 
+// One pass over the token (every bid's amount comes here): -? int frac? exp?, RFC 8259 §6.
 bool is_json_number(std::string_view token) {
-  if (!token.empty() && token.front() == '-') token.remove_prefix(1);
-  const std::size_t int_end = std::min(token.find_first_of(".eE"), token.size());
-  const std::string_view integer = token.substr(0, int_end);
-  if (!all_digits(integer) || (integer.size() > 1 && integer.front() == '0')) return false;
-  token.remove_prefix(int_end);
-  if (!token.empty() && token.front() == '.') {
-    const std::size_t end = std::min(token.find_first_of("eE"), token.size());
-    if (!all_digits(token.substr(1, end - 1))) return false;
-    token.remove_prefix(end);
+  const char* at = token.data();
+  const char* const end = at + token.size();
+  const auto digits = [&] {
+    const char* const start = at;
+    while (at != end && *at >= '0' && *at <= '9')
+      ++at;
+    return at - start;
+  };
+  if (at != end && *at == '-') ++at;
+  const char* const integer = at;
+  const auto integer_digits = digits();
+  if (integer_digits == 0 || (integer_digits > 1 && *integer == '0')) return false;
+  if (at != end && *at == '.') {
+    ++at;
+    if (digits() == 0) return false;
   }
-  if (token.empty()) return true;
-  token.remove_prefix(1);  // e or E
-  if (!token.empty() && (token.front() == '+' || token.front() == '-')) token.remove_prefix(1);
-  return all_digits(token);
+  if (at != end && (*at == 'e' || *at == 'E')) {
+    ++at;
+    if (at != end && (*at == '+' || *at == '-')) ++at;
+    if (digits() == 0) return false;
+  }
+  return at == end;
 }
 
 std::optional<std::string_view> check_json_value(simdjson::ondemand::value value, int depth) {
