@@ -7,6 +7,8 @@
 //                     shard included.
 //   BM_EncodeAccepted the `accepted` answer of a bid, with a request id, as the dispatcher makes
 //                     one for every accepted bid.
+//   BM_DecodeBid      a bid's frame copied into the padded buffer and decoded, as a connection
+//                     does for every bid it reads.
 // Reports items (events, answers) per second.
 #include <benchmark/benchmark.h>
 
@@ -76,6 +78,22 @@ void BM_EncodeAccepted(benchmark::State& state) {
   benchmark::DoNotOptimize(bytes);
 }
 BENCHMARK(BM_EncodeAccepted);
+
+void BM_DecodeBid(benchmark::State& state) {
+  const std::string text =
+      R"({"type":"bid","id":"c17-000123","lot":"open-417","amount":1234600})";
+  gateway::PaddedFrame frame;
+  gateway::Request request;
+  std::int64_t amounts = 0;
+  for (auto _ : state) {
+    frame.assign(text);
+    if (gateway::decode_request(frame, request)) state.SkipWithError("the bid did not decode");
+    amounts += request.amount_minor;
+  }
+  state.SetItemsProcessed(state.iterations());
+  benchmark::DoNotOptimize(amounts);
+}
+BENCHMARK(BM_DecodeBid);
 
 }  // namespace
 

@@ -232,12 +232,13 @@ std::optional<ProtocolError> decode_request(const PaddedFrame& frame, Request& o
       if (!token) {
         return error("bad_request", max ? "missing field: max" : "missing field: amount", out.id);
       }
-      if (echoes_as_written(max ? fields.max_type : fields.amount_type, *token)) {
-        out.amount_json = std::string(*token);
-      }
       const auto amount = parse_amount_token(*token);
       out.amount_valid = amount.has_value();
       out.amount_minor = amount.value_or(0);
+      // Only an invalid amount is echoed (a valid one is answered as the number it is).
+      if (!amount && echoes_as_written(max ? fields.max_type : fields.amount_type, *token)) {
+        out.amount_json = std::string(*token);
+      }
       return std::nullopt;
     }
     case RequestType::pay:
