@@ -80,8 +80,7 @@ void BM_EncodeAccepted(benchmark::State& state) {
 BENCHMARK(BM_EncodeAccepted);
 
 void BM_DecodeBid(benchmark::State& state) {
-  const std::string text =
-      R"({"type":"bid","id":"c17-000123","lot":"open-417","amount":1234600})";
+  const std::string text = R"({"type":"bid","id":"c17-000123","lot":"open-417","amount":1234600})";
   gateway::PaddedFrame frame;
   gateway::Request request;
   std::int64_t amounts = 0;
