@@ -57,13 +57,7 @@ class OutboundQueue {
   // Sent: the oldest frame leaves; an own text's buffer is kept for take_spare().
   void pop() {
     AUCTION_ASSERT(count_ > 0);
-    Slot& slot = slots_[head_];
-    bytes_ -= slot.text().size();
-    if (slot.shared) {
-      slot.shared.reset();
-    } else {
-      keep_spare(std::move(slot.own));
-    }
+    release(slots_[head_]);
     head_ = (head_ + 1) & (slots_.size() - 1);
     --count_;
   }
@@ -71,10 +65,7 @@ class OutboundQueue {
   // Drops every frame from the i-th oldest on (those not being written).
   void truncate(std::size_t i) {
     while (count_ > i) {
-      Slot& slot = slots_[index(count_ - 1)];
-      bytes_ -= slot.text().size();
-      slot.shared.reset();
-      slot.own.clear();
+      release(slots_[index(count_ - 1)]);
       --count_;
     }
   }
@@ -108,6 +99,16 @@ class OutboundQueue {
     }
     ++count_;
     return slots_[index(count_ - 1)];
+  }
+
+  // A frame leaves its slot: an own text's buffer is kept for take_spare() (or freed).
+  void release(Slot& slot) {
+    bytes_ -= slot.text().size();
+    if (slot.shared) {
+      slot.shared.reset();
+    } else {
+      keep_spare(std::move(slot.own));
+    }
   }
 
   void keep_spare(std::string&& text) {
